@@ -1,0 +1,57 @@
+"""synetune: hyperparameter optimisation as a plugin microkernel.
+
+Importing this package is cheap: the tuner, the registries and everything else are loaded on
+first attribute access, and no plugin is imported until a registry is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Tuner": ("synetune.tuner", "Tuner"),
+    "StoppingCriterion": ("synetune.stopping", "StoppingCriterion"),
+    "TuningStatus": ("synetune.stopping", "TuningStatus"),
+    "AskTellScheduler": ("synetune.ask_tell", "AskTellScheduler"),
+    "load_experiment": ("synetune.experiments", "load_experiment"),
+    "list_experiments": ("synetune.experiments", "list_experiments"),
+    "ExperimentResult": ("synetune.experiments", "ExperimentResult"),
+    "Reporter": ("synetune_sdk.reporter", "Reporter"),
+    "schedulers": ("synetune.registry", "REGISTRIES", "schedulers"),
+    "searchers": ("synetune.registry", "REGISTRIES", "searchers"),
+    "backends": ("synetune.registry", "REGISTRIES", "backends"),
+    "callbacks": ("synetune.registry", "REGISTRIES", "callbacks"),
+    "blackboxes": ("synetune.registry", "REGISTRIES", "blackboxes"),
+}
+
+__all__ = sorted(_LAZY) + ["__version__", "config_space", "plugins"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from synetune.ask_tell import AskTellScheduler
+    from synetune.experiments import ExperimentResult, list_experiments, load_experiment
+    from synetune.registry import Registry
+    from synetune.stopping import StoppingCriterion, TuningStatus
+    from synetune.tuner import Tuner
+    from synetune_sdk.reporter import Reporter
+
+    schedulers: Registry
+    searchers: Registry
+    backends: Registry
+    callbacks: Registry
+    blackboxes: Registry
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("plugins", "config_space", "registry", "results"):
+        return importlib.import_module(f"synetune.{name}")
+    spec = _LAZY.get(name)
+    if spec is None:
+        raise AttributeError(f"module 'synetune' has no attribute {name!r}")
+    value = getattr(importlib.import_module(spec[0]), spec[1])
+    if len(spec) == 3:
+        value = value[spec[2]]
+    globals()[name] = value
+    return value

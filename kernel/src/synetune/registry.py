@@ -1,0 +1,182 @@
+"""Named factories per kind (schedulers, searchers, backends, callbacks, blackboxes).
+
+Plugins register ``name -> factory`` where the factory is a ``"module:attr"`` string (imported
+on first use, so listing plugins never imports heavy dependencies) or a callable. A short name
+claimed by two plugins is ambiguous and must be qualified as ``<plugin>/<name>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from synetune.plugins import get_plugin_manager
+
+
+class UnknownNameError(KeyError, ValueError):
+    """No plugin registered the requested name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class AmbiguousNameError(ValueError):
+    """Two plugins registered the same short name."""
+
+
+@dataclass
+class Entry:
+    kind: str
+    name: str
+    target: str | Callable[..., Any]
+    plugin: str
+    summary: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.plugin}/{self.name}"
+
+    def load(self) -> Callable[..., Any]:
+        """The factory itself; a ``"module:attr"`` target is imported now."""
+        if callable(self.target):
+            return self.target
+        module_name, _, attr = self.target.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split(".") if attr else []:
+                obj = getattr(obj, part)
+        except Exception as err:
+            raise ImportError(
+                f"{self.kind[:-1]} {self.name!r} of plugin {self.plugin!r} could not be loaded from "
+                f"{self.target!r}: {type(err).__name__}: {err}. Check that the plugin and its "
+                "dependencies are installed (pip install the plugin's distribution again)."
+            ) from err
+        return obj
+
+
+class Registry:
+    """One kind of component: ``names()``, ``get(name)``, ``create(name, **kwargs)``."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, Entry] | None = None
+
+    @property
+    def singular(self) -> str:
+        return {"blackboxes": "blackbox recipe"}.get(self.kind, self.kind[:-1])
+
+    def entries(self) -> dict[str, Entry]:
+        """All entries by qualified name ``<plugin>/<name>``."""
+        if self._entries is None:
+            entries: dict[str, Entry] = {}
+
+            def register_for(plugin: str) -> Callable[..., None]:
+                def register(name: str, factory: str | Callable[..., Any], summary: str = "") -> None:
+                    if not isinstance(name, str) or not name or "/" in name:
+                        raise ValueError(f"invalid {self.singular} name {name!r}")
+                    if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
+                        raise ValueError(
+                            f"{self.singular} {name!r}: factory must be a callable or a "
+                            f"'module:attr' string, got {factory!r}"
+                        )
+                    entry = Entry(self.kind, name, factory, plugin, summary)
+                    entries[entry.qualified_name] = entry
+
+                return register
+
+            get_plugin_manager().call_register_hook(self.kind, register_for)
+            self._entries = entries
+        return self._entries
+
+    def _by_short_name(self) -> dict[str, list[Entry]]:
+        out: dict[str, list[Entry]] = {}
+        for entry in self.entries().values():
+            out.setdefault(entry.name, []).append(entry)
+        return out
+
+    def names(self) -> list[str]:
+        """Registered names; a name claimed by several plugins appears qualified."""
+        out = []
+        for name, entries in self._by_short_name().items():
+            out.extend([name] if len(entries) == 1 else [e.qualified_name for e in entries])
+        return sorted(out)
+
+    def entry(self, name: str) -> Entry:
+        entries = self.entries()
+        if "/" in name:
+            plugin, _, short = name.partition("/")
+            for entry in entries.values():
+                if entry.name == short and plugin in (entry.plugin, self._dist_name(entry.plugin)):
+                    return entry
+            raise self._unknown(name)
+        candidates = self._by_short_name().get(name, [])
+        if len(candidates) > 1:
+            options = ", ".join(repr(e.qualified_name) for e in candidates)
+            raise AmbiguousNameError(
+                f"{self.singular} name {name!r} is registered by several plugins "
+                f"({', '.join(e.plugin for e in candidates)}); pick one with {options}"
+            )
+        if not candidates:
+            raise self._unknown(name)
+        return candidates[0]
+
+    def get(self, name: str) -> Callable[..., Any]:
+        """The factory (usually a class) registered as ``name``."""
+        return self.entry(name).load()
+
+    def create(self, name: str, **kwargs: Any) -> Any:
+        """Build the component registered as ``name`` with ``kwargs``."""
+        return self.get(name)(**kwargs)
+
+    def summaries(self) -> dict[str, str]:
+        return {name: self.entry(name).summary for name in self.names()}
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            self.entry(name)
+        except (UnknownNameError, AmbiguousNameError):
+            return False
+        return True
+
+    def _dist_name(self, plugin: str) -> str | None:
+        info = get_plugin_manager().infos.get(plugin)
+        return info.name if info else None
+
+    def _unknown(self, name: str) -> UnknownNameError:
+        known = self.names()
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        listing = ", ".join(known) if known else "none (no plugin of this kind is installed)"
+        broken = [
+            f"{info.name} ({info.error})" for info in get_plugin_manager().infos.values() if info.error
+        ]
+        broken_hint = f" Plugins that failed to load: {'; '.join(broken)}." if broken else ""
+        return UnknownNameError(
+            f"unknown {self.singular} {name!r}.{hint} Available: {listing}. Install the plugin "
+            f"that provides it (pip install synetune-plugin-<name>) or pass an instance instead."
+            f"{broken_hint}"
+        )
+
+
+REGISTRIES: dict[str, Registry] = {
+    kind: Registry(kind) for kind in ("schedulers", "searchers", "backends", "callbacks", "blackboxes")
+}
+
+
+def invalidate() -> None:
+    """Forget the cached entries (after plugins were registered or removed)."""
+    for registry in REGISTRIES.values():
+        registry._entries = None
+
+
+def resolve(kind: str, value: Any, **kwargs: Any) -> Any:
+    """``value`` itself if it is an instance, else the component registered under that name."""
+    if isinstance(value, str):
+        return REGISTRIES[kind].create(value, **kwargs)
+    return value
+
+
+__all__ = ["Entry", "Registry", "REGISTRIES", "UnknownNameError", "AmbiguousNameError"]

@@ -1,0 +1,88 @@
+"""Reporting metrics from a training script: Syne Tune's ``[tune-metric]: {json}`` lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from synetune_sdk.constants import (
+    MAX_METRIC_LINE_BYTES,
+    METRIC_LINE_PREFIX,
+    ST_WORKER_ITER,
+    ST_WORKER_TIME,
+    ST_WORKER_TIMESTAMP,
+)
+
+
+def _to_jsonable(value: Any) -> Any:
+    # numpy scalars and arrays, without importing numpy
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class Reporter:
+    """Call it once per epoch (or any resource step) with the metrics to report.
+
+    Each call prints one line to stdout and flushes it, so the backend sees it at once::
+
+        report = Reporter()
+        report(epoch=3, val_loss=0.25)
+        # [tune-metric]: {"epoch": 3, "val_loss": 0.25, "st_worker_timestamp": ..., ...}
+    """
+
+    def __init__(self, add_time: bool = True, add_cost: bool = True):
+        self.add_time = add_time
+        self.add_cost = add_cost
+        self.start = time.time()
+        self.iter = 0
+
+    def __call__(self, **kwargs: Any) -> None:
+        for key, value in kwargs.items():
+            if key.startswith("st_"):
+                raise ValueError(
+                    f"metric name {key!r} is reserved: names starting with 'st_' are added by "
+                    "synetune; rename the metric"
+                )
+            if value is None:
+                raise ValueError(f"metric {key!r} is None: report a number or leave it out")
+        now = time.time()
+        line = dict(kwargs)
+        line[ST_WORKER_TIMESTAMP] = now
+        if self.add_time:
+            line[ST_WORKER_TIME] = now - self.start
+        line[ST_WORKER_ITER] = self.iter
+        text = json.dumps(line, default=_to_jsonable)
+        if len(text) >= MAX_METRIC_LINE_BYTES:
+            raise ValueError(
+                f"reported metrics take {len(text)} bytes once serialised, the limit is "
+                f"{MAX_METRIC_LINE_BYTES}: report fewer or smaller values"
+            )
+        self.iter += 1
+        sys.stdout.write(METRIC_LINE_PREFIX + text + "\n")
+        sys.stdout.flush()
+
+    report = __call__
+
+
+def parse_metric_line(line: str) -> dict[str, Any] | None:
+    """The metrics of a ``[tune-metric]:`` line; None if the line carries none.
+
+    Raises ``ValueError`` for a line that carries the tag but no valid JSON object, so a backend
+    can log it with its trial id instead of silently ignoring it.
+    """
+    start = line.find(METRIC_LINE_PREFIX)
+    if start < 0:
+        return None
+    payload = line[start + len(METRIC_LINE_PREFIX) :].strip()
+    try:
+        value = json.loads(payload)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"malformed metric line ({err.msg}): {line.strip()!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"metric line does not carry a JSON object: {line.strip()!r}")
+    return value

@@ -1,0 +1,67 @@
+"""The scheduler contract: decides which configuration runs next and whether a trial goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
+
+
+class Scheduler:
+    """Base class of every scheduler.
+
+    The tuner calls, for each trial: ``suggest`` (when a worker is free), ``on_trial_add`` (after
+    the backend started it), ``on_trial_result`` for every reported result (the answer is a
+    ``SchedulerDecision``), then exactly one of ``on_trial_complete`` (script exited 0),
+    ``on_trial_error`` (script failed) or ``on_trial_remove`` (the trial was stopped or paused by
+    a decision). A minimal scheduler overrides ``suggest``, ``on_trial_result``,
+    ``metric_names`` and ``metric_mode``; every other hook defaults to a no-op.
+
+    Schedulers are pickled into ``tuner.dill`` with the tuner: keep their state picklable.
+    """
+
+    def __init__(self, config_space: dict[str, Any] | None = None):
+        self.config_space = dict(config_space or {})
+
+    def suggest(self, trial_id: int) -> TrialSuggestion | None:
+        """Return what the free worker should do, or None when nothing is left to run.
+
+        ``trial_id`` is the id a new trial would get. Returning None for good (search space
+        exhausted) lets the tuner finish once the running trials end.
+        """
+        raise NotImplementedError
+
+    def on_trial_add(self, trial: Trial) -> None:
+        """A trial from ``suggest`` was started by the backend."""
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        """A trial reported ``result``; answer CONTINUE, PAUSE or STOP."""
+        return SchedulerDecision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        """The trial's script exited normally; ``result`` is its last reported result."""
+
+    def on_trial_error(self, trial: Trial) -> None:
+        """The trial failed (crashed, reported nothing, or was stopped from outside)."""
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        """The trial was stopped or paused following this scheduler's decision."""
+
+    def metric_names(self) -> list[str]:
+        """Names of the metrics this scheduler optimises (first one is the primary metric)."""
+        raise NotImplementedError
+
+    def metric_mode(self) -> str | list[str]:
+        """``"min"`` or ``"max"`` (or one per metric)."""
+        raise NotImplementedError
+
+    def is_multiobjective_scheduler(self) -> bool:
+        return len(self.metric_names()) > 1
+
+    def metadata(self) -> dict[str, Any]:
+        """What the tuner writes into ``metadata.json`` about this scheduler."""
+        return {
+            "metric_names": self.metric_names(),
+            "metric_mode": self.metric_mode(),
+            "scheduler_name": type(self).__name__,
+        }
