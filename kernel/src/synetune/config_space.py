@@ -176,7 +176,11 @@ class Integer(Domain):
         return int(round(float(value)))
 
     def is_valid(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and self.lower <= value <= self.upper
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.lower <= value <= self.upper
+        )
 
     def midpoint(self) -> int:
         if self.log:
@@ -251,7 +255,9 @@ class Ordinal(Categorical):
     def __init__(self, categories: list[Any], kind: str | None = None):
         super().__init__(categories)
         if kind is None:
-            numeric = all(isinstance(c, int | float) and not isinstance(c, bool) for c in self.categories)
+            numeric = all(
+                isinstance(c, int | float) and not isinstance(c, bool) for c in self.categories
+            )
             increasing = all(a < b for a, b in zip(self.categories, self.categories[1:]))
             kind = "nn" if numeric and increasing else "equal"
         self.kind = kind
@@ -277,7 +283,9 @@ class Ordinal(Categorical):
     def nearest(self, value: float) -> Any:
         """The category closest to ``value`` (in log space for ``nn-log``)."""
         if self.kind == "nn-log":
-            return min(self.categories, key=lambda c: abs(math.log(c) - math.log(max(value, 1e-300))))
+            return min(
+                self.categories, key=lambda c: abs(math.log(c) - math.log(max(value, 1e-300)))
+            )
         return min(self.categories, key=lambda c: abs(c - value))
 
     def midpoint(self) -> Any:
@@ -290,7 +298,9 @@ class Ordinal(Categorical):
 class FiniteRange(Domain):
     """``size`` equally spaced values from ``lower`` to ``upper`` (log-spaced if ``log_scale``)."""
 
-    def __init__(self, lower: float, upper: float, size: int, log_scale: bool = False, cast_int: bool = False):
+    def __init__(
+        self, lower: float, upper: float, size: int, log_scale: bool = False, cast_int: bool = False
+    ):
         self.lower, self.upper, self._size = float(lower), float(upper), int(size)
         self.log_scale, self.cast_int = bool(log_scale), bool(cast_int)
 
@@ -419,7 +429,9 @@ def cast_config(config: dict[str, Any], config_space: dict[str, Any]) -> dict[st
             try:
                 out[name] = domain.cast(out[name])
             except (TypeError, ValueError) as err:
-                raise ValueError(f"hyperparameter {name!r}: cannot use value {out[name]!r}: {err}") from None
+                raise ValueError(
+                    f"hyperparameter {name!r}: cannot use value {out[name]!r}: {err}"
+                ) from None
     return out
 
 

@@ -93,9 +93,13 @@ class PluginManager:
             if names & block or (allow is not None and not names & allow):
                 continue
             version = dist.version if dist is not None else None
-            self._register_module(lambda ep=ep: ep.load(), name=ep.name, dist_name=dist_name, version=version)
+            self._register_module(
+                lambda ep=ep: ep.load(), name=ep.name, dist_name=dist_name, version=version
+            )
 
-    def register(self, plugin: ModuleType | object, name: str | None = None, version: str | None = None) -> None:
+    def register(
+        self, plugin: ModuleType | object, name: str | None = None, version: str | None = None
+    ) -> None:
         """Register an in-process plugin (a module or object with hook functions)."""
         name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
         self._register_module(lambda: plugin, name=name, dist_name=name, version=version)
@@ -113,7 +117,9 @@ class PluginManager:
                 raise PluginError(f"plugin {dist_name!r} failed to load: {info.error}") from err
             return
         info.hooks = sorted(
-            hook.name for hook in self.pm.get_hookcallers(module) or [] if hook.name.startswith("register_")
+            hook.name
+            for hook in self.pm.get_hookcallers(module) or []
+            if hook.name.startswith("register_")
         )
 
     def call_register_hook(self, kind: str, register_for: Any) -> None:
@@ -206,4 +212,3 @@ def list() -> list[PluginInfo]:  # noqa: A001 - the user-facing name is synetune
 
 def errors() -> dict[str, str]:
     return {info.name: info.error for info in list() if info.error}
-

@@ -74,7 +74,9 @@ class Registry:
             entries: dict[str, Entry] = {}
 
             def register_for(plugin: str) -> Callable[..., None]:
-                def register(name: str, factory: str | Callable[..., Any], summary: str = "") -> None:
+                def register(
+                    name: str, factory: str | Callable[..., Any], summary: str = ""
+                ) -> None:
                     if not isinstance(name, str) or not name or "/" in name:
                         raise ValueError(f"invalid {self.singular} name {name!r}")
                     if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
@@ -151,7 +153,9 @@ class Registry:
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         listing = ", ".join(known) if known else "none (no plugin of this kind is installed)"
         broken = [
-            f"{info.name} ({info.error})" for info in get_plugin_manager().infos.values() if info.error
+            f"{info.name} ({info.error})"
+            for info in get_plugin_manager().infos.values()
+            if info.error
         ]
         broken_hint = f" Plugins that failed to load: {'; '.join(broken)}." if broken else ""
         return UnknownNameError(
@@ -162,7 +166,8 @@ class Registry:
 
 
 REGISTRIES: dict[str, Registry] = {
-    kind: Registry(kind) for kind in ("schedulers", "searchers", "backends", "callbacks", "blackboxes")
+    kind: Registry(kind)
+    for kind in ("schedulers", "searchers", "backends", "callbacks", "blackboxes")
 }
 
 

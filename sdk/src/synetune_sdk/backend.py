@@ -120,7 +120,11 @@ class TrialBackend:
                 self.stop_trial(trial_id)
 
     def busy_trial_ids(self) -> list[tuple[int, str]]:
-        return [(t, s) for t, s in self.status.items() if s in (TrialStatus.IN_PROGRESS, TrialStatus.STOPPING)]
+        return [
+            (t, s)
+            for t, s in self.status.items()
+            if s in (TrialStatus.IN_PROGRESS, TrialStatus.STOPPING)
+        ]
 
     def fetch_status_results(
         self, trial_ids: list[int]
@@ -191,7 +195,10 @@ class TrialBackend:
     def _report(self, trial_id: int, run: int, result: dict[str, Any]) -> bool:
         """Hand over a result of ``run`` of the trial; False if it was dropped as outdated."""
         with self._lock:
-            if run != self._runs.get(trial_id) or self.status.get(trial_id) != TrialStatus.IN_PROGRESS:
+            if (
+                run != self._runs.get(trial_id)
+                or self.status.get(trial_id) != TrialStatus.IN_PROGRESS
+            ):
                 self.num_dropped_results += 1
                 return False
             self.num_results[trial_id] = self.num_results.get(trial_id, 0) + 1
@@ -202,7 +209,10 @@ class TrialBackend:
     def _finish(self, trial_id: int, run: int, status: str, error: str | None = None) -> None:
         """The work of ``run`` ended by itself with ``status`` (COMPLETED or FAILED)."""
         with self._lock:
-            if run != self._runs.get(trial_id) or self.status.get(trial_id) != TrialStatus.IN_PROGRESS:
+            if (
+                run != self._runs.get(trial_id)
+                or self.status.get(trial_id) != TrialStatus.IN_PROGRESS
+            ):
                 return
             if status == TrialStatus.COMPLETED and self.num_results.get(trial_id, 0) == 0:
                 status = TrialStatus.FAILED

@@ -42,7 +42,9 @@ class Callback:
     def on_resume_trial(self, trial: Trial) -> None:
         pass
 
-    def on_trial_result(self, trial: Trial, status: str, result: dict[str, Any], decision: str) -> None:
+    def on_trial_result(
+        self, trial: Trial, status: str, result: dict[str, Any], decision: str
+    ) -> None:
         pass
 
     def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:

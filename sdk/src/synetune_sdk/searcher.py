@@ -49,7 +49,9 @@ class Searcher:
     ) -> None:
         """A result of ``trial_id``; add it to the model if ``update``."""
 
-    def on_trial_complete(self, trial_id: int, config: dict[str, Any], result: dict[str, Any]) -> None:
+    def on_trial_complete(
+        self, trial_id: int, config: dict[str, Any], result: dict[str, Any]
+    ) -> None:
         """The trial finished with ``result`` as its final result."""
 
     def on_trial_error(self, trial_id: int) -> None:

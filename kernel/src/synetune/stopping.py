@@ -1,0 +1,124 @@
+"""When to stop tuning: ``TuningStatus`` (what the tuner knows) and ``StoppingCriterion``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from synetune_sdk.trial import TrialStatus
+
+
+@dataclass
+class MetricStatistics:
+    count: int = 0
+    min: float = math.inf
+    max: float = -math.inf
+    last: float = math.nan
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.min = min(self.min, value)
+        self.max = max(self.max, value)
+        self.last = value
+
+
+@dataclass
+class TuningStatus:
+    """Counters and metric statistics over the whole run, updated by the tuner as it goes.
+
+    Any callable taking a ``TuningStatus`` and returning True to stop works as a stop criterion.
+    """
+
+    metric_names: list[str] = field(default_factory=list)
+    num_trials_started: int = 0
+    num_trials_completed: int = 0
+    num_trials_failed: int = 0
+    num_trials_stopped: int = 0
+    num_results: int = 0
+    wallclock_time: float = 0.0
+    trial_status: dict[int, str] = field(default_factory=dict)
+    last_results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    overall_metric_statistics: dict[str, MetricStatistics] = field(default_factory=dict)
+    _trial_cost: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def num_trials_finished(self) -> int:
+        return self.num_trials_completed + self.num_trials_failed + self.num_trials_stopped
+
+    @property
+    def num_trials_running(self) -> int:
+        return sum(1 for s in self.trial_status.values() if s == TrialStatus.IN_PROGRESS)
+
+    @property
+    def num_evaluations(self) -> int:
+        return self.num_results
+
+    @property
+    def cost(self) -> float:
+        return sum(self._trial_cost.values())
+
+    def on_trial_started(self, trial_id: int) -> None:
+        self.num_trials_started += 1
+        self.trial_status[trial_id] = TrialStatus.IN_PROGRESS
+
+    def on_result(self, trial_id: int, result: dict[str, Any]) -> None:
+        self.num_results += 1
+        self.last_results[trial_id] = result
+        for key, value in result.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self.overall_metric_statistics.setdefault(key, MetricStatistics()).add(float(value))
+        cost = result.get("st_worker_cost")
+        if isinstance(cost, int | float):
+            self._trial_cost[trial_id] = max(self._trial_cost.get(trial_id, 0.0), float(cost))
+
+    def on_trial_status(self, trial_id: int, status: str) -> None:
+        previous = self.trial_status.get(trial_id)
+        self.trial_status[trial_id] = status
+        if previous == status or previous in TrialStatus.FINISHED:
+            return
+        if status == TrialStatus.COMPLETED:
+            self.num_trials_completed += 1
+        elif status == TrialStatus.FAILED:
+            self.num_trials_failed += 1
+        elif status == TrialStatus.STOPPED:
+            self.num_trials_stopped += 1
+
+
+@dataclass
+class StoppingCriterion:
+    """Stop as soon as any of the given limits is exceeded (Syne Tune's semantics: strict ``>``).
+
+    The tuner never starts a trial that would make the criterion fire, so
+    ``max_num_trials_started=20`` runs exactly 20 trials. ``max_wallclock_time`` is in seconds
+    of the backend's clock (simulated seconds on the simulator).
+    """
+
+    max_wallclock_time: float | None = None
+    max_num_evaluations: int | None = None
+    max_num_trials_started: int | None = None
+    max_num_trials_completed: int | None = None
+    max_num_trials_finished: int | None = None
+    max_cost: float | None = None
+    max_metric_value: dict[str, float] | None = None
+    min_metric_value: dict[str, float] | None = None
+
+    def __call__(self, status: TuningStatus) -> bool:
+        checks = [
+            (self.max_wallclock_time, status.wallclock_time),
+            (self.max_num_evaluations, status.num_results),
+            (self.max_num_trials_started, status.num_trials_started),
+            (self.max_num_trials_completed, status.num_trials_completed),
+            (self.max_num_trials_finished, status.num_trials_finished),
+            (self.max_cost, status.cost),
+        ]
+        if any(limit is not None and value > limit for limit, value in checks):
+            return True
+        stats = status.overall_metric_statistics
+        for metric, limit in (self.max_metric_value or {}).items():
+            if metric in stats and stats[metric].max > limit:
+                return True
+        for metric, limit in (self.min_metric_value or {}).items():
+            if metric in stats and stats[metric].min < limit:
+                return True
+        return False

@@ -1,0 +1,369 @@
+"""Conformance kit: contract tests a plugin runs against its own components.
+
+Subclass a contract in the plugin's tests and implement its factory method; pytest then runs
+every ``test_*`` method of the contract on the component::
+
+    from synetune_sdk.testing import SchedulerContract
+
+    class TestMyScheduler(SchedulerContract):
+        def make_scheduler(self, config_space, metric, mode, random_seed):
+            return MyScheduler(config_space, metric=metric, mode=mode, random_seed=random_seed)
+
+The kits use pytest and the synetune kernel (for the config space); both are imported when a
+test runs, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus
+
+CONTRACT_SCRIPT = str(Path(__file__).with_name("_contract_train.py"))
+METRIC = "loss"
+RESOURCE_ATTR = "epoch"
+MAX_RESOURCE_ATTR = "epochs"
+MAX_EPOCHS = 9
+
+
+def contract_config_space() -> dict[str, Any]:
+    from synetune.config_space import choice, randint, uniform
+
+    return {
+        "x": uniform(0.0, 1.0),
+        "y": randint(1, 4),
+        "c": choice(["a", "b"]),
+        MAX_RESOURCE_ATTR: MAX_EPOCHS,
+    }
+
+
+def _loss(config: dict[str, Any], epoch: int) -> float:
+    return (
+        (float(config["x"]) - 0.3) ** 2
+        + 0.1 * int(config["y"])
+        + (config["c"] == "b") * 0.05
+        + 1.0 / epoch
+    )
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        import dill
+
+        return dill.dumps(obj)
+    except ImportError:  # pragma: no cover - dill comes with the kernel
+        return pickle.dumps(obj)
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        import dill
+
+        return dill.loads(data)
+    except ImportError:  # pragma: no cover
+        return pickle.loads(data)
+
+
+def drive_scheduler(
+    scheduler: Any, n_workers: int = 2, max_trials: int = 12, max_steps: int = 2000
+) -> dict[str, Any]:
+    """Run ``scheduler`` on a simulated asynchronous workload (no backend) and check each answer.
+
+    Workers advance one epoch per step, round robin. Returns counters for assertions.
+    """
+    running: dict[int, int] = {}  # trial id -> last epoch reported
+    paused: dict[int, int] = {}
+    trials: dict[int, Trial] = {}
+    finished: set[int] = set()
+    counts = {"started": 0, "resumed": 0, "results": 0, "stopped": 0, "paused": 0, "completed": 0}
+    next_id = 0
+    exhausted = False
+    for _ in range(max_steps):
+        while len(running) < n_workers and not exhausted:
+            if counts["started"] >= max_trials and not paused:
+                exhausted = True
+                break
+            suggestion = scheduler.suggest(next_id)
+            if suggestion is None:
+                exhausted = True
+                break
+            if suggestion.spawn_new_trial_id:
+                if counts["started"] >= max_trials:
+                    exhausted = True
+                    break
+                assert isinstance(suggestion.config, dict), "a start suggestion must carry a config"
+                for key in contract_config_space():
+                    assert key in suggestion.config, f"suggested config lacks {key!r}"
+                trial = Trial(next_id, dict(suggestion.config), datetime.now())
+                trials[next_id] = trial
+                running[next_id] = 0
+                scheduler.on_trial_add(trial)
+                counts["started"] += 1
+                next_id += 1
+            else:
+                trial_id = suggestion.checkpoint_trial_id
+                assert trial_id in paused, (
+                    f"resume suggestion for trial {trial_id}, which is not paused"
+                )
+                if suggestion.config is not None:
+                    trials[trial_id].config = dict(suggestion.config)
+                running[trial_id] = paused.pop(trial_id)
+                counts["resumed"] += 1
+        if not running:
+            break
+        for trial_id in list(running):
+            trial = trials[trial_id]
+            epoch = running[trial_id] + 1
+            max_epochs = int(trial.config.get(MAX_RESOURCE_ATTR, MAX_EPOCHS))
+            result = {METRIC: _loss(trial.config, epoch), RESOURCE_ATTR: epoch}
+            decision = scheduler.on_trial_result(trial, result)
+            counts["results"] += 1
+            assert decision in (
+                SchedulerDecision.CONTINUE,
+                SchedulerDecision.PAUSE,
+                SchedulerDecision.STOP,
+            ), decision
+            running[trial_id] = epoch
+            if decision == SchedulerDecision.STOP:
+                scheduler.on_trial_remove(trial)
+                del running[trial_id]
+                finished.add(trial_id)
+                counts["stopped"] += 1
+            elif decision == SchedulerDecision.PAUSE:
+                scheduler.on_trial_remove(trial)
+                paused[trial_id] = running.pop(trial_id)
+                counts["paused"] += 1
+            elif epoch >= max_epochs:
+                scheduler.on_trial_complete(trial, result)
+                del running[trial_id]
+                finished.add(trial_id)
+                counts["completed"] += 1
+    else:
+        raise AssertionError("the scheduler did not let the workload finish")
+    return counts
+
+
+class SchedulerContract:
+    """Checks every scheduler must pass. Implement ``make_scheduler``."""
+
+    metric = METRIC
+    mode = "min"
+
+    def make_scheduler(
+        self, config_space: dict[str, Any], metric: str, mode: str, random_seed: int
+    ) -> Any:
+        raise NotImplementedError("implement make_scheduler in your contract test class")
+
+    def _scheduler(self, random_seed: int = 0, mode: str | None = None) -> Any:
+        return self.make_scheduler(
+            contract_config_space(), self.metric, mode or self.mode, random_seed
+        )
+
+    def test_contract_suggest_gives_config_from_space(self) -> None:
+        from synetune.config_space import Domain
+
+        space = contract_config_space()
+        suggestion = self._scheduler().suggest(0)
+        assert suggestion is not None and suggestion.spawn_new_trial_id
+        for name, domain in space.items():
+            value = suggestion.config[name]
+            if isinstance(domain, Domain):
+                assert domain.is_valid(value), f"{name}={value!r} is outside {domain!r}"
+            else:
+                assert value == domain, f"constant {name} changed to {value!r}"
+
+    def test_contract_metric_names_and_mode(self) -> None:
+        scheduler = self._scheduler()
+        assert scheduler.metric_names()[0] == self.metric
+        mode = scheduler.metric_mode()
+        assert (mode if isinstance(mode, str) else mode[0]) == self.mode
+        assert "metric_names" in scheduler.metadata()
+
+    def test_contract_runs_asynchronous_workload(self) -> None:
+        counts = drive_scheduler(self._scheduler(), n_workers=2, max_trials=12)
+        assert counts["started"] >= 2
+        assert counts["results"] >= counts["started"]
+
+    def test_contract_mode_max_runs(self) -> None:
+        counts = drive_scheduler(self._scheduler(mode="max"), n_workers=3, max_trials=8)
+        assert counts["started"] >= 3
+
+    def test_contract_survives_pickling(self) -> None:
+        scheduler = self._scheduler()
+        drive_scheduler(scheduler, n_workers=2, max_trials=4)
+        clone = _loads(_dumps(scheduler))
+        assert clone.metric_names() == scheduler.metric_names()
+        drive_scheduler(clone, n_workers=2, max_trials=3)
+
+    def test_contract_error_and_failure_hooks(self) -> None:
+        scheduler = self._scheduler()
+        suggestion = scheduler.suggest(0)
+        trial = Trial(0, dict(suggestion.config), datetime.now())
+        scheduler.on_trial_add(trial)
+        scheduler.on_trial_error(trial)
+        assert scheduler.suggest(1) is not None
+
+
+class SearcherContract:
+    """Checks every searcher must pass. Implement ``make_searcher``."""
+
+    metric = METRIC
+    mode = "min"
+    reproducible = True
+
+    def make_searcher(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str,
+        random_seed: int,
+        points_to_evaluate: list[dict[str, Any]] | None,
+    ) -> Any:
+        raise NotImplementedError("implement make_searcher in your contract test class")
+
+    def _run(self, searcher: Any, n: int) -> list[dict[str, Any]]:
+        configs = []
+        for trial_id in range(n):
+            config = searcher.suggest(trial_id)
+            if config is None:
+                break
+            configs.append(config)
+            searcher.register_pending(trial_id, config)
+            result = {self.metric: _loss(config, MAX_EPOCHS), RESOURCE_ATTR: MAX_EPOCHS}
+            searcher.on_trial_result(trial_id, config, result, update=True)
+            searcher.on_trial_complete(trial_id, config, result)
+        return configs
+
+    def test_contract_points_to_evaluate_first(self) -> None:
+        point = {"x": 0.25, "y": 2, "c": "b", MAX_RESOURCE_ATTR: MAX_EPOCHS}
+        searcher = self.make_searcher(contract_config_space(), self.metric, self.mode, 0, [point])
+        first = searcher.suggest(0)
+        assert first is not None
+        assert {k: first[k] for k in point} == point
+
+    def test_contract_configs_valid(self) -> None:
+        from synetune.config_space import is_valid_config
+
+        space = contract_config_space()
+        configs = self._run(self.make_searcher(space, self.metric, self.mode, 1, []), 8)
+        assert configs, "the searcher suggested nothing"
+        for config in configs:
+            assert is_valid_config(config, space), config
+            assert config[MAX_RESOURCE_ATTR] == MAX_EPOCHS
+
+    def test_contract_reproducible_with_seed(self) -> None:
+        if not self.reproducible:
+            return
+        space = contract_config_space()
+        first = self._run(self.make_searcher(space, self.metric, self.mode, 7, []), 6)
+        second = self._run(self.make_searcher(space, self.metric, self.mode, 7, []), 6)
+        assert first == second
+
+    def test_contract_failures_are_tolerated(self) -> None:
+        searcher = self.make_searcher(contract_config_space(), self.metric, self.mode, 3, [])
+        config = searcher.suggest(0)
+        searcher.register_pending(0, config)
+        searcher.evaluation_failed(0)
+        assert searcher.suggest(1) is not None
+
+
+class BackendContract:
+    """Checks every script-running backend must pass. Implement ``make_backend(entry_point)``;
+    the contract script is ``CONTRACT_SCRIPT`` (standard library plus synetune-sdk)."""
+
+    timeout = 60.0
+
+    def make_backend(self, entry_point: str) -> Any:
+        raise NotImplementedError("implement make_backend in your contract test class")
+
+    def _backend(self, tmp_path: Path) -> Any:
+        backend = self.make_backend(CONTRACT_SCRIPT)
+        backend.set_path(tmp_path)
+        return backend
+
+    def _wait_until(self, backend: Any, trial_ids: list[int], done: Any) -> list[tuple[int, dict]]:
+        results: list[tuple[int, dict]] = []
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            statuses, new = backend.fetch_status_results(trial_ids)
+            results.extend(new)
+            if done(statuses, results):
+                return results
+            backend.wait(0.5)
+        raise AssertionError(f"backend did not finish within {self.timeout}s")
+
+    def test_contract_trial_completes(self, tmp_path: Path) -> None:
+        backend = self._backend(tmp_path)
+        try:
+            trial = backend.start_trial({"epochs": 3, "x": 0.4})
+            results = self._wait_until(
+                backend,
+                [trial.trial_id],
+                lambda s, r: s[trial.trial_id][1] != TrialStatus.IN_PROGRESS,
+            )
+            assert backend.status[trial.trial_id] == TrialStatus.COMPLETED
+            assert [r["epoch"] for _, r in results] == [1, 2, 3]
+            assert all("st_worker_timestamp" in r for _, r in results)
+        finally:
+            backend.close()
+
+    def test_contract_failure_reports_error(self, tmp_path: Path) -> None:
+        backend = self._backend(tmp_path)
+        try:
+            trial = backend.start_trial({"epochs": 3, "fail_at": 2})
+            self._wait_until(
+                backend,
+                [trial.trial_id],
+                lambda s, r: s[trial.trial_id][1] != TrialStatus.IN_PROGRESS,
+            )
+            assert backend.status[trial.trial_id] == TrialStatus.FAILED
+            assert "fails at epoch 2" in backend.errors[trial.trial_id]
+        finally:
+            backend.close()
+
+    def test_contract_stop_and_pause_resume(self, tmp_path: Path) -> None:
+        backend = self._backend(tmp_path)
+        try:
+            trial = backend.start_trial({"epochs": 4, "sleep": 0.3})
+            tid = trial.trial_id
+            self._wait_until(backend, [tid], lambda s, r: len(r) >= 1)
+            backend.pause_trial(tid)
+            assert backend.status[tid] == TrialStatus.PAUSED
+            backend.resume_trial(tid)
+            results = self._wait_until(
+                backend, [tid], lambda s, r: s[tid][1] != TrialStatus.IN_PROGRESS
+            )
+            epochs = [r["epoch"] for _, r in results]
+            assert epochs and epochs[-1] == 4 and 1 not in epochs, (
+                f"resume did not continue: {epochs}"
+            )
+            other = backend.start_trial({"epochs": 50, "sleep": 0.2})
+            self._wait_until(backend, [other.trial_id], lambda s, r: len(r) >= 1)
+            backend.stop_trial(other.trial_id)
+            assert backend.status[other.trial_id] == TrialStatus.STOPPED
+        finally:
+            backend.close()
+
+
+class BlackboxRecipeContract:
+    """Checks every blackbox recipe must pass. Implement ``make_recipe``; keep it small (tests
+    may pass reduced-size arguments)."""
+
+    def make_recipe(self) -> Any:
+        raise NotImplementedError("implement make_recipe in your contract test class")
+
+    def test_contract_recipe_has_name_and_citation(self) -> None:
+        recipe = self.make_recipe()
+        assert isinstance(recipe.name, str) and recipe.name
+        assert isinstance(recipe.citation, str)
+
+    def test_contract_generate_writes_files(self, tmp_path: Path) -> None:
+        recipe = self.make_recipe()
+        target = tmp_path / recipe.name
+        target.mkdir()
+        recipe.generate(target)
+        assert any(target.iterdir()), "generate() wrote nothing"
