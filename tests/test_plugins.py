@@ -1,0 +1,235 @@
+"""Plugin discovery from entry points, quarantine of broken plugins, switches and registries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+
+import synetune
+from synetune import plugins
+from synetune.registry import AmbiguousNameError, UnknownNameError
+from synetune_sdk import hookimpl
+
+
+def make_distribution(root: Path, dist: str, module: str, source: str, entry_name: str | None = None) -> None:
+    """A minimal installed distribution on ``root`` with one ``synetune`` entry point."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-0.3.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3.1\n")
+    (info / "entry_points.txt").write_text(f"[synetune]\n{entry_name or module} = {module}\n")
+
+
+GOOD = """
+from synetune_sdk import hookimpl
+
+@hookimpl
+def register_schedulers(register):
+    register("fake_sched", "fake_heavy_impl:FakeScheduler", summary="a fake scheduler")
+
+@hookimpl
+def register_searchers(register):
+    register("fake_search", lambda **kw: ("searcher", kw))
+"""
+
+HEAVY_IMPL = """
+import json  # stands in for a heavy dependency
+class FakeScheduler:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+"""
+
+
+@pytest.fixture
+def fake_site(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delenv("SYNETUNE_STRICT_PLUGINS", raising=False)
+    for name in ("fakegood", "fakebroken", "fakeraises", "fake_heavy_impl", "fakeother"):
+        sys.modules.pop(name, None)
+    plugins.reset()
+    yield site
+    plugins.reset()
+    for name in ("fakegood", "fakebroken", "fakeraises", "fake_heavy_impl", "fakeother"):
+        sys.modules.pop(name, None)
+
+
+def test_entry_point_plugin_is_listed_lazily(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
+    assert "fake_sched" in synetune.schedulers.names()
+    assert "fake_heavy_impl" not in sys.modules, "listing must not import the factory's module"
+    info = {i.name: i for i in plugins.list()}["synetune-plugin-fakegood"]
+    assert info.version == "0.3.1"
+    assert info.hooks == ["register_schedulers", "register_searchers"]
+    assert info.provides == {"schedulers": ["fake_sched"], "searchers": ["fake_search"]}
+    scheduler = synetune.schedulers.create("fake_sched", metric="loss")
+    assert "fake_heavy_impl" in sys.modules and scheduler.kwargs == {"metric": "loss"}
+    assert synetune.searchers.create("fake_search", a=1) == ("searcher", {"a": 1})
+
+
+def test_broken_plugin_is_quarantined(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
+    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "import h5py_does_not_exist\n")
+    infos = {i.name: i for i in plugins.list()}
+    assert "ModuleNotFoundError" in infos["synetune-plugin-fakebroken"].error
+    assert "fake_sched" in synetune.schedulers.names()
+    with pytest.raises(UnknownNameError, match="fakebroken"):
+        synetune.schedulers.get("something_missing")
+
+
+def test_hook_that_raises_is_contained(fake_site):
+    make_distribution(
+        fake_site,
+        "synetune-plugin-fakeraises",
+        "fakeraises",
+        """
+        from synetune_sdk import hookimpl
+
+        @hookimpl
+        def register_schedulers(register):
+            raise RuntimeError("cannot register today")
+        """,
+    )
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
+    assert "fake_sched" in synetune.schedulers.names()
+    infos = {i.name: i for i in plugins.list()}
+    assert "cannot register today" in infos["synetune-plugin-fakeraises"].error
+
+
+def test_strict_mode_reraises(fake_site, monkeypatch):
+    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "raise ImportError('nope')\n")
+    monkeypatch.setenv("SYNETUNE_STRICT_PLUGINS", "1")
+    with pytest.raises(plugins.PluginError, match="nope"):
+        plugins.list()
+
+
+def test_disable_blocks_before_import(fake_site, monkeypatch):
+    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "raise SystemExit('imported!')\n")
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    monkeypatch.setenv("SYNETUNE_DISABLE_PLUGINS", "synetune-plugin-fakebroken")
+    names = [i.name for i in plugins.list()]
+    assert "synetune-plugin-fakebroken" not in names
+    assert "fakebroken" not in sys.modules
+
+
+def test_load_allow_list(fake_site, monkeypatch):
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    make_distribution(fake_site, "synetune-plugin-fakeother", "fakeother", GOOD.replace("fake_sched", "other_sched").replace("fake_search", "other_search"))
+    monkeypatch.setenv("SYNETUNE_LOAD_PLUGINS", "fakeother")
+    names = [i.name for i in plugins.list()]
+    assert names == ["synetune-plugin-fakeother"]
+    assert "fakegood" not in sys.modules
+
+
+def test_ambiguous_short_name_needs_qualification(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    make_distribution(fake_site, "synetune-plugin-fakeother", "fakeother", GOOD)
+    (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
+    with pytest.raises(AmbiguousNameError) as err:
+        synetune.schedulers.get("fake_sched")
+    assert "fakegood" in str(err.value) and "fakeother" in str(err.value)
+    assert "fakegood/fake_sched" in synetune.schedulers.names()
+    assert synetune.schedulers.create("fakeother/fake_sched").kwargs == {}
+    assert synetune.schedulers.create("synetune-plugin-fakegood/fake_sched").kwargs == {}
+
+
+def test_unknown_name_lists_close_matches():
+    module = types.ModuleType("inproc")
+
+    @hookimpl
+    def register_schedulers(register):
+        register("hyperband_like", lambda **kw: kw)
+
+    module.register_schedulers = register_schedulers
+    plugins.register(module, name="inproc")
+    try:
+        with pytest.raises(UnknownNameError, match="Did you mean 'hyperband_like'"):
+            synetune.schedulers.create("hyperbandlike")
+    finally:
+        plugins.unregister("inproc")
+
+
+def test_lazy_target_import_error_names_plugin():
+    module = types.ModuleType("inproc2")
+
+    @hookimpl
+    def register_backends(register):
+        register("ghost", "no_such_module_xyz:Backend")
+
+    module.register_backends = register_backends
+    plugins.register(module, name="inproc2")
+    try:
+        with pytest.raises(ImportError, match="inproc2.*no_such_module_xyz"):
+            synetune.backends.create("ghost")
+    finally:
+        plugins.unregister("inproc2")
+
+
+def run_cli(args, site: Path | None = None, **env):
+    environ = dict(os.environ, **env)
+    if site is not None:
+        environ["PYTHONPATH"] = str(site) + os.pathsep + environ.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "synetune.cli", *args], capture_output=True, text=True, env=environ, timeout=60)
+
+
+def test_cli_lists_plugins_with_errors(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "import h5py_does_not_exist\n")
+    out = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="0")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].split() == ["NAME", "VERSION", "PROVIDES"]
+    assert "synetune-plugin-fakegood" in out.stdout and "schedulers: fake_sched" in out.stdout
+    assert "ERROR ModuleNotFoundError" in out.stdout
+    data = json.loads(run_cli(["plugins", "--json"], fake_site, SYNETUNE_STRICT_PLUGINS="0").stdout)
+    by_name = {d["name"]: d for d in data}
+    assert by_name["synetune-plugin-fakegood"]["provides"]["schedulers"] == ["fake_sched"]
+    assert "error" in by_name["synetune-plugin-fakebroken"] and "error" not in by_name["synetune-plugin-fakegood"]
+    only = json.loads(run_cli(["plugins", "--json", "--kind", "searchers"], fake_site, SYNETUNE_STRICT_PLUGINS="0").stdout)
+    assert all("searchers" in d["provides"] for d in only)
+    strict = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="1")
+    assert strict.returncode != 0 and "fakebroken" in strict.stderr
+
+
+def test_cli_version():
+    out = run_cli(["--version"])
+    assert out.returncode == 0 and synetune.__version__ in out.stdout
+
+
+def test_plugin_commands_hook(fake_site):
+    make_distribution(
+        fake_site,
+        "synetune-plugin-fakegood",
+        "fakegood",
+        """
+        import click
+        from synetune_sdk import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello():
+                click.echo("hello from a plugin")
+        """,
+    )
+    out = run_cli(["hello"], fake_site)
+    assert out.returncode == 0 and "hello from a plugin" in out.stdout
+
+
+def test_import_synetune_is_cheap():
+    code = "import sys, synetune; bad = [m for m in ('numpy', 'pandas', 'dill', 'pluggy') if m in sys.modules]; print(bad)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    code = "import sys; from synetune_sdk import Reporter; print(sorted(m for m in sys.modules if m.startswith('synetune')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['synetune_sdk', 'synetune_sdk.constants', 'synetune_sdk.reporter']"
