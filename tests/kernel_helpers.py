@@ -67,7 +67,9 @@ def quadratic(config: dict[str, Any], report, start_epoch: int = 0) -> None:
 class RandomScheduler(Scheduler):
     """Minimal third-party-style scheduler: random configs, optional stop rule."""
 
-    def __init__(self, config_space, metric="loss", mode="min", seed=0, stop_above=None, pause_at=None):
+    def __init__(
+        self, config_space, metric="loss", mode="min", seed=0, stop_above=None, pause_at=None
+    ):
         super().__init__(config_space)
         self.metric, self.mode, self.seed = metric, mode, seed
         self.stop_above = stop_above
@@ -90,10 +92,18 @@ class RandomScheduler(Scheduler):
 
     def on_trial_result(self, trial, result):
         self.seen.append((trial.trial_id, result))
-        if self.pause_at is not None and result.get("epoch") == self.pause_at and trial.trial_id not in self.resumed:
+        if (
+            self.pause_at is not None
+            and result.get("epoch") == self.pause_at
+            and trial.trial_id not in self.resumed
+        ):
             self.paused.append(trial.trial_id)
             return SchedulerDecision.PAUSE
-        if self.stop_above is not None and result[self.metric] > self.stop_above and result.get("epoch", 0) >= 2:
+        if (
+            self.stop_above is not None
+            and result[self.metric] > self.stop_above
+            and result.get("epoch", 0) >= 2
+        ):
             return SchedulerDecision.STOP
         return SchedulerDecision.CONTINUE
 

@@ -8,6 +8,7 @@ import pytest
 
 from synetune.config_space import (
     Domain,
+    cast_config,
     choice,
     config_key,
     config_space_from_json,
@@ -16,16 +17,15 @@ from synetune.config_space import (
     finrange,
     impute_points_to_evaluate,
     is_valid_config,
-    lograndint,
     logfinrange,
     logordinal,
+    lograndint,
     loguniform,
     ordinal,
     randint,
     sample_config,
     uniform,
     validate_config_space,
-    cast_config,
 )
 
 SPACE = {
@@ -90,7 +90,9 @@ def test_json_round_trip():
 
 
 def test_cast_config_from_strings():
-    config = cast_config({"lr": "0.01", "layers": "3", "act": "tanh", "batch": "32", "epochs": "10"}, SPACE)
+    config = cast_config(
+        {"lr": "0.01", "layers": "3", "act": "tanh", "batch": "32", "epochs": "10"}, SPACE
+    )
     assert config["lr"] == 0.01 and config["layers"] == 3 and config["batch"] == 32
     with pytest.raises(ValueError, match="'act'"):
         cast_config({"act": "sigmoid"}, SPACE)
@@ -99,8 +101,10 @@ def test_cast_config_from_strings():
 def test_impute_points_to_evaluate():
     assert impute_points_to_evaluate([], SPACE) == []
     [mid] = impute_points_to_evaluate(None, SPACE)
-    assert mid["layers"] == 2 and mid["act"] == "relu" and mid["batch"] == 32 and mid["epochs"] == 10
-    assert mid["lr"] == pytest.approx(10 ** -2.5)
+    assert (
+        mid["layers"] == 2 and mid["act"] == "relu" and mid["batch"] == 32 and mid["epochs"] == 10
+    )
+    assert mid["lr"] == pytest.approx(10**-2.5)
     [partial] = impute_points_to_evaluate([{"layers": 4}], SPACE)
     assert partial["layers"] == 4 and partial["dropout"] == 0.25
     with pytest.raises(ValueError, match="not in the config space"):

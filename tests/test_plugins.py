@@ -18,7 +18,9 @@ from synetune.registry import AmbiguousNameError, UnknownNameError
 from synetune_sdk import hookimpl
 
 
-def make_distribution(root: Path, dist: str, module: str, source: str, entry_name: str | None = None) -> None:
+def make_distribution(
+    root: Path, dist: str, module: str, source: str, entry_name: str | None = None
+) -> None:
     """A minimal installed distribution on ``root`` with one ``synetune`` entry point."""
     (root / f"{module}.py").write_text(textwrap.dedent(source))
     info = root / f"{dist.replace('-', '_')}-0.3.1.dist-info"
@@ -79,7 +81,9 @@ def test_entry_point_plugin_is_listed_lazily(fake_site):
 def test_broken_plugin_is_quarantined(fake_site):
     make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
     (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
-    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "import h5py_does_not_exist\n")
+    make_distribution(
+        fake_site, "synetune-plugin-fakebroken", "fakebroken", "import h5py_does_not_exist\n"
+    )
     infos = {i.name: i for i in plugins.list()}
     assert "ModuleNotFoundError" in infos["synetune-plugin-fakebroken"].error
     assert "fake_sched" in synetune.schedulers.names()
@@ -108,14 +112,18 @@ def test_hook_that_raises_is_contained(fake_site):
 
 
 def test_strict_mode_reraises(fake_site, monkeypatch):
-    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "raise ImportError('nope')\n")
+    make_distribution(
+        fake_site, "synetune-plugin-fakebroken", "fakebroken", "raise ImportError('nope')\n"
+    )
     monkeypatch.setenv("SYNETUNE_STRICT_PLUGINS", "1")
     with pytest.raises(plugins.PluginError, match="nope"):
         plugins.list()
 
 
 def test_disable_blocks_before_import(fake_site, monkeypatch):
-    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "raise SystemExit('imported!')\n")
+    make_distribution(
+        fake_site, "synetune-plugin-fakebroken", "fakebroken", "raise SystemExit('imported!')\n"
+    )
     make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
     monkeypatch.setenv("SYNETUNE_DISABLE_PLUGINS", "synetune-plugin-fakebroken")
     names = [i.name for i in plugins.list()]
@@ -125,7 +133,12 @@ def test_disable_blocks_before_import(fake_site, monkeypatch):
 
 def test_load_allow_list(fake_site, monkeypatch):
     make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
-    make_distribution(fake_site, "synetune-plugin-fakeother", "fakeother", GOOD.replace("fake_sched", "other_sched").replace("fake_search", "other_search"))
+    make_distribution(
+        fake_site,
+        "synetune-plugin-fakeother",
+        "fakeother",
+        GOOD.replace("fake_sched", "other_sched").replace("fake_search", "other_search"),
+    )
     monkeypatch.setenv("SYNETUNE_LOAD_PLUGINS", "fakeother")
     names = [i.name for i in plugins.list()]
     assert names == ["synetune-plugin-fakeother"]
@@ -180,12 +193,20 @@ def run_cli(args, site: Path | None = None, **env):
     environ = dict(os.environ, **env)
     if site is not None:
         environ["PYTHONPATH"] = str(site) + os.pathsep + environ.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "synetune.cli", *args], capture_output=True, text=True, env=environ, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "synetune.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+    )
 
 
 def test_cli_lists_plugins_with_errors(fake_site):
     make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
-    make_distribution(fake_site, "synetune-plugin-fakebroken", "fakebroken", "import h5py_does_not_exist\n")
+    make_distribution(
+        fake_site, "synetune-plugin-fakebroken", "fakebroken", "import h5py_does_not_exist\n"
+    )
     out = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="0")
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0].split() == ["NAME", "VERSION", "PROVIDES"]
@@ -194,8 +215,15 @@ def test_cli_lists_plugins_with_errors(fake_site):
     data = json.loads(run_cli(["plugins", "--json"], fake_site, SYNETUNE_STRICT_PLUGINS="0").stdout)
     by_name = {d["name"]: d for d in data}
     assert by_name["synetune-plugin-fakegood"]["provides"]["schedulers"] == ["fake_sched"]
-    assert "error" in by_name["synetune-plugin-fakebroken"] and "error" not in by_name["synetune-plugin-fakegood"]
-    only = json.loads(run_cli(["plugins", "--json", "--kind", "searchers"], fake_site, SYNETUNE_STRICT_PLUGINS="0").stdout)
+    assert (
+        "error" in by_name["synetune-plugin-fakebroken"]
+        and "error" not in by_name["synetune-plugin-fakegood"]
+    )
+    only = json.loads(
+        run_cli(
+            ["plugins", "--json", "--kind", "searchers"], fake_site, SYNETUNE_STRICT_PLUGINS="0"
+        ).stdout
+    )
     assert all("searchers" in d["provides"] for d in only)
     strict = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="1")
     assert strict.returncode != 0 and "fakebroken" in strict.stderr
@@ -232,4 +260,58 @@ def test_import_synetune_is_cheap():
     assert out.stdout.strip() == "[]"
     code = "import sys; from synetune_sdk import Reporter; print(sorted(m for m in sys.modules if m.startswith('synetune')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['synetune_sdk', 'synetune_sdk.constants', 'synetune_sdk.reporter']"
+    assert (
+        out.stdout.strip() == "['synetune_sdk', 'synetune_sdk.constants', 'synetune_sdk.reporter']"
+    )
+
+
+def test_callbacks_and_blackbox_recipes_register_and_resolve(tmp_path):
+    from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
+
+    from synetune import StoppingCriterion, Tuner
+    from synetune.config_space import uniform
+    from synetune_sdk import BlackboxRecipe, Callback
+
+    ends = []
+
+    class CountEnds(Callback):
+        def on_tuning_end(self):
+            ends.append(True)
+
+    class TinyRecipe(BlackboxRecipe):
+        name = "tiny"
+        citation = "none"
+
+        def generate(self, path):
+            (path / "data.json").write_text("{}")
+
+    module = types.ModuleType("inproc3")
+
+    @hookimpl
+    def register_callbacks(register):
+        register("count_ends", CountEnds, summary="counts tuning ends")
+
+    @hookimpl
+    def register_blackbox_recipes(register):
+        register("tiny", TinyRecipe)
+
+    module.register_callbacks = register_callbacks
+    module.register_blackbox_recipes = register_blackbox_recipes
+    plugins.register(module, name="inproc3")
+    try:
+        assert "count_ends" in synetune.callbacks.names() and "tiny" in synetune.blackboxes.names()
+        recipe = synetune.blackboxes.create("tiny")
+        recipe.generate(tmp_path)
+        assert (tmp_path / "data.json").exists()
+        tuner = Tuner(
+            ThreadBackend(quadratic),
+            RandomScheduler({"x": uniform(0, 1), "epochs": 2}),
+            StoppingCriterion(max_num_trials_started=1),
+            n_workers=1,
+            callbacks=["count_ends"],
+            verbose="quiet",
+        )
+        tuner.run()
+        assert ends == [True]
+    finally:
+        plugins.unregister("inproc3")

@@ -41,7 +41,15 @@ def test_run_writes_results_metadata_and_tuner(synetune_folder):
     df = pd.read_csv(path / "results.csv.zip")
     assert len(df) == 6 * 4
     assert sorted(df["trial_id"].unique()) == list(range(6))
-    for column in ("loss", "epoch", "st_tuner_time", "st_decision", "config_x", "config_epochs", "st_worker_iter") :
+    for column in (
+        "loss",
+        "epoch",
+        "st_tuner_time",
+        "st_decision",
+        "config_x",
+        "config_epochs",
+        "st_worker_iter",
+    ):
         if column == "st_worker_iter":
             continue
         assert column in df.columns, column
@@ -63,7 +71,9 @@ def test_zip_holds_one_csv_member(synetune_folder):
 
 def test_max_num_trials_started_runs_exactly_that_many():
     scheduler = RandomScheduler(SPACE)
-    tuner = make_tuner(scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=5), n_workers=3)
+    tuner = make_tuner(
+        scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=5), n_workers=3
+    )
     tuner.run()
     assert tuner.tuning_status.num_trials_started == 5
     assert sorted(scheduler.completed) == [0, 1, 2, 3, 4]
@@ -82,11 +92,15 @@ def test_stop_decision_stops_trial_and_drops_later_results():
 
 def test_pause_and_resume_keeps_trial_id_and_continues():
     scheduler = RandomScheduler(SPACE, pause_at=2)
-    tuner = make_tuner(scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=3), n_workers=1)
+    tuner = make_tuner(
+        scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=3), n_workers=1
+    )
     tuner.run()
     df = load_experiment(tuner.name).results
     for trial_id, group in df.groupby("trial_id"):
-        assert group["epoch"].tolist() == [1, 2, 3, 4], f"trial {trial_id} did not resume where it paused"
+        assert group["epoch"].tolist() == [1, 2, 3, 4], (
+            f"trial {trial_id} did not resume where it paused"
+        )
     assert sorted(scheduler.resumed) == [0, 1, 2]
     assert (df[df["epoch"] == 2]["st_decision"] == "PAUSE").all()
 
@@ -113,7 +127,12 @@ def test_failed_trials_tolerated_up_to_max_failures():
         quadratic(config, report, start)
 
     scheduler = RandomScheduler(SPACE, seed=3)
-    tuner = make_tuner(objective=flaky, scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=20), max_failures=100)
+    tuner = make_tuner(
+        objective=flaky,
+        scheduler=scheduler,
+        stop=StoppingCriterion(max_num_trials_started=20),
+        max_failures=100,
+    )
     tuner.run()
     assert tuner.tuning_status.num_trials_failed == len(scheduler.errors) > 0
     assert tuner.tuning_status.num_trials_completed == 20 - len(scheduler.errors)
@@ -123,7 +142,9 @@ def test_too_many_failures_raise_with_first_error():
     def crash(config, report, start):
         raise RuntimeError("boom in training")
 
-    tuner = make_tuner(objective=crash, stop=StoppingCriterion(max_num_trials_started=10), max_failures=1)
+    tuner = make_tuner(
+        objective=crash, stop=StoppingCriterion(max_num_trials_started=10), max_failures=1
+    )
     with pytest.raises(TrialFailuresError, match="boom in training"):
         tuner.run()
     assert (tuner.tuner_path / "results.csv.zip").exists()
@@ -133,7 +154,9 @@ def test_trial_without_metrics_fails_instead_of_aborting():
     def silent(config, report, start):
         return
 
-    tuner = make_tuner(objective=silent, stop=StoppingCriterion(max_num_trials_started=3), max_failures=5)
+    tuner = make_tuner(
+        objective=silent, stop=StoppingCriterion(max_num_trials_started=3), max_failures=5
+    )
     tuner.run()
     assert tuner.tuning_status.num_trials_failed == 3
     assert "no metrics" in tuner.trial_backend.errors[0]
@@ -171,11 +194,17 @@ def test_callbacks_see_every_event_in_order():
             self.events.append("end")
 
     recorder = Recorder()
-    tuner = make_tuner(callbacks=[recorder], stop=StoppingCriterion(max_num_trials_started=2), n_workers=1)
+    tuner = make_tuner(
+        callbacks=[recorder], stop=StoppingCriterion(max_num_trials_started=2), n_workers=1
+    )
     tuner.run()
     assert recorder.events[0] == "start" and recorder.events[-1] == "end"
     assert recorder.events.count("result0") == 4
-    assert recorder.events.index("add0") < recorder.events.index("result0") < recorder.events.index("complete0")
+    assert (
+        recorder.events.index("add0")
+        < recorder.events.index("result0")
+        < recorder.events.index("complete0")
+    )
     assert recorder.events.index("complete0") < recorder.events.index("add1")
 
 
@@ -204,11 +233,23 @@ def test_invalid_decision_is_reported():
 @pytest.mark.parametrize("name", ["has_underscore", "-dash", "a" * 64, "dot.name"])
 def test_invalid_tuner_name(name):
     with pytest.raises(ValueError, match="tuner_name"):
-        Tuner(ThreadBackend(quadratic), RandomScheduler(SPACE), StoppingCriterion(max_num_trials_started=1), 1, tuner_name=name, suffix_tuner_name=False)
+        Tuner(
+            ThreadBackend(quadratic),
+            RandomScheduler(SPACE),
+            StoppingCriterion(max_num_trials_started=1),
+            1,
+            tuner_name=name,
+            suffix_tuner_name=False,
+        )
 
 
 def test_default_name_gets_timestamp_suffix():
-    tuner = Tuner(ThreadBackend(quadratic), RandomScheduler(SPACE), StoppingCriterion(max_num_trials_started=1), 1)
+    tuner = Tuner(
+        ThreadBackend(quadratic),
+        RandomScheduler(SPACE),
+        StoppingCriterion(max_num_trials_started=1),
+        1,
+    )
     assert tuner.name.startswith("synetune-20")
 
 
@@ -225,7 +266,9 @@ def test_every_result_is_logged_before_the_scheduler_sees_it():
     class Checking(RandomScheduler):
         def on_trial_result(self, trial, result):
             events = read_events(tuner.tuner_path / "events.jsonl")
-            logged = [e for e in events if e["event"] == "result" and e["trial_id"] == trial.trial_id]
+            logged = [
+                e for e in events if e["event"] == "result" and e["trial_id"] == trial.trial_id
+            ]
             seen_in_log.append(logged[-1]["result"]["epoch"] == result["epoch"])
             return super().on_trial_result(trial, result)
 
@@ -243,7 +286,9 @@ def test_resume_after_interrupt_restores_results_and_continues():
             if not report(epoch=epoch, loss=config["x"]):
                 return
 
-    tuner = make_tuner(objective=slowish, stop=StoppingCriterion(max_num_trials_started=4), n_workers=2)
+    tuner = make_tuner(
+        objective=slowish, stop=StoppingCriterion(max_num_trials_started=4), n_workers=2
+    )
     tuner.run()
     first_rows = len(load_experiment(tuner.name).results)
     # pretend the process died after the run: resume with a larger budget

@@ -1,0 +1,164 @@
+"""Meta-tests that keep the plugin contract honest across the whole repository.
+
+* every hook is documented (README) with its signature and exercised by a test;
+* every ``plugins/*/*/pyproject.toml`` is well formed and listed in requirements-dev.txt;
+* importing a plugin's module imports none of the heavy libraries;
+* every registered scheduler and searcher passes the conformance kit.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import synetune
+from synetune import hookspecs
+from synetune_sdk.testing import SchedulerContract, SearcherContract
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN_DIRS = sorted(p.parent for p in ROOT.glob("plugins/*/*/pyproject.toml"))
+HEAVY = (
+    "torch",
+    "botorch",
+    "boto3",
+    "sklearn",
+    "tensorboardX",
+    "ray",
+    "scipy",
+    "pandas",
+    "matplotlib",
+)
+HOOKS = [
+    name for name, obj in vars(hookspecs).items() if name.startswith("register_") and callable(obj)
+]
+
+
+def test_there_are_hooks_and_plugins():
+    assert len(HOOKS) == 6
+    assert len(PLUGIN_DIRS) >= 3
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_is_documented_with_signature(hook):
+    params = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    readme = (ROOT / "README.md").read_text()
+    assert f"{hook}({params})" in readme, f"README.md does not document {hook}({params})"
+    assert getattr(hookspecs, hook).__doc__, f"{hook} has no docstring"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_is_exercised_by_a_test(hook):
+    pattern = re.compile(rf"def {hook}\(")
+    test_files = [
+        p for p in ROOT.glob("**/test_*.py") if ".venv" not in p.parts and p.name != "test_meta.py"
+    ]
+    assert any(pattern.search(p.read_text()) for p in test_files), f"no test implements {hook}"
+
+
+@pytest.mark.parametrize("folder", PLUGIN_DIRS, ids=lambda p: p.name)
+def test_plugin_distribution_is_well_formed(folder):
+    data = tomllib.loads((folder / "pyproject.toml").read_text())
+    project = data["project"]
+    name = project["name"]
+    assert name == f"synetune-plugin-{folder.name}", (
+        "distribution name must be synetune-plugin-<folder>"
+    )
+    package = name.replace("-", "_")
+    entry_points = project.get("entry-points", {}).get("synetune", {})
+    assert list(entry_points.values()) == [package], (
+        "exactly one synetune entry point, pointing at the package"
+    )
+    assert any(
+        dep.startswith("synetune") and not dep.startswith("synetune-plugin")
+        for dep in project["dependencies"]
+    )
+    assert (folder / "src" / package / "__init__.py").exists()
+    assert (folder / "README.md").exists()
+    tests = list((folder / "tests").glob("test_*.py"))
+    assert tests, "a plugin needs a tests/ folder with test_*.py files"
+    requirements = (ROOT / "requirements-dev.txt").read_text()
+    assert f"-e ./{folder.relative_to(ROOT).as_posix()}" in requirements, (
+        "add the plugin to requirements-dev.txt"
+    )
+
+
+def test_test_file_names_are_unique():
+    names = [p.name for p in ROOT.glob("**/test_*.py") if ".venv" not in p.parts]
+    duplicates = {n for n in names if names.count(n) > 1}
+    assert not duplicates, f"test file names must be unique across the repository: {duplicates}"
+
+
+@pytest.mark.parametrize("folder", PLUGIN_DIRS, ids=lambda p: p.name)
+def test_importing_a_plugin_imports_nothing_heavy(folder):
+    package = f"synetune_plugin_{folder.name.replace('-', '_')}"
+    code = f"import sys, {package}; print([m for m in {HEAVY!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", f"importing {package} imported {out.stdout.strip()}"
+
+
+def _build(factory, base_kwargs, extra_candidates):
+    params = inspect.signature(factory).parameters
+    accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    kwargs = dict(base_kwargs)
+    for key, value in extra_candidates.items():
+        if key in params:
+            kwargs[key] = value
+    if not accepts_any:
+        kwargs = {k: v for k, v in kwargs.items() if k in params}
+    return factory(**kwargs)
+
+
+# schedulers that wrap another scheduler get one built by name
+WRAPPER_ARGS = {"scheduler": "fifo"}
+
+
+def _scheduler_names():
+    return [n for n in synetune.schedulers.names()]
+
+
+@pytest.mark.parametrize("name", _scheduler_names())
+class TestEveryRegisteredScheduler(SchedulerContract):
+    @pytest.fixture(autouse=True)
+    def _name(self, name):
+        self.name = name
+
+    def make_scheduler(self, config_space, metric, mode, random_seed):
+        factory = synetune.schedulers.get(self.name)
+        extra = {
+            "resource_attr": "epoch",
+            "max_resource_attr": "epochs",
+            "random_seed": random_seed,
+        }
+        params = inspect.signature(factory).parameters
+        if "scheduler" in params:
+            inner = synetune.schedulers.create(
+                "fifo", config_space=config_space, metric=metric, mode=mode, random_seed=random_seed
+            )
+            return _build(factory, {"scheduler": inner}, {**extra, "metric": metric, "mode": mode})
+        return _build(
+            factory, {"config_space": config_space, "metric": metric, "mode": mode}, extra
+        )
+
+
+@pytest.mark.parametrize("name", [n for n in synetune.searchers.names()])
+class TestEveryRegisteredSearcher(SearcherContract):
+    @pytest.fixture(autouse=True)
+    def _name(self, name):
+        self.name = name
+
+    def make_searcher(self, config_space, metric, mode, random_seed, points_to_evaluate):
+        return synetune.searchers.create(
+            self.name,
+            config_space=config_space,
+            metric=metric,
+            mode=mode,
+            random_seed=random_seed,
+            points_to_evaluate=points_to_evaluate,
+        )
