@@ -89,6 +89,7 @@ class Tuner:
         self.asynchronous_scheduling = asynchronous_scheduling
         self.wait_trial_completion_when_stopping = wait_trial_completion_when_stopping
         self.callbacks = [resolve("callbacks", cb) for cb in (callbacks or [])]
+        self.progress_active = False  # a progress callback prints instead of the tuner
         self.user_metadata = dict(metadata or {})
         self.save_tuner = save_tuner
         self.start_jobs_without_delay = start_jobs_without_delay
@@ -196,10 +197,23 @@ class Tuner:
             self._restore()
         else:
             self._write_metadata()
+        self._add_default_progress()
         for callback in self.callbacks:
             callback.on_tuning_start(self)
         self._save()
         self._say(1, f"synetune: tuning {self.name!r}, results in {self.tuner_path}")
+
+    def _add_default_progress(self) -> None:
+        """Use the ``progress`` callback plugin when installed (and not already given)."""
+        from synetune.registry import REGISTRIES
+
+        registry = REGISTRIES["callbacks"]
+        if self.verbose == "quiet" or "progress" not in registry:
+            return
+        factory = registry.get("progress")
+        if any(isinstance(cb, factory) for cb in self.callbacks if isinstance(factory, type)):
+            return
+        self.callbacks.append(factory(verbose=self.verbose))
 
     def _loop(self) -> None:
         stop_requested = False
@@ -437,7 +451,11 @@ class Tuner:
         now = time.monotonic()
         if self._dirty and now - self._last_save > self.results_update_interval:
             self._save()
-        if self.print_update_interval and now - self._last_print > self.print_update_interval:
+        if (
+            not self.progress_active
+            and self.print_update_interval
+            and now - self._last_print > self.print_update_interval
+        ):
             self._last_print = now
             status = self.tuning_status
             self._say(
