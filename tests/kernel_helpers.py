@@ -14,7 +14,7 @@ class ThreadBackend(TrialBackend):
     """Runs ``objective(config, report)`` in a thread per trial: fast, no subprocesses.
 
     ``report`` returns False once the trial was stopped or paused, so objectives end early.
-    A paused trial resumes from the epoch it reached (kept in ``progress``).
+    A paused trial resumes after the epoch of the result it was paused on (``progress``).
     """
 
     def __init__(self, objective, **kwargs: Any):
@@ -32,8 +32,6 @@ class ThreadBackend(TrialBackend):
         run = self.current_run(trial_id)
 
         def report(**result: Any) -> bool:
-            if "epoch" in result:
-                self.progress[trial_id] = result["epoch"]
             return self._report(trial_id, run, dict(result))
 
         def work() -> None:
@@ -50,6 +48,10 @@ class ThreadBackend(TrialBackend):
 
     def _stop_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
         pass  # the next report() returns False and the objective returns
+
+    def _pause_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
+        # like a checkpoint written at the result the scheduler paused on
+        self.progress[trial_id] = (result or {}).get("epoch", 0)
 
     def close(self) -> None:
         for thread in self._threads.values():

@@ -1,0 +1,436 @@
+"""LocalBackend: runs each trial of a training script as a subprocess on this machine.
+
+Syne Tune's ``LocalBackend`` with its command line, folders and semantics, but event driven:
+a reader thread per trial forwards each ``[tune-metric]:`` line to the tuner the moment the
+script prints it (Syne Tune re-reads ``std.out`` on every poll). Trials run in their own
+process group, so stopping or pausing a trial (SIGTERM, then SIGKILL after
+``kill_grace_period``) also ends the processes the script started.
+
+Per trial, under ``<path>/<trial_id>/``: ``config.json``, ``std.out`` and ``std.err`` (appended
+across resumes) and ``checkpoints/`` (passed as ``--st_checkpoint_dir``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from synetune_plugin_local.processes import die_with_parent_preexec, group_alive, signal_group
+from synetune_sdk.backend import TrialBackend
+from synetune_sdk.constants import METRIC_LINE_PREFIX, ST_CHECKPOINT_DIR, ST_CONFIG_JSON_FNAME_ARG
+from synetune_sdk.reporter import parse_metric_line
+from synetune_sdk.trial import TrialStatus
+
+logger = logging.getLogger(__name__)
+
+_METRIC_TAG = METRIC_LINE_PREFIX.strip().encode()
+_STDERR_TAIL_LINES = 20
+# after the script exits, how long its leftover children may keep its stdout open
+_LEFTOVER_GRACE = 1.0
+# how long to wait, beyond the grace period, for a killed process group to disappear
+_KILL_TIMEOUT = 10.0
+
+
+@dataclass(eq=False)
+class TrialProcess:
+    """One run of a trial: its subprocess and the threads that follow it."""
+
+    trial_id: int
+    run: int
+    command: list[str]
+    proc: subprocess.Popen
+    std_out: IO[bytes]
+    gpus: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+    waiter: threading.Thread | None = None
+    killer: threading.Thread | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def wait_until_gone(self, timeout: float) -> None:
+        """Block until the process group was killed (if it is being killed) and reaped."""
+        deadline = time.monotonic() + timeout
+        if self.killer is not None:
+            self.killer.join(max(0.0, deadline - time.monotonic()))
+        self.done.wait(max(0.0, deadline - time.monotonic()))
+
+
+class LocalBackend(TrialBackend):
+    """Run ``python <entry_point> --<name> <value> ... --st_checkpoint_dir <folder>`` per trial.
+
+    Args:
+        entry_point: the training script.
+        rotate_gpus: give each trial its own GPU(s) through ``CUDA_VISIBLE_DEVICES`` (least
+            busy first); False leaves every GPU visible to every trial.
+        num_gpus_per_trial: GPUs per trial when rotating.
+        delete_checkpoints: remove a trial's checkpoint folder once it completed, failed or was
+            stopped (never when paused: it is resumed from there).
+        pass_args_as_json: pass the config as one JSON file (``--st_config_json_filename``)
+            instead of ``--<name> <value>`` arguments.
+        python: the interpreter that runs the script.
+        env: extra environment variables for the trials (on top of this process's).
+        kill_grace_period: seconds between SIGTERM and SIGKILL when stopping or pausing.
+        gpus: the devices to rotate over (ids as ``CUDA_VISIBLE_DEVICES`` takes them). Default:
+            the ``CUDA_VISIBLE_DEVICES`` already set in the environment if any, else the GPUs
+            ``nvidia-smi`` lists, else none.
+    """
+
+    def __init__(
+        self,
+        entry_point: str,
+        rotate_gpus: bool = True,
+        num_gpus_per_trial: int = 1,
+        delete_checkpoints: bool = False,
+        pass_args_as_json: bool = False,
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+        kill_grace_period: float = 5.0,
+        gpus: list[str] | None = None,
+    ):
+        super().__init__(delete_checkpoints=delete_checkpoints)
+        path = Path(entry_point)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"entry_point {str(entry_point)!r} is not a file (looked in {path.resolve()}): "
+                "pass the path of the training script, absolute or relative to the current folder"
+            )
+        if int(num_gpus_per_trial) < 1:
+            raise ValueError(f"num_gpus_per_trial must be at least 1, got {num_gpus_per_trial}")
+        if kill_grace_period < 0:
+            raise ValueError(f"kill_grace_period must be >= 0 seconds, got {kill_grace_period}")
+        self.entry_point = str(path.resolve())
+        self.rotate_gpus = rotate_gpus
+        self.num_gpus_per_trial = int(num_gpus_per_trial)
+        self.pass_args_as_json = pass_args_as_json
+        self.python = python
+        self.env = dict(env or {})
+        self.kill_grace_period = float(kill_grace_period)
+        self.gpus = None if gpus is None else [str(g) for g in gpus]
+        self.num_malformed_lines = 0
+        self._init_processes()
+
+    def _init_processes(self) -> None:
+        self._processes: dict[int, TrialProcess] = {}
+        self._proc_lock = threading.Lock()
+        self._devices: list[str] | None = None
+        self._device_uses: dict[str, int] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        for key in ("_processes", "_proc_lock", "_devices", "_device_uses"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._init_processes()
+
+    def entrypoint_path(self) -> Path:
+        return Path(self.entry_point)
+
+    # ----------------------------------------------------------------- starting a run
+    def command(self, trial_id: int, config: dict[str, Any]) -> list[str]:
+        """The command line of a trial (without the interpreter's environment)."""
+        trial_path = self.trial_path(trial_id)
+        if self.pass_args_as_json:
+            args = [f"--{ST_CONFIG_JSON_FNAME_ARG}", str(trial_path / "config.json")]
+        else:
+            args = [item for name, value in config.items() for item in (f"--{name}", str(value))]
+        return [
+            *self._program(),
+            *args,
+            f"--{ST_CHECKPOINT_DIR}",
+            str(self.checkpoint_path(trial_id)),
+        ]
+
+    def _program(self) -> list[str]:
+        return [self.python, self.entry_point]
+
+    def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
+        run = self.current_run(trial_id)
+        previous = self._processes.get(trial_id)
+        if previous is not None:
+            # a resumed trial must not run next to its own previous run (same checkpoints)
+            previous.wait_until_gone(self.kill_grace_period + _KILL_TIMEOUT)
+        trial_path = self.trial_path(trial_id)
+        self.checkpoint_path(trial_id).mkdir(parents=True, exist_ok=True)
+        (trial_path / "config.json").write_text(json.dumps(config, default=_jsonable, indent=2))
+        command = self.command(trial_id, config)
+        env = self._environment()
+        gpus = self._assign_gpus()
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
+        std_out = open(trial_path / "std.out", "ab")  # noqa: SIM115 - closed by the waiter
+        try:
+            with open(trial_path / "std.err", "ab") as std_err:
+                proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=std_err,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent_preexec(),
+                )
+        except OSError as err:
+            std_out.close()
+            error = (
+                f"trial {trial_id} could not be started: {type(err).__name__}: {err}\n"
+                f"command: {shlex.join(command)}\n(check the python={self.python!r} argument)"
+            )
+            logger.error(error)
+            self._finish(trial_id, run, TrialStatus.FAILED, error)
+            return
+        process = TrialProcess(trial_id, run, command, proc, std_out, gpus)
+        process.reader = threading.Thread(
+            target=self._read_output, args=(process,), name=f"trial-{trial_id}-stdout", daemon=True
+        )
+        process.waiter = threading.Thread(
+            target=self._wait_for_exit,
+            args=(process,),
+            name=f"trial-{trial_id}-waiter",
+            daemon=True,
+        )
+        with self._proc_lock:
+            self._processes[trial_id] = process
+        process.reader.start()
+        process.waiter.start()
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.env)
+        # scripts that print() metric lines without flushing must still be heard at once
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    # ----------------------------------------------------------------- following a run
+    def _read_output(self, process: TrialProcess) -> None:
+        """Copy the script's stdout to std.out and report metric lines as they are printed."""
+        assert process.proc.stdout is not None
+        try:
+            for raw in iter(process.proc.stdout.readline, b""):
+                process.std_out.write(raw)
+                process.std_out.flush()
+                if _METRIC_TAG in raw:
+                    self._handle_metric_line(process, raw.decode(errors="replace"))
+        except (OSError, ValueError) as err:  # std.out closed by the waiter after a timeout
+            logger.warning("trial %d: stopped reading its output: %s", process.trial_id, err)
+        finally:
+            process.proc.stdout.close()
+
+    def _handle_metric_line(self, process: TrialProcess, line: str) -> None:
+        try:
+            result = parse_metric_line(line)
+        except ValueError as err:
+            with self._proc_lock:
+                self.num_malformed_lines += 1
+            logger.warning("trial %d printed a malformed metric line: %s", process.trial_id, err)
+            return
+        if result is not None:
+            self._report(process.trial_id, process.run, result)
+
+    def _wait_for_exit(self, process: TrialProcess) -> None:
+        """Once the script exited: finish reading its output, then report how it ended."""
+        returncode = process.proc.wait()
+        assert process.reader is not None
+        # while a stop is under way the killer owns the process group; otherwise children the
+        # script left behind must not hold the trial open
+        stopping = process.killer is not None
+        process.reader.join(self.kill_grace_period + _KILL_TIMEOUT if stopping else _LEFTOVER_GRACE)
+        if process.reader.is_alive():
+            logger.warning(
+                "trial %d: processes the training script left behind keep its stdout open; "
+                "killing its process group",
+                process.trial_id,
+            )
+            signal_group(process.proc, signal.SIGKILL)
+            process.reader.join(_KILL_TIMEOUT)
+        process.std_out.close()
+        process.done.set()  # frees its GPUs for the next trial
+        if returncode == 0:
+            self._finish(process.trial_id, process.run, TrialStatus.COMPLETED)
+        else:
+            self._finish(process.trial_id, process.run, TrialStatus.FAILED, self._failure(process))
+        ended = self.status.get(process.trial_id) in (TrialStatus.COMPLETED, TrialStatus.FAILED)
+        if self.delete_checkpoints and ended and self.current_run(process.trial_id) == process.run:
+            self.delete_checkpoint(process.trial_id)
+
+    def _failure(self, process: TrialProcess) -> str:
+        returncode = process.proc.returncode
+        if returncode < 0:
+            how = f"was killed by signal {signal.Signals(-returncode).name}"
+        else:
+            how = f"exited with code {returncode}"
+        tail = _tail(self.trial_path(process.trial_id) / "std.err", _STDERR_TAIL_LINES)
+        return (
+            f"trial {process.trial_id} failed: the training script {how}\n"
+            f"command: {shlex.join(process.command)}\n"
+            f"last lines of std.err:\n{tail}"
+        )
+
+    # ----------------------------------------------------------------- stopping a run
+    def _stop_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
+        self._terminate(trial_id, delete_checkpoint=self.delete_checkpoints)
+
+    def _pause_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
+        self._terminate(trial_id, delete_checkpoint=False)
+
+    def _terminate(self, trial_id: int, delete_checkpoint: bool) -> None:
+        """SIGTERM the trial's process group now; SIGKILL it later in the background."""
+        process = self._processes.get(trial_id)
+        if process is not None and process.killer is None and not process.done.is_set():
+            signal_group(process.proc, signal.SIGTERM)
+            process.killer = threading.Thread(
+                target=self._kill_after_grace,
+                args=(process,),
+                name=f"trial-{trial_id}-killer",
+                daemon=True,
+            )
+            process.killer.start()
+        if not delete_checkpoint:
+            return
+        if process is None or (process.killer is None and process.done.is_set()):
+            self.delete_checkpoint(trial_id)
+        else:
+            threading.Thread(
+                target=self._delete_checkpoint_when_gone,
+                args=(process,),
+                name=f"trial-{trial_id}-cleanup",
+                daemon=True,
+            ).start()
+
+    def _kill_after_grace(self, process: TrialProcess) -> None:
+        pgid = process.proc.pid
+        if not _wait_gone(process, pgid, self.kill_grace_period):
+            logger.info(
+                "trial %d still runs %.1f s after SIGTERM: sending SIGKILL",
+                process.trial_id,
+                self.kill_grace_period,
+            )
+            signal_group(process.proc, signal.SIGKILL)
+            if not _wait_gone(process, pgid, _KILL_TIMEOUT):
+                logger.warning(
+                    "trial %d: processes of its group survived SIGKILL", process.trial_id
+                )
+
+    def _delete_checkpoint_when_gone(self, process: TrialProcess) -> None:
+        process.wait_until_gone(self.kill_grace_period + 2 * _KILL_TIMEOUT)
+        self.delete_checkpoint(process.trial_id)
+
+    def copy_checkpoint(self, src_trial_id: int, tgt_trial_id: int) -> None:
+        """Copy once the source trial's processes are gone, so its checkpoint is complete."""
+        source = self._processes.get(src_trial_id)
+        if source is not None and source.killer is not None:
+            source.wait_until_gone(self.kill_grace_period + _KILL_TIMEOUT)
+        super().copy_checkpoint(src_trial_id, tgt_trial_id)
+
+    def close(self) -> None:
+        """Stop every trial still running and wait until their processes are gone."""
+        self.stop_all()
+        for trial_id, process in list(self._processes.items()):
+            if not process.done.is_set() and process.killer is None:
+                self._terminate(trial_id, delete_checkpoint=False)
+        for process in list(self._processes.values()):
+            process.wait_until_gone(self.kill_grace_period + _KILL_TIMEOUT)
+
+    # ----------------------------------------------------------------- GPUs
+    def devices(self) -> list[str]:
+        """The GPUs trials are rotated over (see the ``gpus`` argument)."""
+        if self._devices is None:
+            visible = self.env.get("CUDA_VISIBLE_DEVICES", os.environ.get("CUDA_VISIBLE_DEVICES"))
+            if self.gpus is not None:
+                self._devices = list(self.gpus)
+            elif visible is not None:
+                self._devices = [
+                    d.strip() for d in visible.split(",") if d.strip() not in ("", "-1")
+                ]
+            else:
+                self._devices = _detect_gpus()
+            self._device_uses = {d: 0 for d in self._devices}
+        return self._devices
+
+    def _assign_gpus(self) -> list[str]:
+        if not self.rotate_gpus:
+            return []
+        devices = self.devices()
+        if not devices:
+            return []
+        with self._proc_lock:
+            busy = {d: 0 for d in devices}
+            for process in self._processes.values():
+                if not process.done.is_set():
+                    for d in process.gpus:
+                        if d in busy:
+                            busy[d] += 1
+            # least busy now, then least used so far (rotates over idle GPUs), then in order
+            order = sorted(
+                range(len(devices)),
+                key=lambda i: (busy[devices[i]], self._device_uses[devices[i]], i),
+            )
+            chosen = sorted(order[: self.num_gpus_per_trial])
+            gpus = [devices[i] for i in chosen]
+            for d in gpus:
+                self._device_uses[d] += 1
+        if self.num_gpus_per_trial > len(devices):
+            logger.warning(
+                "num_gpus_per_trial=%d but only %d GPUs are available: the trial gets all of them",
+                self.num_gpus_per_trial,
+                len(devices),
+            )
+        return gpus
+
+
+def _wait_gone(process: TrialProcess, pgid: int, timeout: float) -> bool:
+    """Wait until the script was reaped and no process of its group runs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.done.is_set() and not group_alive(pgid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        process.done.wait(0.02)
+        if process.done.is_set():
+            time.sleep(0.02)
+
+
+def _detect_gpus() -> list[str]:
+    """GPU indices listed by ``nvidia-smi``; none when it is missing or fails."""
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--list-gpus"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as err:
+        logger.warning("nvidia-smi failed (%s): trials run without GPU rotation", err)
+        return []
+    return [str(i) for i, line in enumerate(ln for ln in out.splitlines() if ln.startswith("GPU "))]
+
+
+def _tail(path: Path, num_lines: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 65536))
+            data = f.read()
+    except OSError:
+        return ""
+    return "\n".join(data.decode(errors="replace").splitlines()[-num_lines:])
+
+
+def _jsonable(value: Any) -> Any:
+    # numpy scalars and arrays, without importing numpy; anything else as its string
+    for attr in ("tolist", "item"):
+        if callable(getattr(value, attr, None)):
+            return getattr(value, attr)()
+    return str(value)
