@@ -74,7 +74,11 @@ class EventLog:
         if self._file is None:
             self._repair_torn_tail()
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        self._file.write(json.dumps(event, default=_json_default, allow_nan=True) + "\n")
+        try:
+            line = json.dumps(event)  # the shared default encoder: the fast path
+        except (TypeError, ValueError):
+            line = json.dumps(event, default=_json_default)
+        self._file.write(line + "\n")
         self._file.flush()
         self.count += 1
         now = time.monotonic()
@@ -137,15 +141,16 @@ class ResultTable:
     def add(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind in ("trial", "config"):
-            self._configs[event["trial_id"]] = event["config"]
+            self._configs[event["trial_id"]] = {
+                f"config_{k}": v for k, v in event["config"].items()
+            }
         elif kind == "result":
             trial_id = event["trial_id"]
             row = {"trial_id": trial_id, **event["result"]}
             row["st_tuner_time"] = event["st_tuner_time"]
             row["st_status"] = "InProgress"
             row["st_decision"] = "CONTINUE"
-            for key, value in self._configs.get(trial_id, {}).items():
-                row[f"config_{key}"] = value
+            row.update(self._configs.get(trial_id, ()))
             self.rows.append(row)
             self._by_seq[event["seq"]] = row
         elif kind == "decision" and event.get("seq") in self._by_seq:

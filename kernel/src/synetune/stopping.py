@@ -40,6 +40,7 @@ class TuningStatus:
     trial_status: dict[int, str] = field(default_factory=dict)
     last_results: dict[int, dict[str, Any]] = field(default_factory=dict)
     overall_metric_statistics: dict[str, MetricStatistics] = field(default_factory=dict)
+    cost: float = 0.0
     _trial_cost: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -54,10 +55,6 @@ class TuningStatus:
     def num_evaluations(self) -> int:
         return self.num_results
 
-    @property
-    def cost(self) -> float:
-        return sum(self._trial_cost.values())
-
     def on_trial_started(self, trial_id: int) -> None:
         self.num_trials_started += 1
         self.trial_status[trial_id] = TrialStatus.IN_PROGRESS
@@ -65,12 +62,26 @@ class TuningStatus:
     def on_result(self, trial_id: int, result: dict[str, Any]) -> None:
         self.num_results += 1
         self.last_results[trial_id] = result
+        stats = self.overall_metric_statistics
         for key, value in result.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                self.overall_metric_statistics.setdefault(key, MetricStatistics()).add(float(value))
+            kind = type(value)
+            if kind is float or kind is int:
+                entry = stats.get(key)
+                if entry is None:
+                    entry = stats[key] = MetricStatistics()
+                entry.count += 1
+                if value < entry.min:
+                    entry.min = value
+                if value > entry.max:
+                    entry.max = value
+                entry.last = value
         cost = result.get("st_worker_cost")
         if isinstance(cost, int | float):
-            self._trial_cost[trial_id] = max(self._trial_cost.get(trial_id, 0.0), float(cost))
+            # a trial's cost is cumulative: the run's cost is the sum of each trial's latest
+            previous = self._trial_cost.get(trial_id, 0.0)
+            if cost > previous:
+                self._trial_cost[trial_id] = float(cost)
+                self.cost += float(cost) - previous
 
     def on_trial_status(self, trial_id: int, status: str) -> None:
         previous = self.trial_status.get(trial_id)

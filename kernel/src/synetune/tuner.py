@@ -137,6 +137,8 @@ class Tuner:
         self._last_save = 0.0
         self._last_print = 0.0
         self._dirty = False
+        self._best: dict[str, tuple[int, float]] = {}
+        self._mode_of = self._modes()
         self.num_dropped_results = 0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -314,7 +316,7 @@ class Tuner:
             )
             self._running.add(trial.trial_id)
             self.scheduler.on_trial_add(trial)
-            self._say(2, f"synetune: trial {trial.trial_id} started with {trial.config}")
+            self._say(2, lambda: f"synetune: trial {trial.trial_id} started with {trial.config}")
             for callback in self.callbacks:
                 callback.on_trial_add(trial)
                 callback.on_start_trial(trial)
@@ -356,6 +358,7 @@ class Tuner:
                 }
             )
             self.tuning_status.on_result(trial_id, result)
+            self._update_best(trial_id, raw)
             trial = self.trials[trial_id]
             decision = self.scheduler.on_trial_result(trial, result)
             if decision not in _DECISIONS:
@@ -367,7 +370,8 @@ class Tuner:
                 self._record(
                     {"event": "decision", "seq": seq, "trial_id": trial_id, "decision": decision}
                 )
-            self._say(2, f"synetune: trial {trial_id} reported {raw} -> {decision}")
+            if self.verbose == "debug":
+                self._say(2, f"synetune: trial {trial_id} reported {raw} -> {decision}")
             status = TrialStatus.IN_PROGRESS
             if decision == SchedulerDecision.STOP:
                 self.trial_backend.stop_trial(trial_id, result)
@@ -473,13 +477,23 @@ class Tuner:
             self.save()
 
     def save(self, folder: str | Path | None = None) -> None:
-        """Pickle the tuner (scheduler, backend, callbacks) to ``tuner.dill`` with dill."""
-        import dill
+        """Pickle the tuner (scheduler, backend, callbacks) to ``tuner.dill``.
+
+        The C pickler is tried first (many times faster); dill, which also handles lambdas and
+        local classes, is the fallback. ``Tuner.load`` reads either.
+        """
+        import pickle
 
         if self._log is not None:
             self._log_position = self._log.count
+        try:
+            data = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            import dill
+
+            data = dill.dumps(self)
         path = Path(folder or self.tuner_path) / store.TUNER_FILENAME
-        store.atomic_write_bytes(path, dill.dumps(self))
+        store.atomic_write_bytes(path, data)
 
     def _write_metadata(self) -> None:
         from synetune.config_space import config_space_to_json
@@ -530,9 +544,11 @@ class Tuner:
                 f"synetune: finished {self.name!r} after {self.tuning_status.wallclock_time:.1f}s{best}; results in {self.tuner_path}",
             )
 
-    def _say(self, level: int, message: str) -> None:
+    def _say(self, level: int, message: Any) -> None:
+        """Print ``message`` (a string, or a callable building it only when it is shown)."""
         if VERBOSITY[self.verbose] >= level:
-            print(message, file=sys.stdout if level else sys.stderr, flush=True)
+            text = message() if callable(message) else message
+            print(text, file=sys.stdout if level else sys.stderr, flush=True)
 
     def _summary(self, result: dict[str, Any]) -> str:
         names = self.tuning_status.metric_names or [k for k in result if not k.startswith("st_")]
@@ -550,22 +566,29 @@ class Tuner:
         return f" | best {metric}={value:.6g} (trial {trial_id})"
 
     # ------------------------------------------------------------------------------ answers
+    def _modes(self) -> dict[str, str]:
+        names = self._metric_names()
+        modes = self.scheduler.metric_mode() if names else "min"
+        return {n: (modes if isinstance(modes, str) else modes[i]) for i, n in enumerate(names)}
+
+    def _update_best(self, trial_id: int, result: dict[str, Any]) -> None:
+        """Keep the best value per metric as results arrive (no scan over past results)."""
+        for name, mode in self._mode_of.items():
+            value = result.get(name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
+                continue
+            best = self._best.get(name)
+            if best is None or (value < best[1] if mode == "min" else value > best[1]):
+                self._best[name] = (trial_id, float(value))
+
     def best_result(self, metric: str | int = 0) -> tuple[int, str, float] | None:
         """``(trial_id, metric, value)`` of the best result reported so far."""
         names = self.tuning_status.metric_names
         if not names:
             return None
         name = names[metric] if isinstance(metric, int) else metric
-        modes = self.scheduler.metric_mode()
-        mode = modes if isinstance(modes, str) else modes[names.index(name)]
-        best: tuple[int, str, float] | None = None
-        for row in self._table.rows:
-            value = row.get(name)
-            if not isinstance(value, int | float) or math.isnan(value):
-                continue
-            if best is None or (value < best[2] if mode == "min" else value > best[2]):
-                best = (row["trial_id"], name, float(value))
-        return best
+        best = self._best.get(name)
+        return None if best is None else (best[0], name, best[1])
 
     def best_config(self, metric: str | int = 0) -> tuple[int, dict[str, Any]]:
         """``(trial_id, config)`` of the trial with the best reported value of ``metric``."""
@@ -612,6 +635,7 @@ class Tuner:
                 self._seq = max(self._seq, event["seq"])
                 result = {**event["result"], "st_tuner_time": event["st_tuner_time"]}
                 status.on_result(trial_id, result)
+                self._update_best(trial_id, result)
                 level = result.get(key)
                 if isinstance(level, int | float):
                     max_level[trial_id] = max(max_level.get(trial_id, -math.inf), float(level))

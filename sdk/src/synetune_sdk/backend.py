@@ -203,7 +203,8 @@ class TrialBackend:
                 return False
             self.num_results[trial_id] = self.num_results.get(trial_id, 0) + 1
             self._events.append((trial_id, "result", result))
-        self._wakeup.set()
+        if not self._wakeup.is_set():
+            self._wakeup.set()
         return True
 
     def _finish(self, trial_id: int, run: int, status: str, error: str | None = None) -> None:
