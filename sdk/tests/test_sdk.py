@@ -27,7 +27,9 @@ def test_reporter_prints_syne_tune_line(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(line.startswith("[tune-metric]: {") for line in lines)
     first, second = (json.loads(line[len("[tune-metric]: ") :]) for line in lines)
-    assert first["val_loss"] == 0.5 and first["st_worker_iter"] == 0 and second["st_worker_iter"] == 1
+    assert (
+        first["val_loss"] == 0.5 and first["st_worker_iter"] == 0 and second["st_worker_iter"] == 1
+    )
     assert second["st_worker_time"] >= first["st_worker_time"] >= 0
     assert "st_worker_timestamp" in first
 
