@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--n-workers", type=int, default=2)
     parser.add_argument("--max-trials", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=CONFIG_SPACE["epochs"])
     args = parser.parse_args()
 
     entry_point = Path(__file__).with_name("train_digits.py")
