@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from launch_random_search import CONFIG_SPACE
+
 import synetune
 from synetune import StoppingCriterion, Tuner
-
-from launch_random_search import CONFIG_SPACE
 
 
 def main() -> None:
