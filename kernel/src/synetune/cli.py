@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
+from typing import Any
 
 import click
 
@@ -66,33 +68,191 @@ def resume(name: str) -> None:
 
 @cli.group()
 def experiments() -> None:
-    """Inspect stored experiments."""
+    """Inspect, summarise and plot stored experiments."""
+
+
+def _load(name: str) -> Any:
+    from synetune.experiments import load_experiment
+
+    try:
+        return load_experiment(name)
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "-" if value is None else str(value)
 
 
 @experiments.command(name="list")
-def experiments_list() -> None:
-    """Experiments under $SYNETUNE_FOLDER (default ~/syne-tune), oldest first."""
+@click.argument("pattern", required=False)
+@click.option("--names", "names_only", is_flag=True, help="Only the names, one per line.")
+def experiments_list(pattern: str | None, names_only: bool) -> None:
+    """Experiments under $SYNETUNE_FOLDER (default ~/syne-tune), oldest first.
+
+    PATTERN keeps the names matching a shell pattern, e.g. 'asha-*'.
+    """
+    from synetune import results as store
     from synetune.experiments import list_experiments
 
-    for name in list_experiments():
-        click.echo(name)
+    names = list_experiments(pattern=pattern)
+    if names_only:
+        for name in names:
+            click.echo(name)
+        return
+    if not names:
+        click.echo(f"no experiments in {store.experiment_root()}")
+        return
+    rows = [["NAME", "CREATED", "METHOD", "METRIC"]]
+    for name in names:
+        try:
+            meta = store.read_metadata(store.experiment_path(name) / store.METADATA_FILENAME)
+        except (OSError, ValueError):
+            meta = {}
+        stamp = meta.get("st_tuner_creation_timestamp")
+        created = (
+            datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+            if isinstance(stamp, int | float)
+            else "-"
+        )
+        metrics = meta.get("metric_names") or []
+        modes = meta.get("metric_mode", "")
+        modes = modes if isinstance(modes, list) else [modes] * len(metrics)
+        metric = ", ".join(f"{m} ({mode})" for m, mode in zip(metrics, modes)) or "-"
+        method = meta.get("method") or meta.get("scheduler_name") or "-"
+        rows.append([name, created, str(method), metric])
+    _table(rows)
 
 
 @experiments.command(name="show")
 @click.argument("name")
-def experiments_show(name: str) -> None:
-    """Summary of experiment NAME: trials, results and the best configuration."""
-    from synetune.experiments import load_experiment
-
-    try:
-        exp = load_experiment(name)
-    except FileNotFoundError as err:
-        raise click.ClickException(str(err)) from None
+@click.option("--top", default=10, show_default=True, help="How many trials to list, best first.")
+@click.option("--metric", default=None, help="Metric to rank by (default: the first one).")
+def experiments_show(name: str, top: int, metric: str | None) -> None:
+    """Summary of experiment NAME: trials, results, the best configuration and checkpoint."""
+    exp = _load(name)
     df = exp.results
-    click.echo(f"experiment: {exp.name}\npath: {exp.path}")
-    click.echo(f"trials: {df['trial_id'].nunique() if len(df) else 0}, results: {len(df)}")
-    if exp.metric_names() and len(df):
-        click.echo(f"best: {json.dumps(exp.best_config(), default=str)}")
+    meta = exp.metadata
+    created = exp.creation_date()
+    click.echo(f"experiment: {exp.name}")
+    click.echo(f"path:       {exp.path}")
+    if created is not None:
+        click.echo(f"created:    {created:%Y-%m-%d %H:%M:%S}")
+    click.echo(f"method:     {exp.method()}")
+    if meta.get("entrypoint"):
+        click.echo(f"entrypoint: {meta['entrypoint']}")
+    counts: dict[str, int] = {}
+    for status in exp.trial_status.values():
+        counts[status] = counts.get(status, 0) + 1
+    num_trials = df["trial_id"].nunique() if len(df) else len(exp.trial_status)
+    by_status = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+    click.echo(f"trials:     {num_trials}" + (f" ({by_status})" if by_status else ""))
+    duration = f", {df['st_tuner_time'].max():.1f}s" if "st_tuner_time" in df else ""
+    click.echo(f"results:    {len(df)}{duration}")
+    if not len(df) or not (exp.metric_names() or metric):
+        return
+    key: str | int = metric if metric is not None else 0
+    try:
+        best = exp.best_config(key)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    metric_name, mode = exp._metric_and_mode(key)
+    click.echo(
+        f"best:       {metric_name}={_cell(best[metric_name])} ({mode}) by trial {best['trial_id']}"
+    )
+    config = {k: v for k, v in best.items() if k not in ("trial_id", metric_name)}
+    click.echo(f"config:     {json.dumps(config, default=str)}")
+    try:
+        click.echo(f"checkpoint: {exp.best_checkpoint(key)}")
+    except FileNotFoundError:
+        click.echo("checkpoint: none kept")
+    trials = exp.trials(key).head(top)
+    if len(trials):
+        click.echo("")
+        columns = [c for c in trials.columns]
+        header = [c[len("config_") :] if c.startswith("config_") else c for c in columns]
+        _table([header] + [[_cell(v) for v in row] for row in trials.itertuples(index=False)])
+
+
+@experiments.command(name="plot")
+@click.argument("names", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Image file to write (PNG, SVG, PDF).",
+)
+@click.option("--metric", default=None, help="Metric to plot (default: the first one).")
+@click.option(
+    "--trials", "per_trial", is_flag=True, help="One experiment: learning curve of every trial."
+)
+@click.option(
+    "--aggregate",
+    type=click.Choice(["mean_and_ci", "mean_and_std", "median_percentiles"]),
+    default="mean_and_ci",
+    show_default=True,
+    help="Several experiments: how runs of one method are summarised.",
+)
+@click.option(
+    "--group-by",
+    default=None,
+    help="Several experiments: metadata key naming the method (default: 'method', else the scheduler).",
+)
+def experiments_plot(
+    names: tuple[str, ...],
+    output: str,
+    metric: str | None,
+    per_trial: bool,
+    aggregate: str,
+    group_by: str | None,
+) -> None:
+    """Plot experiments NAMES into a file.
+
+    One experiment: its best value so far against time (--trials: every trial's learning
+    curve). Several (names or shell patterns like 'asha-*'): runs grouped by method, mean and
+    spread of the best value so far against time.
+    """
+    from synetune.experiments import compare_experiments, list_experiments
+
+    key: str | int = metric if metric is not None else 0
+    expanded = [n for n in names if not any(c in n for c in "*?[")]
+    patterns = [n for n in names if n not in expanded]
+    for pattern in patterns:
+        expanded.extend(list_experiments(pattern=pattern))
+    if not expanded:
+        raise click.ClickException(f"no experiment matches {' '.join(names)}")
+    try:
+        if len(expanded) == 1:
+            exp = _load(expanded[0])
+            if per_trial:
+                exp.plot_trials(key, figure_path=output)
+            else:
+                exp.plot(key, figure_path=output)
+        else:
+            if per_trial:
+                raise click.ClickException("--trials plots one experiment; name only one")
+            comparison = compare_experiments(expanded, metric=key, method=group_by)
+            comparison.plot(figure_path=output, aggregate=aggregate)
+            _table(
+                [list(map(str, comparison.summary().columns))]
+                + [[_cell(v) for v in row] for row in comparison.summary().itertuples(index=False)]
+            )
+    except (ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from None
+    except ModuleNotFoundError as err:
+        raise click.ClickException(
+            f"{err}: plotting needs matplotlib (pip install matplotlib)"
+        ) from None
+    click.echo(f"wrote {output}")
 
 
 def main() -> None:

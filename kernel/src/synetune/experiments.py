@@ -1,31 +1,64 @@
-"""Reading finished (or interrupted) experiments back: ``load_experiment`` and friends."""
+"""Reading finished (or interrupted) experiments back, summarising and plotting them.
+
+``load_experiment(name)`` gives an ``ExperimentResult``: the results table, metadata, trial
+statuses, the best trial, configuration and checkpoint, and plots (best value so far against
+time, learning curves per trial). ``compare_experiments(names)`` groups several experiments by
+method (and seed) and plots the mean and spread of their best value so far against time, as
+Syne Tune's ``ComparativeResults`` does. matplotlib is imported only when plotting.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from synetune import results as store
 
+TIME_COLUMN = "st_tuner_time"
+AGGREGATES = ("mean_and_ci", "mean_and_std", "median_percentiles")
+
 
 @dataclass
 class ExperimentResult:
     """One experiment folder: ``results`` (a pandas DataFrame, one row per reported result),
-    ``metadata`` (``metadata.json``) and, if asked for, the saved ``tuner``."""
+    ``metadata`` (``metadata.json``), ``trial_status`` (last status of each trial, from the
+    event log) and, if asked for, the saved ``tuner``."""
 
     name: str
     path: Path
     results: Any
     metadata: dict[str, Any]
     tuner: Any = None
+    trial_status: dict[int, str] = field(default_factory=dict)
 
+    # ------------------------------------------------------------------------------ metadata
     def metric_names(self) -> list[str]:
         return list(self.metadata.get("metric_names", []))
 
     def metric_mode(self) -> str | list[str]:
         return self.metadata.get("metric_mode", "min")
+
+    def creation_date(self) -> datetime | None:
+        stamp = self.metadata.get("st_tuner_creation_timestamp")
+        return datetime.fromtimestamp(stamp) if isinstance(stamp, int | float) else None
+
+    def entrypoint_name(self) -> str | None:
+        entry = self.metadata.get("entrypoint")
+        return Path(entry).stem if entry else None
+
+    def method(self) -> str:
+        """How comparisons label this run: metadata ``method`` (pass it with
+        ``Tuner(metadata={"method": ...})``), else the scheduler's class name."""
+        return str(self.metadata.get("method") or self.metadata.get("scheduler_name") or self.name)
+
+    def seed(self) -> Any:
+        """Metadata ``seed`` if the user stored one, else the scheduler's ``random_seed``."""
+        return self.metadata.get("seed", self.metadata.get("random_seed"))
 
     def _metric_and_mode(self, metric: str | int) -> tuple[str, str]:
         names = self.metric_names()
@@ -34,9 +67,13 @@ class ExperimentResult:
                 raise ValueError("metadata.json names no metric: pass the metric name")
             metric = names[metric]
         modes = self.metric_mode()
-        mode = modes if isinstance(modes, str) else modes[names.index(metric)]
+        if isinstance(modes, str):
+            mode = modes
+        else:
+            mode = modes[names.index(metric)] if metric in names else "min"
         return metric, mode
 
+    # ------------------------------------------------------------------------------ answers
     def best_trial(self, metric: str | int = 0) -> dict[str, Any]:
         """The row (a dict) holding the best reported value of ``metric``."""
         metric, mode = self._metric_and_mode(metric)
@@ -56,6 +93,186 @@ class ExperimentResult:
         metric_name, _ = self._metric_and_mode(metric)
         config = {k[len("config_") :]: v for k, v in row.items() if k.startswith("config_")}
         return {"trial_id": int(row["trial_id"]), metric_name: row[metric_name], **config}
+
+    def best_checkpoint(self, metric: str | int = 0) -> Path:
+        """Folder of the best trial's checkpoint (what its training script saved last).
+
+        Raises ``FileNotFoundError`` when it was not kept: run with the ``checkpoint_removal``
+        callback and ``keep_best=True`` (or without checkpoint removal) to keep it.
+        """
+        trial_id = int(self.best_trial(metric)["trial_id"])
+        folder = self._checkpoint_folder(trial_id)
+        if not folder.is_dir() or not any(folder.iterdir()):
+            raise FileNotFoundError(
+                f"the best trial {trial_id} of {self.name!r} left no checkpoint in {folder}: its "
+                "training script saves none, or it was removed (to keep it, add the callback "
+                "synetune.callbacks.create('checkpoint_removal', keep_best=True) instead of "
+                "delete_checkpoints=True)"
+            )
+        return folder
+
+    def _checkpoint_folder(self, trial_id: int) -> Path:
+        backend = getattr(self.tuner, "trial_backend", None)
+        if backend is not None and getattr(backend, "path", None) is not None:
+            return Path(backend.checkpoint_path(trial_id))
+        root = self.metadata.get("trial_backend_path") or self.path
+        return Path(root) / str(trial_id) / "checkpoints"
+
+    def trials(self, metric: str | int = 0) -> Any:
+        """One row per trial: ``trial_id``, ``status``, ``num_results``, its best and last value
+        of ``metric``, the last resource level reached and its ``config_`` columns; best first."""
+        import pandas as pd
+
+        df = self.results
+        if df is None or len(df) == 0:
+            return pd.DataFrame(columns=["trial_id", "status", "num_results"])
+        names = self.metric_names()
+        metric_name, mode = (
+            self._metric_and_mode(metric) if names or isinstance(metric, str) else (None, "min")
+        )
+        resource = self.resource_attr()
+        rows = []
+        for trial_id, group in df.groupby("trial_id", sort=True):
+            row: dict[str, Any] = {
+                "trial_id": int(trial_id),
+                "status": self.trial_status.get(int(trial_id), "?"),
+                "num_results": len(group),
+            }
+            if metric_name is not None and metric_name in group.columns:
+                values = group[metric_name].astype(float)
+                row[f"best_{metric_name}"] = values.min() if mode == "min" else values.max()
+                row[f"last_{metric_name}"] = values.iloc[-1]
+            if resource is not None and resource in group.columns:
+                row[resource] = group[resource].max()
+            last = group.iloc[-1]
+            row.update({k: last[k] for k in group.columns if k.startswith("config_")})
+            rows.append(row)
+        table = pd.DataFrame(rows)
+        key = f"best_{metric_name}"
+        if metric_name is not None and key in table.columns:
+            table = table.sort_values(key, ascending=mode == "min", na_position="last")
+        return table.reset_index(drop=True)
+
+    def resource_attr(self) -> str | None:
+        """The resource column of learning curves (metadata ``resource_attr``, else ``epoch``)."""
+        df = self.results
+        columns = set(df.columns) if df is not None else set()
+        for name in (self.metadata.get("resource_attr"), "epoch", "st_worker_iter"):
+            if name and name in columns:
+                return name
+        return None
+
+    def best_so_far(self, metric: str | int = 0) -> Any:
+        """``(st_tuner_time, best value so far, trial_id)`` after every result, in time order."""
+        import pandas as pd
+
+        metric_name, mode = self._metric_and_mode(metric)
+        df = self.results
+        if df is None or len(df) == 0 or metric_name not in df.columns:
+            raise ValueError(f"experiment {self.name!r} has no result for metric {metric_name!r}")
+        ordered = df.sort_values(TIME_COLUMN, kind="stable") if TIME_COLUMN in df else df
+        values = ordered[metric_name].astype(float)
+        running = values.cummin() if mode == "min" else values.cummax()
+        improved = values.eq(running)
+        best_trial = ordered["trial_id"].where(improved).ffill()
+        times = ordered[TIME_COLUMN] if TIME_COLUMN in ordered else pd.Series(range(len(ordered)))
+        return pd.DataFrame(
+            {
+                TIME_COLUMN: times.to_numpy(dtype=float),
+                metric_name: running.to_numpy(),
+                "trial_id": best_trial.to_numpy(),
+            }
+        ).dropna(subset=[metric_name])
+
+    # ------------------------------------------------------------------------------ plots
+    def plot(
+        self,
+        metric_to_plot: str | int = 0,
+        figure_path: str | Path | None = None,
+        show: bool = False,
+        **plt_kwargs: Any,
+    ) -> Any:
+        """Plot the best value so far against the tuner's time (with every result as a dot).
+
+        Returns the matplotlib ``Figure``; ``figure_path`` saves it (PNG, or any format
+        matplotlib knows from the suffix); ``show`` opens a window. ``plt_kwargs`` go to the
+        line (``color``, ``linewidth``, ...), except ``figsize`` and ``dpi``.
+        """
+        metric, mode = self._metric_and_mode(metric_to_plot)
+        best = self.best_so_far(metric)
+        df = self.results
+        fig, ax = _figure(show, plt_kwargs)
+        ax.scatter(
+            df[TIME_COLUMN],
+            df[metric].astype(float),
+            s=8,
+            alpha=0.35,
+            color="grey",
+            label="results",
+        )
+        end = max(float(df[TIME_COLUMN].max()), float(best[TIME_COLUMN].max()))
+        times = [*best[TIME_COLUMN].tolist(), end]
+        values = [*best[metric].tolist(), best[metric].iloc[-1]]
+        plt_kwargs.setdefault("linewidth", 2)
+        ax.step(times, values, where="post", label=f"best {metric} ({mode})", **plt_kwargs)
+        ax.set_xlabel("wallclock time (s)")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{self.name}: best {metric} so far")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        return _finish(fig, figure_path, show)
+
+    def plot_trials(
+        self,
+        metric_to_plot: str | int = 0,
+        figure_path: str | Path | None = None,
+        x: str | None = None,
+        show: bool = False,
+        **plt_kwargs: Any,
+    ) -> Any:
+        """Plot the learning curve of every trial: ``metric`` against ``x``, the resource level
+        (default; see ``resource_attr()``) or ``"st_tuner_time"``. The best trial is drawn thick."""
+        metric, _ = self._metric_and_mode(metric_to_plot)
+        df = self.results
+        if df is None or len(df) == 0 or metric not in df.columns:
+            raise ValueError(f"experiment {self.name!r} has no result for metric {metric!r}")
+        x = x or self.resource_attr() or TIME_COLUMN
+        if x not in df.columns:
+            raise ValueError(
+                f"x={x!r} is not a column of the results; use one of {sorted(df.columns)}"
+            )
+        best_id = int(self.best_trial(metric)["trial_id"])
+        fig, ax = _figure(show, plt_kwargs)
+        groups = list(df.groupby("trial_id", sort=True))
+        for trial_id, group in groups:
+            group = group.drop_duplicates(subset=[x], keep="last")  # retrained levels once
+            is_best = int(trial_id) == best_id
+            ax.plot(
+                group[x],
+                group[metric].astype(float),
+                marker="." if len(group) < 30 else None,
+                linewidth=2.5 if is_best else 1.0,
+                alpha=1.0 if is_best else 0.6,
+                label=f"trial {int(trial_id)}" + (" (best)" if is_best else ""),
+                **plt_kwargs,
+            )
+        ax.set_xlabel("wallclock time (s)" if x == TIME_COLUMN else x)
+        ax.set_ylabel(metric)
+        ax.set_title(f"{self.name}: {metric} per trial")
+        ax.grid(alpha=0.3)
+        if len(groups) <= 12:
+            ax.legend(fontsize="small")
+        return _finish(fig, figure_path, show)
+
+    def plot_trials_over_time(
+        self, metric_to_plot: str | int = 0, figure_path: str | Path | None = None, **kwargs: Any
+    ) -> Any:
+        """Syne Tune's name: learning curves against the tuner's time."""
+        return self.plot_trials(metric_to_plot, figure_path, x=TIME_COLUMN, **kwargs)
+
+    def __str__(self) -> str:
+        df = self.results
+        return f"experiment {self.name} ({self.method()}): {df['trial_id'].nunique() if len(df) else 0} trials, {len(df)} results"
 
 
 def load_experiment(
@@ -81,8 +298,15 @@ def load_experiment(
         else {}
     )
     events_path = path / store.EVENTS_FILENAME
+    status: dict[int, str] = {}
     if events_path.exists():
-        results = pd.DataFrame(store.result_rows(store.read_events(events_path)))
+        events = store.read_events(events_path)
+        results = pd.DataFrame(store.result_rows(events))
+        for event in events:
+            if event.get("event") == "status":
+                status[int(event["trial_id"])] = event["status"]
+            elif event.get("event") == "trial":
+                status.setdefault(int(event["trial_id"]), "InProgress")
     elif (path / store.RESULTS_FILENAME).exists():
         results = pd.read_csv(path / store.RESULTS_FILENAME)
     else:
@@ -93,14 +317,225 @@ def load_experiment(
 
         tuner = Tuner.load(path)
     return ExperimentResult(
-        name=path.name, path=path, results=results, metadata=metadata, tuner=tuner
+        name=path.name,
+        path=path,
+        results=results,
+        metadata=metadata,
+        tuner=tuner,
+        trial_status=status,
     )
 
 
-def list_experiments(root: str | Path | None = None) -> list[str]:
-    """Names of the experiments under ``root`` (default ``$SYNETUNE_FOLDER``), oldest first."""
+def list_experiments(root: str | Path | None = None, pattern: str | None = None) -> list[str]:
+    """Names of the experiments under ``root`` (default ``$SYNETUNE_FOLDER``), oldest first;
+    ``pattern`` keeps those matching a shell pattern (``"asha-*"``)."""
     base = Path(root) if root is not None else store.experiment_root()
     if not base.exists():
         return []
     found = [p for p in base.iterdir() if (p / store.METADATA_FILENAME).exists()]
+    if pattern is not None:
+        found = [p for p in found if fnmatch.fnmatchcase(p.name, pattern)]
     return [p.name for p in sorted(found, key=lambda p: p.stat().st_mtime)]
+
+
+# ---------------------------------------------------------------------------------- comparison
+@dataclass
+class MethodCurve:
+    """Best value so far of the runs of one method on a shared time grid, and its aggregate."""
+
+    method: str
+    seeds: list[Any]
+    times: Any  # shape (T,)
+    values: Any  # shape (runs, T), NaN before a run's first result
+    center: Any
+    lower: Any
+    upper: Any
+
+
+@dataclass
+class ExperimentComparison:
+    """Several experiments grouped by method; each experiment is one run (one seed).
+
+    ``curves()`` puts every run's best value so far on a shared time grid and aggregates per
+    method; ``summary()`` tabulates the final values; ``plot()`` draws them.
+    """
+
+    experiments: list[ExperimentResult]
+    metric: str
+    mode: str
+    method_of: Callable[[ExperimentResult], str]
+
+    def groups(self) -> dict[str, list[ExperimentResult]]:
+        out: dict[str, list[ExperimentResult]] = {}
+        for exp in self.experiments:
+            out.setdefault(self.method_of(exp), []).append(exp)
+        return out
+
+    def curves(self, num_points: int = 200, aggregate: str = "mean_and_ci") -> list[MethodCurve]:
+        """Per method: every run's best value so far at ``num_points`` times from 0 to the
+        longest run's end, aggregated with ``aggregate``: ``mean_and_ci`` (mean and 95%
+        confidence interval of the mean), ``mean_and_std`` or ``median_percentiles`` (median,
+        25th and 75th percentiles). The aggregate starts once every run of the method has
+        reported (NaN before); a finished run keeps its final value."""
+        import numpy as np
+
+        if aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {list(AGGREGATES)}, got {aggregate!r}")
+        steps = {exp.name: exp.best_so_far(self.metric) for exp in self.experiments}
+        end = max((float(s[TIME_COLUMN].max()) for s in steps.values() if len(s)), default=0.0)
+        times = np.linspace(0.0, end, max(2, int(num_points)))
+        out = []
+        for method, runs in self.groups().items():
+            values = np.full((len(runs), times.size), np.nan)
+            for row, exp in enumerate(runs):
+                step = steps[exp.name]
+                if len(step) == 0:
+                    continue
+                position = np.searchsorted(step[TIME_COLUMN].to_numpy(), times, side="right") - 1
+                known = position >= 0
+                values[row, known] = step[self.metric].to_numpy()[position[known]]
+            center, lower, upper = _aggregate(values, aggregate)
+            out.append(
+                MethodCurve(
+                    method, [exp.seed() for exp in runs], times, values, center, lower, upper
+                )
+            )
+        return out
+
+    def summary(self) -> Any:
+        """One row per method: runs, seeds, mean, std, best and worst of the final best value."""
+        import numpy as np
+        import pandas as pd
+
+        rows = []
+        for method, runs in self.groups().items():
+            finals = np.array(
+                [exp.best_so_far(self.metric)[self.metric].iloc[-1] for exp in runs], dtype=float
+            )
+            rows.append(
+                {
+                    "method": method,
+                    "runs": len(runs),
+                    "seeds": [exp.seed() for exp in runs],
+                    f"mean_{self.metric}": finals.mean(),
+                    f"std_{self.metric}": finals.std(ddof=1) if len(finals) > 1 else 0.0,
+                    f"best_{self.metric}": finals.min() if self.mode == "min" else finals.max(),
+                    f"worst_{self.metric}": finals.max() if self.mode == "min" else finals.min(),
+                }
+            )
+        table = pd.DataFrame(rows)
+        return table.sort_values(f"mean_{self.metric}", ascending=self.mode == "min").reset_index(
+            drop=True
+        )
+
+    def plot(
+        self,
+        figure_path: str | Path | None = None,
+        aggregate: str = "mean_and_ci",
+        num_points: int = 200,
+        title: str | None = None,
+        show: bool = False,
+        **plt_kwargs: Any,
+    ) -> Any:
+        """Plot each method's aggregated best value so far against time, with its spread."""
+        fig, ax = _figure(show, plt_kwargs)
+        for curve in self.curves(num_points=num_points, aggregate=aggregate):
+            line = ax.plot(
+                curve.times,
+                curve.center,
+                label=f"{curve.method} ({len(curve.seeds)} runs)",
+                **plt_kwargs,
+            )
+            ax.fill_between(
+                curve.times, curve.lower, curve.upper, alpha=0.2, color=line[0].get_color()
+            )
+        ax.set_xlabel("wallclock time (s)")
+        ax.set_ylabel(f"best {self.metric} ({self.mode})")
+        ax.set_title(title or f"best {self.metric} so far ({aggregate.replace('_', ' ')})")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        return _finish(fig, figure_path, show)
+
+
+def compare_experiments(
+    experiments: Iterable[str | Path | ExperimentResult],
+    metric: str | int = 0,
+    method: str | Callable[[ExperimentResult], str] | None = None,
+    root: str | Path | None = None,
+) -> ExperimentComparison:
+    """Group experiments (names, folders or loaded results) by method for comparison.
+
+    ``method`` says what a run's method is: a metadata key (``"scheduler_name"``), a function of
+    the ``ExperimentResult``, or by default ``ExperimentResult.method()`` (metadata ``method``,
+    else the scheduler's name). Names may be shell patterns (``"asha-*"``).
+    """
+    loaded: list[ExperimentResult] = []
+    for item in experiments:
+        if isinstance(item, ExperimentResult):
+            loaded.append(item)
+        elif isinstance(item, str) and any(c in item for c in "*?["):
+            matches = list_experiments(root, pattern=item)
+            if not matches:
+                raise FileNotFoundError(f"no experiment matches {item!r}")
+            loaded.extend(load_experiment(name, root=root) for name in matches)
+        else:
+            loaded.append(load_experiment(item, root=root))
+    if not loaded:
+        raise ValueError("compare_experiments needs at least one experiment")
+    metric_name, mode = loaded[0]._metric_and_mode(metric)
+    for exp in loaded:
+        if len(exp.results) == 0 or metric_name not in exp.results.columns:
+            raise ValueError(f"experiment {exp.name!r} has no result for metric {metric_name!r}")
+    if method is None:
+        method_of: Callable[[ExperimentResult], str] = ExperimentResult.method
+    elif isinstance(method, str):
+        key = method
+        method_of = lambda exp: str(exp.metadata.get(key, exp.method()))  # noqa: E731
+    else:
+        method_of = method
+    return ExperimentComparison(loaded, metric_name, mode, method_of)
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _aggregate(values: Any, aggregate: str) -> tuple[Any, Any, Any]:
+    """Center and band over runs (rows) per time (column). A time before some run's first
+    result gets NaN: averaging only the runs that already reported would make the curve jump
+    up whenever a late run arrives with its first, poor value."""
+    import numpy as np
+
+    if aggregate == "median_percentiles":
+        center, lower, upper = np.percentile(values, [50, 25, 75], axis=0)
+    else:
+        runs = values.shape[0]
+        center = values.mean(axis=0)
+        std = values.std(axis=0, ddof=1) if runs > 1 else np.zeros(values.shape[1])
+        half = std if aggregate == "mean_and_std" else 1.96 * std / np.sqrt(runs)
+        lower, upper = center - half, center + half
+    return center, lower, upper
+
+
+def _figure(show: bool, plt_kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    figsize = plt_kwargs.pop("figsize", (8, 5))
+    dpi = plt_kwargs.pop("dpi", 100)
+    if show:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=figsize, dpi=dpi)
+    else:
+        # no pyplot: no GUI backend, no global state, safe in threads and on servers
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, dpi=dpi)
+    return fig, fig.subplots()
+
+
+def _finish(fig: Any, figure_path: str | Path | None, show: bool) -> Any:
+    fig.tight_layout()
+    if figure_path is not None:
+        Path(figure_path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(figure_path)
+    if show:
+        import matplotlib.pyplot as plt
+
+        plt.show()
+    return fig

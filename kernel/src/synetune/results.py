@@ -155,6 +155,8 @@ class ResultTable:
             self._by_seq[event["seq"]] = row
         elif kind == "decision" and event.get("seq") in self._by_seq:
             self._by_seq[event["seq"]]["st_decision"] = event["decision"]
+        elif kind == "extra" and event.get("seq") in self._by_seq:
+            self._by_seq[event["seq"]].update(event["values"])
 
 
 def result_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import math
 import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Tuner:
         start_jobs_without_delay: bool = True,
         trial_backend_path: str | None = None,
         verbose: str = "normal",
+        extra_results_composer: Callable[[Tuner], dict[str, Any]] | None = None,
     ):
         if isinstance(trial_backend, str) or isinstance(scheduler, str):
             raise TypeError(
@@ -89,6 +91,7 @@ class Tuner:
         self.asynchronous_scheduling = asynchronous_scheduling
         self.wait_trial_completion_when_stopping = wait_trial_completion_when_stopping
         self.callbacks = [resolve("callbacks", cb) for cb in (callbacks or [])]
+        self.extra_results_composer = extra_results_composer
         self.progress_active = False  # a progress callback prints instead of the tuner
         self.user_metadata = dict(metadata or {})
         self.save_tuner = save_tuner
@@ -387,6 +390,22 @@ class Tuner:
                 self._set_status(trial_id, status)
             for callback in self.callbacks:
                 callback.on_trial_result(trial, status, result, decision)
+            extra = self._extra_results()
+            if extra:
+                self._record({"event": "extra", "seq": seq, "trial_id": trial_id, "values": extra})
+
+    def _extra_results(self) -> dict[str, Any]:
+        """Columns added to the row of the result just handled (Syne Tune's
+        ``StoreResultsCallback(extra_results_composer=...)``): ``extra_results()`` of every
+        callback that defines it, then ``extra_results_composer(tuner)``."""
+        extra: dict[str, Any] = {}
+        for callback in self.callbacks:
+            method = getattr(callback, "extra_results", None)
+            if callable(method):
+                extra.update(method())
+        if self.extra_results_composer is not None:
+            extra.update(self.extra_results_composer(self))
+        return extra
 
     def _handle_statuses(self, statuses: dict[int, tuple[Trial, str]]) -> bool:
         changed = False

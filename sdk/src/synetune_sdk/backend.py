@@ -45,7 +45,7 @@ class TrialBackend:
     def _init_runtime(self) -> None:
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
-        self._events: deque[tuple[int, str, Any]] = deque()
+        self._events: deque[tuple[int, int, str, Any]] = deque()  # trial, run, kind, payload
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -135,9 +135,14 @@ class TrialBackend:
         with self._lock:
             events = list(self._events)
             self._events.clear()
-            for trial_id, kind, payload in events:
-                if kind == "result" and trial_id in wanted:
-                    results.append((trial_id, payload))
+            for trial_id, run, kind, payload in events:
+                if kind != "result" or trial_id not in wanted:
+                    continue
+                if run != self._runs.get(trial_id):
+                    # reported by a run that was paused or stopped before this fetch
+                    self.num_dropped_results += 1
+                    continue
+                results.append((trial_id, payload))
             statuses = {t: (self.trials[t], self.status[t]) for t in trial_ids if t in self.trials}
         return statuses, results
 
@@ -202,7 +207,7 @@ class TrialBackend:
                 self.num_dropped_results += 1
                 return False
             self.num_results[trial_id] = self.num_results.get(trial_id, 0) + 1
-            self._events.append((trial_id, "result", result))
+            self._events.append((trial_id, run, "result", result))
         if not self._wakeup.is_set():
             self._wakeup.set()
         return True
@@ -221,7 +226,7 @@ class TrialBackend:
             self.status[trial_id] = status
             if error:
                 self.errors[trial_id] = error
-            self._events.append((trial_id, "status", status))
+            self._events.append((trial_id, run, "status", status))
         self._wakeup.set()
 
     def _begin_run(self, trial_id: int) -> None:

@@ -68,83 +68,105 @@ def _loads(data: bytes) -> Any:
         return pickle.loads(data)
 
 
+class Workload:
+    """A simulated asynchronous workload (no backend) that checks each answer of a scheduler.
+
+    Workers advance one epoch per step, round robin. The state (running and paused trials,
+    counters) lives in the object, so a workload can continue with a pickled copy of the
+    scheduler it drove.
+    """
+
+    def __init__(self) -> None:
+        self.running: dict[int, int] = {}  # trial id -> last epoch reported
+        self.paused: dict[int, int] = {}
+        self.trials: dict[int, Trial] = {}
+        self.counts = {
+            "started": 0,
+            "resumed": 0,
+            "results": 0,
+            "stopped": 0,
+            "paused": 0,
+            "completed": 0,
+        }
+        self.next_id = 0
+
+    def run(
+        self, scheduler: Any, n_workers: int = 2, max_trials: int = 12, max_steps: int = 2000
+    ) -> dict[str, int]:
+        """Drive until ``max_trials`` trials were started (in total) and all have ended."""
+        exhausted = False
+        for _ in range(max_steps):
+            while len(self.running) < n_workers and not exhausted:
+                exhausted = not self._start_or_resume(scheduler, max_trials)
+            if not self.running:
+                return self.counts
+            for trial_id in list(self.running):
+                self._step(scheduler, trial_id)
+        raise AssertionError("the scheduler did not let the workload finish")
+
+    def _start_or_resume(self, scheduler: Any, max_trials: int) -> bool:
+        if self.counts["started"] >= max_trials and not self.paused:
+            return False
+        suggestion = scheduler.suggest(self.next_id)
+        if suggestion is None:
+            return False
+        if suggestion.spawn_new_trial_id:
+            if self.counts["started"] >= max_trials:
+                return False
+            assert isinstance(suggestion.config, dict), "a start suggestion must carry a config"
+            for key in contract_config_space():
+                assert key in suggestion.config, f"suggested config lacks {key!r}"
+            trial = Trial(self.next_id, dict(suggestion.config), datetime.now())
+            self.trials[self.next_id] = trial
+            self.running[self.next_id] = 0
+            scheduler.on_trial_add(trial)
+            self.counts["started"] += 1
+            self.next_id += 1
+        else:
+            trial_id = suggestion.checkpoint_trial_id
+            assert trial_id in self.paused, (
+                f"resume suggestion for trial {trial_id}, which is not paused"
+            )
+            if suggestion.config is not None:
+                self.trials[trial_id].config = dict(suggestion.config)
+            self.running[trial_id] = self.paused.pop(trial_id)
+            self.counts["resumed"] += 1
+        return True
+
+    def _step(self, scheduler: Any, trial_id: int) -> None:
+        trial = self.trials[trial_id]
+        epoch = self.running[trial_id] + 1
+        max_epochs = int(trial.config.get(MAX_RESOURCE_ATTR, MAX_EPOCHS))
+        result = {METRIC: _loss(trial.config, epoch), RESOURCE_ATTR: epoch}
+        decision = scheduler.on_trial_result(trial, result)
+        self.counts["results"] += 1
+        assert decision in (
+            SchedulerDecision.CONTINUE,
+            SchedulerDecision.PAUSE,
+            SchedulerDecision.STOP,
+        ), decision
+        self.running[trial_id] = epoch
+        if decision == SchedulerDecision.STOP:
+            scheduler.on_trial_remove(trial)
+            del self.running[trial_id]
+            self.counts["stopped"] += 1
+        elif decision == SchedulerDecision.PAUSE:
+            scheduler.on_trial_remove(trial)
+            self.paused[trial_id] = self.running.pop(trial_id)
+            self.counts["paused"] += 1
+        elif epoch >= max_epochs:
+            scheduler.on_trial_complete(trial, result)
+            del self.running[trial_id]
+            self.counts["completed"] += 1
+
+
 def drive_scheduler(
     scheduler: Any, n_workers: int = 2, max_trials: int = 12, max_steps: int = 2000
-) -> dict[str, Any]:
-    """Run ``scheduler`` on a simulated asynchronous workload (no backend) and check each answer.
-
-    Workers advance one epoch per step, round robin. Returns counters for assertions.
-    """
-    running: dict[int, int] = {}  # trial id -> last epoch reported
-    paused: dict[int, int] = {}
-    trials: dict[int, Trial] = {}
-    finished: set[int] = set()
-    counts = {"started": 0, "resumed": 0, "results": 0, "stopped": 0, "paused": 0, "completed": 0}
-    next_id = 0
-    exhausted = False
-    for _ in range(max_steps):
-        while len(running) < n_workers and not exhausted:
-            if counts["started"] >= max_trials and not paused:
-                exhausted = True
-                break
-            suggestion = scheduler.suggest(next_id)
-            if suggestion is None:
-                exhausted = True
-                break
-            if suggestion.spawn_new_trial_id:
-                if counts["started"] >= max_trials:
-                    exhausted = True
-                    break
-                assert isinstance(suggestion.config, dict), "a start suggestion must carry a config"
-                for key in contract_config_space():
-                    assert key in suggestion.config, f"suggested config lacks {key!r}"
-                trial = Trial(next_id, dict(suggestion.config), datetime.now())
-                trials[next_id] = trial
-                running[next_id] = 0
-                scheduler.on_trial_add(trial)
-                counts["started"] += 1
-                next_id += 1
-            else:
-                trial_id = suggestion.checkpoint_trial_id
-                assert trial_id in paused, (
-                    f"resume suggestion for trial {trial_id}, which is not paused"
-                )
-                if suggestion.config is not None:
-                    trials[trial_id].config = dict(suggestion.config)
-                running[trial_id] = paused.pop(trial_id)
-                counts["resumed"] += 1
-        if not running:
-            break
-        for trial_id in list(running):
-            trial = trials[trial_id]
-            epoch = running[trial_id] + 1
-            max_epochs = int(trial.config.get(MAX_RESOURCE_ATTR, MAX_EPOCHS))
-            result = {METRIC: _loss(trial.config, epoch), RESOURCE_ATTR: epoch}
-            decision = scheduler.on_trial_result(trial, result)
-            counts["results"] += 1
-            assert decision in (
-                SchedulerDecision.CONTINUE,
-                SchedulerDecision.PAUSE,
-                SchedulerDecision.STOP,
-            ), decision
-            running[trial_id] = epoch
-            if decision == SchedulerDecision.STOP:
-                scheduler.on_trial_remove(trial)
-                del running[trial_id]
-                finished.add(trial_id)
-                counts["stopped"] += 1
-            elif decision == SchedulerDecision.PAUSE:
-                scheduler.on_trial_remove(trial)
-                paused[trial_id] = running.pop(trial_id)
-                counts["paused"] += 1
-            elif epoch >= max_epochs:
-                scheduler.on_trial_complete(trial, result)
-                del running[trial_id]
-                finished.add(trial_id)
-                counts["completed"] += 1
-    else:
-        raise AssertionError("the scheduler did not let the workload finish")
-    return counts
+) -> dict[str, int]:
+    """Run ``scheduler`` on a fresh ``Workload``; returns its counters for assertions."""
+    return Workload().run(
+        scheduler, n_workers=n_workers, max_trials=max_trials, max_steps=max_steps
+    )
 
 
 class SchedulerContract:
@@ -194,10 +216,12 @@ class SchedulerContract:
 
     def test_contract_survives_pickling(self) -> None:
         scheduler = self._scheduler()
-        drive_scheduler(scheduler, n_workers=2, max_trials=4)
+        workload = Workload()
+        workload.run(scheduler, n_workers=2, max_trials=4)
         clone = _loads(_dumps(scheduler))
         assert clone.metric_names() == scheduler.metric_names()
-        drive_scheduler(clone, n_workers=2, max_trials=3)
+        counts = workload.run(clone, n_workers=2, max_trials=7)
+        assert counts["started"] == 7
 
     def test_contract_error_and_failure_hooks(self) -> None:
         scheduler = self._scheduler()

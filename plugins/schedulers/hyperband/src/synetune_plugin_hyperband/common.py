@@ -1,0 +1,295 @@
+"""Pieces every Hyperband-family scheduler of this plugin shares.
+
+Argument checks that name the argument, the maximum resource (``max_t``) inferred as Syne Tune
+does, rung levels (geometric, linear or explicit), numpy's quantile interpolation between two
+order statistics (so a decision costs no sort), searcher construction through the registry, and
+completing a searcher's configuration with the config space's constants.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from typing import Any
+
+from synetune.config_space import Domain, cast_config
+
+# Config-space keys that hold the maximum resource when neither max_t nor max_resource_attr says
+# (Syne Tune's order).
+MAX_T_KEYS = ("epochs", "max_t", "max_epochs")
+# Arguments the scheduler passes to the searcher itself; search_options must not repeat them.
+SEARCHER_ARGUMENTS = ("config_space", "metric", "mode", "points_to_evaluate", "random_seed")
+
+
+def check_unknown(owner: str, kwargs: dict[str, Any], valid: str) -> None:
+    """Unknown keyword arguments raise, as Syne Tune's ``assert_no_invalid_options`` does."""
+    if kwargs:
+        raise TypeError(
+            f"{owner} got unknown argument(s) {sorted(kwargs)}; valid arguments are {valid}"
+        )
+
+
+def check_metric_mode(metric: Any, mode: Any) -> None:
+    if not isinstance(metric, str) or not metric:
+        raise ValueError(
+            f"metric must be the name of one reported metric (a non-empty string), got {metric!r}; "
+            "Hyperband schedulers optimise a single objective"
+        )
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value != int(value)
+        or value < 1
+    ):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def draw_seed(random_seed: int | None) -> int:
+    """The seed to use: ``random_seed``, or one drawn now (recorded in ``metadata()``)."""
+    if random_seed is None:
+        return secrets.randbelow(2**31 - 1)
+    if isinstance(random_seed, bool) or not isinstance(random_seed, int):
+        raise ValueError(f"random_seed must be an integer or None, got {random_seed!r}")
+    return random_seed
+
+
+def infer_max_t(
+    config_space: dict[str, Any],
+    max_resource_attr: str | None,
+    max_t: int | None,
+    max_t_name: str = "max_t",
+) -> int:
+    """The maximum resource level.
+
+    Taken from ``config_space[max_resource_attr]`` when that is a constant, else from ``max_t``,
+    else from the config-space constants ``epochs``, ``max_t``, ``max_epochs`` (Syne Tune's
+    order). Both given and different is a contradiction and raises.
+    """
+    if max_resource_attr is not None and not isinstance(max_resource_attr, str):
+        raise ValueError(
+            f"max_resource_attr must be a config-space key (a string), got {max_resource_attr!r}"
+        )
+    if max_t is not None:
+        max_t = check_positive_int(max_t_name, max_t)
+    from_attr = _constant_resource(config_space, max_resource_attr) if max_resource_attr else None
+    if max_resource_attr and max_resource_attr in config_space and from_attr is None:
+        raise ValueError(
+            f"max_resource_attr={max_resource_attr!r} must name a constant positive integer of the "
+            f"config space, got config_space[{max_resource_attr!r}] = {config_space[max_resource_attr]!r}"
+        )
+    if from_attr is not None:
+        if max_t is not None and max_t != from_attr:
+            raise ValueError(
+                f"{max_t_name}={max_t} contradicts config_space[{max_resource_attr!r}] = {from_attr}; "
+                f"pass only max_resource_attr (preferred) or make them equal"
+            )
+        return from_attr
+    if max_t is not None:
+        return max_t
+    for name in MAX_T_KEYS:
+        value = _constant_resource(config_space, name)
+        if value is not None:
+            return value
+    raise ValueError(
+        f"the maximum resource level cannot be inferred: pass {max_t_name}=..., or "
+        "max_resource_attr naming a constant of the config space (e.g. max_resource_attr='epochs' "
+        "with config_space['epochs'] = 27), or put one of the constants "
+        f"{', '.join(repr(k) for k in MAX_T_KEYS)} into the config space"
+    )
+
+
+def _constant_resource(config_space: dict[str, Any], name: str) -> int | None:
+    value = config_space.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or isinstance(value, Domain):
+        return None
+    if value != int(value) or value < 1:
+        return None
+    return int(value)
+
+
+def geometric_levels(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
+    """``round(grace_period * reduction_factor**k)`` for every k with a value below ``max_t``."""
+    levels = []
+    k = 0
+    while grace_period * reduction_factor**k < max_t:
+        levels.append(int(round(grace_period * reduction_factor**k)))
+        k += 1
+    return levels
+
+
+def rung_levels_for(
+    max_t: int,
+    grace_period: Any = 1,
+    reduction_factor: Any = None,
+    rung_increment: Any = None,
+    rung_levels: Any = None,
+) -> list[int]:
+    """Rung levels (all below ``max_t``), as Syne Tune's ``successive_halving_rung_levels``.
+
+    Explicit ``rung_levels`` win (a last entry equal to ``max_t`` is dropped); else geometric
+    ``grace_period * reduction_factor**k`` when ``reduction_factor`` is given; else linear
+    ``grace_period + k * rung_increment``.
+    """
+    if rung_levels is not None:
+        if not isinstance(rung_levels, list | tuple) or not rung_levels:
+            raise ValueError(
+                f"rung_levels must be a non-empty list of positive integers, got {rung_levels!r}"
+            )
+        levels = [check_positive_int("rung_levels entries", x) for x in rung_levels]
+        if any(a >= b for a, b in zip(levels, levels[1:])):
+            raise ValueError(f"rung_levels must be strictly increasing, got {list(rung_levels)}")
+        if levels[-1] > max_t:
+            raise ValueError(f"rung_levels must not exceed max_t={max_t}, got {list(rung_levels)}")
+        if levels[-1] == max_t:
+            levels = levels[:-1]
+        if not levels:
+            raise ValueError(
+                f"rung_levels={list(rung_levels)} leaves no rung level below max_t={max_t}; give at "
+                "least one level smaller than max_t"
+            )
+        return levels
+    grace_period = check_positive_int("grace_period", grace_period)
+    if grace_period >= max_t:
+        raise ValueError(
+            f"grace_period={grace_period} must be smaller than max_t={max_t}: the first rung level "
+            "has to lie below the maximum resource (lower grace_period or raise max_t)"
+        )
+    if reduction_factor is not None:
+        if (
+            isinstance(reduction_factor, bool)
+            or not isinstance(reduction_factor, int | float)
+            or reduction_factor < 2
+        ):
+            raise ValueError(f"reduction_factor must be a number >= 2, got {reduction_factor!r}")
+        return geometric_levels(grace_period, float(reduction_factor), max_t)
+    if rung_increment is None:
+        raise ValueError("give reduction_factor, rung_increment or rung_levels")
+    rung_increment = check_positive_int("rung_increment", rung_increment)
+    return list(range(grace_period, max_t, rung_increment))
+
+
+def lerp(a: float, b: float, t: float) -> float:
+    """numpy's linear interpolation (``numpy.lib._function_base_impl._lerp``), bit for bit."""
+    diff = b - a
+    if t >= 0.5:
+        return b - diff * (1.0 - t)
+    return a + diff * t
+
+
+def sorted_quantile(values: list[float], q: float) -> float:
+    """``numpy.quantile(values, q)`` (method "linear") for an ascending list, in O(1)."""
+    n = len(values)
+    virtual = (n - 1) * q
+    below = min(max(math.floor(virtual), 0), n - 1)
+    above = min(below + 1, n - 1)
+    return interpolate(values[below], values[above], virtual - below)
+
+
+def interpolate(a: float, b: float, t: float) -> float:
+    """numpy's interpolation between neighbouring order statistics ``a <= b``."""
+    if math.isinf(a) or math.isinf(b):
+        # A NaN metric is recorded as the worst value (+-inf); numpy would answer NaN here, which
+        # would stop every trial. The limit of the interpolation is the useful answer.
+        return a if t == 0 or a == b else (b if math.isinf(b) else a)
+    return lerp(a, b, t)
+
+
+def make_searcher(
+    owner: Any,
+    searcher: Any,
+    search_options: dict[str, Any] | None,
+    config_space: dict[str, Any],
+    metric: str,
+    mode: str,
+    points_to_evaluate: list[dict[str, Any]] | None,
+    random_seed: int,
+) -> Any:
+    """The searcher: an instance as given, or the registered searcher of that name."""
+    options = dict(search_options or {})
+    if not isinstance(searcher, str):
+        if not callable(getattr(searcher, "suggest", None)):
+            raise TypeError(
+                f"searcher must be a registered searcher name or a Searcher instance, got {type(searcher).__name__}"
+            )
+        if options:
+            raise ValueError(
+                "search_options are only used when searcher is given by name; configure the searcher instance directly"
+            )
+        return searcher
+    clashes = sorted(set(options) & set(SEARCHER_ARGUMENTS))
+    if clashes:
+        raise ValueError(
+            f"search_options must not contain {clashes}: pass them to {type(owner).__name__} itself, "
+            "which hands them to the searcher"
+        )
+    from synetune.registry import resolve
+
+    return resolve(
+        "searchers",
+        searcher,
+        config_space=config_space,
+        metric=metric,
+        mode=mode,
+        points_to_evaluate=points_to_evaluate,
+        random_seed=random_seed,
+        **options,
+    )
+
+
+def complete_config(
+    config: dict[str, Any], config_space: dict[str, Any], searcher_name: str
+) -> dict[str, Any]:
+    """Cast the searcher's values to their domains and add the constants it left out."""
+    missing = [
+        name
+        for name, domain in config_space.items()
+        if isinstance(domain, Domain) and name not in config
+    ]
+    if missing:
+        raise ValueError(
+            f"searcher {searcher_name!r} suggested {config!r}, which lacks the hyperparameter(s) {missing}"
+        )
+    config = cast_config(config, config_space)
+    out = {name: config.get(name, value) for name, value in config_space.items()}
+    out.update({k: v for k, v in config.items() if k not in out})
+    return out
+
+
+def read_result(
+    trial_id: int, result: dict[str, Any], metric: str, resource_attr: str
+) -> tuple[float, int]:
+    """``(metric value, resource level)`` of a result; bad input raises a ValueError that says why."""
+    if resource_attr not in result:
+        raise ValueError(
+            f"trial {trial_id} reported a result without the resource attribute "
+            f"resource_attr={resource_attr!r}; reported keys: {sorted(result)}. Report it in every "
+            "result (e.g. Reporter()(epoch=epoch, ...)) or set resource_attr to the reported key"
+        )
+    if metric not in result:
+        raise ValueError(
+            f"trial {trial_id} reported a result without the metric {metric!r} this scheduler "
+            f"optimises; reported keys: {sorted(result)}. Report it in every result, or set metric= "
+            "to a reported key"
+        )
+    resource = result[resource_attr]
+    if isinstance(resource, bool) or not isinstance(resource, int | float) or resource != resource:
+        raise ValueError(
+            f"trial {trial_id}: {resource_attr}={resource!r} must be a positive integer"
+        )
+    if resource < 1 or resource != int(resource):
+        raise ValueError(
+            f"trial {trial_id}: {resource_attr}={resource!r} must be a positive integer (the number "
+            "of epochs done, starting at 1)"
+        )
+    value = result[metric]
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"trial {trial_id}: metric {metric}={value!r} is not a number") from None
+    return value, int(resource)

@@ -1,0 +1,461 @@
+"""Asynchronous Hyperband (Syne Tune's ``HyperbandScheduler``): ASHA stopping, promotion, PASHA.
+
+Trials report a resource level (``resource_attr``, e.g. the epoch) with every result. At the rung
+levels the scheduler compares a trial with all earlier trials that reached the same level:
+
+* ``type="stopping"``: the trial goes on iff its value is within the top ``q`` quantile of the
+  values recorded at the rung (``numpy.quantile``, linear), else it is stopped.
+* ``type="promotion"``: the trial pauses at every rung; a free worker first resumes the best paused
+  trial (highest rung first) that lies within the top ``q`` quantile and was not promoted from
+  that rung yet, and only otherwise starts a new configuration.
+* ``type="pasha"``: promotion, with promotions into higher rungs opened progressively (see
+  ``pasha.py``).
+
+``q`` is Syne Tune's ``level / next level`` (``1 / reduction_factor`` for geometric rungs).
+Decisions equal Syne Tune 0.13's for the same results, with the differences listed in the README
+(mainly: a result at ``max_t`` is answered CONTINUE, since the script ends by itself).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from synetune.config_space import config_space_to_json, make_random_state, validate_config_space
+from synetune_plugin_hyperband.common import (
+    check_metric_mode,
+    check_positive_int,
+    check_unknown,
+    complete_config,
+    draw_seed,
+    infer_max_t,
+    make_searcher,
+    read_result,
+    rung_levels_for,
+)
+from synetune_plugin_hyperband.pasha import PashaState
+from synetune_plugin_hyperband.rungs import Rung, bracket_distribution, promotion_quantiles
+from synetune_sdk.scheduler import Scheduler
+from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
+
+logger = logging.getLogger(__name__)
+
+TYPES = ("stopping", "promotion", "pasha")
+SEARCHER_DATA = ("rungs", "all", "rungs_and_last")
+CONTINUE, PAUSE, STOP = SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP
+
+_ARGUMENTS = (
+    "config_space, metric, mode, resource_attr, max_resource_attr, max_t, grace_period, "
+    "reduction_factor, rung_increment, rung_levels, brackets, type, searcher, search_options, "
+    "searcher_data, points_to_evaluate, random_seed"
+)
+
+
+@dataclass
+class TrialRecord:
+    """What the scheduler remembers about a trial (running, paused or finished)."""
+
+    config: dict[str, Any]
+    bracket: int
+    milestone: int  # next rung level (or max_t) the running trial heads to
+    decision: str = CONTINUE  # last decision; anything but CONTINUE: results are ignored
+    resume_from: int | None = None  # rung level it was last resumed from
+    last_resource: int | None = None  # within the current run, to catch levels going backwards
+    largest_update: int | None = None  # largest resource the searcher learned from
+    last_reported: tuple[float, int] | None = None  # for searcher_data="rungs_and_last"
+    keep_case: bool = False  # last_reported fell on a rung level: the searcher keeps it
+    paused_rung: int | None = None  # rung index where it waits to be promoted
+
+
+class HyperbandScheduler(Scheduler):
+    """Asynchronous successive halving / Hyperband with stopping, promotion or PASHA rungs.
+
+    ``max_t`` comes from ``config_space[max_resource_attr]``, else from ``max_t``, else from the
+    constants ``epochs``, ``max_t``, ``max_epochs`` of the config space. Rung levels are
+    ``rung_levels`` if given, else ``grace_period * reduction_factor**k`` (``reduction_factor``
+    defaults to 3 unless ``rung_increment`` is given), else ``grace_period + k * rung_increment``,
+    all below ``max_t``. With ``brackets > 1`` every new trial draws a bracket ``b`` (seeded, with
+    Syne Tune's default distribution) and competes only from rung ``b`` upwards.
+
+    For ``type="promotion"``/``"pasha"`` the configuration handed to a trial holds
+    ``config[max_resource_attr] = max_t`` (when ``max_resource_attr`` is set) and the scheduler
+    answers PAUSE at rung levels; a resumed trial goes on from its checkpoint (results at levels
+    it already reported are tolerated and not recorded again).
+    """
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str = "min",
+        resource_attr: str = "epoch",
+        max_resource_attr: str | None = None,
+        max_t: int | None = None,
+        grace_period: int = 1,
+        reduction_factor: float | None = None,
+        rung_increment: int | None = None,
+        rung_levels: list[int] | None = None,
+        brackets: int = 1,
+        type: str = "stopping",  # noqa: A002 - Syne Tune's argument name
+        searcher: str | Any = "random",
+        search_options: dict[str, Any] | None = None,
+        searcher_data: str = "rungs",
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        random_seed: int | None = None,
+        **kwargs: Any,
+    ):
+        check_unknown(type_name(self), kwargs, _ARGUMENTS)
+        validate_config_space(config_space)
+        super().__init__(config_space)
+        check_metric_mode(metric, mode)
+        if type not in TYPES:
+            raise ValueError(f"type must be one of {list(TYPES)}, got {type!r}")
+        if searcher_data not in SEARCHER_DATA:
+            raise ValueError(
+                f"searcher_data must be one of {list(SEARCHER_DATA)}, got {searcher_data!r}"
+            )
+        if not isinstance(resource_attr, str) or not resource_attr:
+            raise ValueError(
+                f"resource_attr must be the name of the reported resource, got {resource_attr!r}"
+            )
+        self.metric = metric
+        self.mode = mode
+        self.type = type
+        self.resource_attr = resource_attr
+        self.max_resource_attr = max_resource_attr
+        self.searcher_data = searcher_data
+        self.max_t = infer_max_t(self.config_space, max_resource_attr, max_t)
+        if reduction_factor is None and rung_increment is None:
+            reduction_factor = 3
+        self.reduction_factor = reduction_factor
+        self.rung_increment = rung_increment
+        self.grace_period = grace_period
+        self.rung_levels = rung_levels_for(
+            self.max_t, grace_period, reduction_factor, rung_increment, rung_levels
+        )
+        self.num_brackets = min(check_positive_int("brackets", brackets), len(self.rung_levels) + 1)
+        self.bracket_distribution = bracket_distribution(
+            self.rung_levels, self.max_t, self.num_brackets
+        )
+        self.random_seed = draw_seed(random_seed)
+        self._random_state = make_random_state([self.random_seed, 1])
+        self._sign = 1 if mode == "min" else -1
+        self._level_index = {level: i for i, level in enumerate(self.rung_levels)}
+        self._rungs = [
+            Rung(level, q, self._sign, keep_order=type == "pasha")
+            for level, q in zip(self.rung_levels, promotion_quantiles(self.rung_levels, self.max_t))
+        ]
+        self._pasha = (
+            PashaState(self.rung_levels, self.max_t, self._sign) if type == "pasha" else None
+        )
+        self._trials: dict[int, TrialRecord] = {}
+        self._seq = 0
+        self.searcher_name = searcher if isinstance(searcher, str) else type_name(searcher)
+        self.searcher = make_searcher(
+            self,
+            searcher,
+            search_options,
+            self.config_space,
+            metric,
+            mode,
+            points_to_evaluate,
+            self.random_seed,
+        )
+        self.searcher.configure_scheduler(self)
+
+    # -- properties a searcher or the tuner reads ---------------------------------------------
+    def does_pause_resume(self) -> bool:
+        """Whether trials are paused at rungs and resumed later (they should checkpoint)."""
+        return self.type != "stopping"
+
+    @property
+    def max_resource_level(self) -> int:
+        return self.max_t
+
+    def first_milestone(self, bracket: int) -> int:
+        """The first rung level a new trial of ``bracket`` reaches (``max_t`` if none)."""
+        return self.rung_levels[bracket] if bracket < len(self.rung_levels) else self.max_t
+
+    def _next_level(self, rung_index: int) -> int:
+        return (
+            self.rung_levels[rung_index + 1]
+            if rung_index + 1 < len(self.rung_levels)
+            else self.max_t
+        )
+
+    def _effective_max_t(self) -> int:
+        return self._pasha.current_max_t if self._pasha is not None else self.max_t
+
+    # -- suggest ------------------------------------------------------------------------------
+    def suggest(self, trial_id: int) -> TrialSuggestion | None:
+        if self.does_pause_resume():
+            promoted = self._promote()
+            if promoted is not None:
+                return promoted
+        bracket = self._sample_bracket() if self.num_brackets > 1 else 0
+        milestone = self.first_milestone(bracket)
+        config = self.searcher.suggest(trial_id, bracket=bracket, milestone=milestone)
+        if config is None:
+            return None
+        config = complete_config(config, self.config_space, self.searcher_name)
+        if self.max_resource_attr is not None and self.does_pause_resume():
+            config[self.max_resource_attr] = self.max_t
+        self._trials[trial_id] = TrialRecord(
+            config=dict(config), bracket=bracket, milestone=milestone
+        )
+        self._register_pending(trial_id, config, 0, milestone)
+        return TrialSuggestion.start_suggestion(config)
+
+    def _sample_bracket(self) -> int:
+        """A bracket for a new trial. A searcher that learns one (Hyper-Tune's
+        ``bracket_distribution(num_brackets)``) replaces the head of the default distribution."""
+        distribution = list(self.bracket_distribution)
+        learned = getattr(self.searcher, "bracket_distribution", None)
+        learned = learned(self.num_brackets) if callable(learned) else None
+        if learned is not None and 0 < len(learned) <= self.num_brackets:
+            head = sum(distribution[: len(learned)])
+            distribution[: len(learned)] = [p * head for p in learned]
+        return int(self._random_state.choice(self.num_brackets, p=distribution))
+
+    def _promote(self) -> TrialSuggestion | None:
+        """Resume the best promotable paused trial, looking at the highest rung first."""
+        limit = self._effective_max_t()
+        for index in range(len(self._rungs) - 1, -1, -1):
+            rung = self._rungs[index]
+            if rung.level >= limit:
+                continue
+            trial_id = rung.promotable()
+            if trial_id is None:
+                continue
+            self._seq += 1
+            rung.drop_candidate(trial_id, seq=self._seq)
+            if self._pasha is not None:
+                self._pasha.on_rung_change(index)
+            record = self._trials[trial_id]
+            record.decision = CONTINUE
+            record.paused_rung = None
+            record.resume_from = rung.level
+            record.milestone = self._next_level(index)
+            record.last_resource = None
+            record.last_reported = None
+            record.keep_case = False
+            self._register_pending(trial_id, record.config, rung.level, record.milestone)
+            return TrialSuggestion.resume_suggestion(trial_id, dict(record.config))
+        return None
+
+    def _register_pending(
+        self, trial_id: int, config: dict[str, Any], done: int, milestone: int
+    ) -> None:
+        levels = [milestone] if self.searcher_data == "rungs" else range(done + 1, milestone + 1)
+        for level in levels:
+            self.searcher.register_pending(trial_id, config, milestone=level)
+
+    # -- results ------------------------------------------------------------------------------
+    def on_trial_add(self, trial: Trial) -> None:
+        if trial.trial_id not in self._trials:
+            self._adopt(trial)
+
+    def _adopt(self, trial: Trial) -> TrialRecord:
+        """A trial this scheduler did not suggest (e.g. started by hand): treat it as bracket 0."""
+        record = TrialRecord(
+            config=dict(trial.config), bracket=0, milestone=self.first_milestone(0)
+        )
+        self._trials[trial.trial_id] = record
+        return record
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        trial_id = trial.trial_id
+        value, resource = read_result(trial_id, result, self.metric, self.resource_attr)
+        if math.isnan(value):
+            value = math.inf * self._sign  # a diverged trial ranks last
+        record = self._trials.get(trial_id) or self._adopt(trial)
+        if record.decision != CONTINUE:
+            # A late result of a trial already paused or stopped: it changes nothing.
+            return record.decision
+        if record.last_resource is not None and resource < record.last_resource:
+            raise ValueError(
+                f"trial {trial_id} reported {self.resource_attr}={resource} after "
+                f"{self.resource_attr}={record.last_resource}: the resource level must not go "
+                "backwards within a run (report the number of epochs done, counting up)"
+            )
+        record.last_resource = resource
+        if self.type == "stopping":
+            decision, reached, next_milestone, ignore = self._on_stopping(
+                trial_id, record, value, resource
+            )
+        else:
+            decision, reached, next_milestone, ignore = self._on_promotion(
+                trial_id, record, value, resource
+            )
+        record.decision = decision
+        if not ignore:
+            self._update_searcher(
+                trial_id, record, result, value, resource, decision, reached, next_milestone
+            )
+        return decision
+
+    def _on_stopping(
+        self, trial_id: int, record: TrialRecord, value: float, resource: int
+    ) -> tuple[str, bool, int | None, bool]:
+        if resource >= self.max_t:
+            return CONTINUE, True, None, False  # Syne Tune answers STOP; the script ends anyway
+        index = bisect.bisect_right(self.rung_levels, resource) - 1
+        if index < record.bracket:
+            return CONTINUE, False, self.first_milestone(record.bracket), False
+        rung = self._rungs[index]
+        next_milestone = self._next_level(index)
+        if trial_id in rung:
+            return CONTINUE, False, next_milestone, False
+        if resource > rung.level:
+            logger.warning(
+                "trial %s reported %s=%s without reporting rung level %s; the rung is skipped for "
+                "it (report every resource level so no rung is missed)",
+                trial_id,
+                self.resource_attr,
+                resource,
+                rung.level,
+            )
+            return CONTINUE, False, next_milestone, False
+        self._seq += 1
+        rung.add(trial_id, value, self._seq, paused=False)
+        return (CONTINUE if rung.passes(value) else STOP), True, next_milestone, False
+
+    def _on_promotion(
+        self, trial_id: int, record: TrialRecord, value: float, resource: int
+    ) -> tuple[str, bool, int | None, bool]:
+        if resource >= self.max_t:
+            return CONTINUE, True, None, False  # Syne Tune answers STOP; the script ends anyway
+        ignore = record.resume_from is not None and resource <= record.resume_from
+        decision, reached, next_milestone = CONTINUE, False, None
+        if resource >= record.milestone:
+            if resource > record.milestone:
+                raise ValueError(
+                    f"trial {trial_id} reported {self.resource_attr}={resource} but not its next rung "
+                    f"level {record.milestone}; type={self.type!r} pauses trials at rung levels, so "
+                    "the training script must report every resource level"
+                )
+            index = self._level_index[resource]
+            self._seq += 1
+            self._rungs[index].add(trial_id, value, self._seq, paused=True)
+            record.paused_rung = index
+            decision, reached, next_milestone = PAUSE, True, self._next_level(index)
+            if self._pasha is not None:
+                self._pasha.on_rung_change(index)
+        if self._pasha is not None:
+            self._pasha.on_report(trial_id, resource, value, self._rungs)
+        return decision, reached, next_milestone, ignore
+
+    def _update_searcher(
+        self,
+        trial_id: int,
+        record: TrialRecord,
+        result: dict[str, Any],
+        value: float,
+        resource: int,
+        decision: str,
+        reached: bool,
+        next_milestone: int | None,
+    ) -> None:
+        """Pass the result on to the searcher (Syne Tune's ``_update_searcher``)."""
+        continues = decision == CONTINUE and resource < self.max_t
+        if self.searcher_data == "rungs":
+            update = resource in self._level_index or resource == self.max_t
+            pending = (
+                [next_milestone] if update and continues and reached and next_milestone else []
+            )
+        else:
+            update = True
+            pending = (
+                list(range(resource + 1, next_milestone + 1))
+                if continues and reached and next_milestone
+                else []
+            )
+        if update and self.searcher_data == "rungs_and_last":
+            if record.last_reported is not None and not record.keep_case:
+                old_value, old_resource = record.last_reported
+                self.searcher.remove_case(
+                    trial_id, **{self.metric: old_value, self.resource_attr: old_resource}
+                )
+        for level in pending:
+            self.searcher.register_pending(trial_id, record.config, milestone=level)
+        record.last_reported = (value, resource)
+        record.keep_case = reached
+        if update:
+            if record.largest_update == resource:
+                update = False  # already learned from this level
+            else:
+                record.largest_update = resource
+        self.searcher.on_trial_result(trial_id, record.config, result, update=update)
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        record = self._trials.get(trial.trial_id) or self._adopt(trial)
+        resource = result.get(self.resource_attr)
+        if (
+            record.largest_update is not None
+            and isinstance(resource, int | float)
+            and resource > record.largest_update
+            and self.metric in result
+        ):
+            # The final result was not learned from yet (searcher_data="rungs" between rungs).
+            self.searcher.on_trial_complete(trial.trial_id, record.config, result)
+        record.decision = STOP
+
+    def on_trial_error(self, trial: Trial) -> None:
+        record = self._trials.get(trial.trial_id) or self._adopt(trial)
+        self.searcher.on_trial_error(trial.trial_id)
+        record.decision = STOP
+        if record.paused_rung is not None:  # a failed trial is never resumed
+            self._rungs[record.paused_rung].drop_candidate(trial.trial_id)
+            record.paused_rung = None
+
+    def on_trial_remove(self, trial: Trial) -> None:
+        # Called after our own PAUSE/STOP (already recorded) or when the trial was taken away
+        # from outside while running: then it will not come back.
+        record = self._trials.get(trial.trial_id)
+        if record is not None and record.decision == CONTINUE:
+            record.decision = STOP
+
+    # -- reporting ----------------------------------------------------------------------------
+    def metric_names(self) -> list[str]:
+        return [self.metric]
+
+    def metric_mode(self) -> str:
+        return self.mode
+
+    def paused_trials(self, resource: int | None = None) -> list[tuple[int, int, float, int]]:
+        """``(trial_id, rank, value, level)`` of the paused trials not promoted yet (at rung level
+        ``resource`` only, if given); ``rank`` counts the better values recorded at the rung (0:
+        the best), as Syne Tune's ``paused_trials``."""
+        return [
+            (trial_id, rank, value, rung.level)
+            for rung in self._rungs
+            if resource is None or rung.level == resource
+            for trial_id, rank, value in rung.paused()
+        ]
+
+    def rung_information(self) -> list[tuple[int, int, float]]:
+        """``(level, number of entries, promotion quantile)`` per rung, highest first."""
+        return [(r.level, len(r), r.prom_quant) for r in reversed(self._rungs)]
+
+    def metadata(self) -> dict[str, Any]:
+        out = super().metadata()
+        out.update(
+            config_space=config_space_to_json(self.config_space),
+            searcher=self.searcher_name,
+            random_seed=self.random_seed,
+            type=self.type,
+            resource_attr=self.resource_attr,
+            max_resource_attr=self.max_resource_attr,
+            max_t=self.max_t,
+            rung_levels=list(self.rung_levels),
+            brackets=self.num_brackets,
+            searcher_data=self.searcher_data,
+        )
+        return out
+
+
+def type_name(obj: Any) -> str:
+    return type(obj).__name__
