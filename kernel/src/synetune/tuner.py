@@ -203,6 +203,7 @@ class Tuner:
         else:
             self._write_metadata()
         self._add_default_progress()
+        self._add_early_checkpoint_removal()
         for callback in self.callbacks:
             callback.on_tuning_start(self)
         self._save()
@@ -219,6 +220,29 @@ class Tuner:
         if any(isinstance(cb, factory) for cb in self.callbacks if isinstance(factory, type)):
             return
         self.callbacks.append(factory(verbose=self.verbose))
+
+    def _add_early_checkpoint_removal(self) -> None:
+        """Schedulers with ``early_checkpoint_removal_kwargs`` (Hyperband promotion) get the
+        ``hyperband_checkpoint_removal`` callback, as in Syne Tune."""
+        from synetune.registry import REGISTRIES
+
+        kwargs = getattr(self.scheduler, "early_checkpoint_removal_kwargs", None)
+        if not kwargs:
+            return
+        if kwargs["max_num_checkpoints"] <= self.n_workers:
+            raise ValueError(
+                f"early_checkpoint_removal_kwargs: max_num_checkpoints={kwargs['max_num_checkpoints']} "
+                f"must be larger than n_workers={self.n_workers} (running trials hold checkpoints too)"
+            )
+        registry = REGISTRIES["callbacks"]
+        if "hyperband_checkpoint_removal" not in registry:
+            raise ValueError(
+                "early_checkpoint_removal_kwargs needs the hyperband_checkpoint_removal callback: "
+                "pip install synetune-plugin-checkpoint-removal"
+            )
+        factory = registry.get("hyperband_checkpoint_removal")
+        if not any(isinstance(cb, factory) for cb in self.callbacks):
+            self.callbacks.append(factory(**kwargs))
 
     def _loop(self) -> None:
         stop_requested = False

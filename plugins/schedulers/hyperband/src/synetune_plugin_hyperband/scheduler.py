@@ -50,7 +50,15 @@ CONTINUE, PAUSE, STOP = SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, Sch
 _ARGUMENTS = (
     "config_space, metric, mode, resource_attr, max_resource_attr, max_t, grace_period, "
     "reduction_factor, rung_increment, rung_levels, brackets, type, searcher, search_options, "
-    "searcher_data, points_to_evaluate, random_seed"
+    "searcher_data, points_to_evaluate, random_seed, early_checkpoint_removal_kwargs"
+)
+EARLY_REMOVAL_KEYS = (
+    "max_num_checkpoints",
+    "approx_steps",
+    "max_wallclock_time",
+    "prior_beta_mean",
+    "prior_beta_size",
+    "min_data_at_rung",
 )
 
 
@@ -105,6 +113,7 @@ class HyperbandScheduler(Scheduler):
         searcher_data: str = "rungs",
         points_to_evaluate: list[dict[str, Any]] | None = None,
         random_seed: int | None = None,
+        early_checkpoint_removal_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ):
         check_unknown(type_name(self), kwargs, _ARGUMENTS)
@@ -124,6 +133,9 @@ class HyperbandScheduler(Scheduler):
         self.metric = metric
         self.mode = mode
         self.type = type
+        self.early_checkpoint_removal_kwargs = _check_early_removal(
+            early_checkpoint_removal_kwargs, type
+        )
         self.resource_attr = resource_attr
         self.max_resource_attr = max_resource_attr
         self.searcher_data = searcher_data
@@ -459,3 +471,25 @@ class HyperbandScheduler(Scheduler):
 
 def type_name(obj: Any) -> str:
     return type(obj).__name__
+
+
+def _check_early_removal(kwargs: dict[str, Any] | None, type: str) -> dict[str, Any] | None:  # noqa: A002
+    """Validate ``early_checkpoint_removal_kwargs``; the tuner turns them into the
+    ``hyperband_checkpoint_removal`` callback (plugin synetune-plugin-checkpoint-removal)."""
+    if kwargs is None:
+        return None
+    unknown = sorted(set(kwargs) - set(EARLY_REMOVAL_KEYS))
+    if unknown:
+        raise ValueError(
+            f"early_checkpoint_removal_kwargs has unknown keys {unknown}; valid keys: {list(EARLY_REMOVAL_KEYS)}"
+        )
+    if not isinstance(kwargs.get("max_num_checkpoints"), int) or kwargs["max_num_checkpoints"] < 1:
+        raise ValueError(
+            "early_checkpoint_removal_kwargs needs max_num_checkpoints, a positive int"
+        )
+    if type == "stopping":
+        raise ValueError(
+            "early_checkpoint_removal_kwargs only applies to pause-and-resume types "
+            "('promotion', 'pasha'); type='stopping' never keeps paused checkpoints"
+        )
+    return dict(kwargs)
