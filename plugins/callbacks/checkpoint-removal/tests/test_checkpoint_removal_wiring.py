@@ -30,7 +30,7 @@ def test_tuner_adds_the_removal_callback():
     tuner = Tuner(
         ThreadBackend(quadratic),
         scheduler,
-        StoppingCriterion(max_num_trials_started=6),
+        StoppingCriterion(max_num_trials_started=6, max_wallclock_time=60),
         n_workers=2,
         verbose="quiet",
     )
