@@ -32,7 +32,7 @@ __all__ = sorted(_LAZY) + ["__version__", "config_space", "plugins"]
 if TYPE_CHECKING:  # pragma: no cover
     from synetune.ask_tell import AskTellScheduler
     from synetune.experiments import ExperimentResult, list_experiments, load_experiment
-    from synetune.registry import Registry
+    from synetune.registry import BlackboxRegistry, Registry
     from synetune.stopping import StoppingCriterion, TuningStatus
     from synetune.tuner import Tuner
     from synetune_sdk.reporter import Reporter
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     searchers: Registry
     backends: Registry
     callbacks: Registry
-    blackboxes: Registry
+    blackboxes: BlackboxRegistry
 
 
 def __getattr__(name: str) -> Any:

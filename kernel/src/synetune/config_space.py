@@ -310,8 +310,13 @@ class FiniteRange(Domain):
 
     @property
     def values(self) -> list[Any]:
-        raw = Float(self.lower, self.upper, self.log_scale).grid(self._size)
-        return [int(round(v)) for v in raw] if self.cast_int else raw
+        """The finite set of values (computed once: sampling and casting use it often)."""
+        cached = self.__dict__.get("_values")
+        if cached is None:
+            raw = Float(self.lower, self.upper, self.log_scale).grid(self._size)
+            cached = [int(round(v)) for v in raw] if self.cast_int else raw
+            self.__dict__["_values"] = cached
+        return cached
 
     def problems(self) -> list[str]:
         out = []

@@ -165,10 +165,27 @@ class Registry:
         )
 
 
+class BlackboxRegistry(Registry):
+    """Blackbox recipes, plus ``load(name)``: generated on first use, then read from the local
+    repository (see ``synetune.blackbox_repository``)."""
+
+    def load(self, name: str, **kwargs: Any) -> Any:
+        """The blackbox of recipe ``name`` (``kwargs`` go to the recipe)."""
+        from synetune.blackbox_repository import load_blackbox
+
+        return load_blackbox(name, **kwargs)
+
+    def generate(self, name: str, force: bool = False, **kwargs: Any) -> Any:
+        """Generate recipe ``name`` into the repository if needed; returns its folder."""
+        from synetune.blackbox_repository import generate_blackbox
+
+        return generate_blackbox(name, force=force, **kwargs)
+
+
 REGISTRIES: dict[str, Registry] = {
-    kind: Registry(kind)
-    for kind in ("schedulers", "searchers", "backends", "callbacks", "blackboxes")
+    kind: Registry(kind) for kind in ("schedulers", "searchers", "backends", "callbacks")
 }
+REGISTRIES["blackboxes"] = BlackboxRegistry("blackboxes")
 
 
 def invalidate() -> None:
@@ -184,4 +201,11 @@ def resolve(kind: str, value: Any, **kwargs: Any) -> Any:
     return value
 
 
-__all__ = ["Entry", "Registry", "REGISTRIES", "UnknownNameError", "AmbiguousNameError"]
+__all__ = [
+    "Entry",
+    "Registry",
+    "BlackboxRegistry",
+    "REGISTRIES",
+    "UnknownNameError",
+    "AmbiguousNameError",
+]

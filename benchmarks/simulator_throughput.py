@@ -1,0 +1,239 @@
+"""Simulator throughput: ASHA with random search, 4 workers, on the digits-mlp table.
+
+Reports results processed per wall second (and per CPU second of this process, which a busy
+machine disturbs less) and simulated seconds per wall second at 500 and 5,000 trials, for
+synetune and (optionally) Syne Tune 0.13.0's simulator on the same table.
+
+    python benchmarks/simulator_throughput.py                       # synetune only
+    python benchmarks/simulator_throughput.py --syne-tune-python /tmp/st-venv/bin/python
+    python benchmarks/simulator_throughput.py --profile 5000        # cProfile hot spots
+
+Syne Tune runs in its own virtual environment (synetune never depends on it)::
+
+    python -m venv /tmp/st-venv
+    /tmp/st-venv/bin/pip install syne-tune==0.13.0 'numpy<2' 'pandas<2.2' 'scikit-learn<1.6' \
+        'scipy<1.14' 'pyarrow<18'
+
+There this script runs with ``--syne-tune --table <folder>``: it imports only Syne Tune, reads
+the same ``evaluations.parquet`` and builds a ``BlackboxOffline`` for ``UserBlackboxBackend``.
+Both sides use ``allow_duplicates`` random search (5,000 trials exceed the 648 configurations),
+table seed ``--seed`` for every trial, ``sleep_time=0``, results written only at the end and
+no tuner pickling; each figure is the best of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+METRIC, RESOURCE_ATTR, MAX_RESOURCE_ATTR, ELAPSED = "val_error", "epoch", "epochs", "elapsed_time"
+N_WORKERS = 4
+
+
+def run_synetune(num_trials: int, seed: int) -> dict[str, float]:
+    import synetune
+    from synetune import StoppingCriterion, Tuner
+
+    blackbox = synetune.blackboxes.load("digits-mlp")
+    space = blackbox.configuration_space_with_max_resource_attr(MAX_RESOURCE_ATTR)
+    tuner = Tuner(
+        trial_backend=synetune.backends.create(
+            "simulator",
+            blackbox=blackbox,
+            elapsed_time_attr=ELAPSED,
+            max_resource_attr=MAX_RESOURCE_ATTR,
+            seed=seed % blackbox.num_seeds,
+        ),
+        scheduler=synetune.schedulers.create(
+            "asha",
+            config_space=space,
+            metric=METRIC,
+            mode="min",
+            resource_attr=RESOURCE_ATTR,
+            max_resource_attr=MAX_RESOURCE_ATTR,
+            searcher="random",
+            search_options={"allow_duplicates": True},
+            random_seed=seed,
+        ),
+        stop_criterion=StoppingCriterion(max_num_trials_started=num_trials),
+        n_workers=N_WORKERS,
+        sleep_time=0.0,
+        tuner_name=f"throughput-{num_trials}-{seed}",
+        save_tuner=False,
+        results_update_interval=3600,
+        print_update_interval=3600,
+        verbose="quiet",
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    tuner.run()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "results": tuner.tuning_status.num_results,
+        "simulated": tuner.tuning_status.wallclock_time,
+        "trials": tuner.tuning_status.num_trials_started,
+    }
+
+
+def run_syne_tune(num_trials: int, seed: int, table: Path) -> dict[str, float]:
+    import logging
+
+    import numpy as np
+    import pandas as pd
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+    from syne_tune.blackbox_repository.blackbox_offline import BlackboxOffline
+    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+    from syne_tune.config_space import FiniteRange, choice, randint
+    from syne_tune.optimizer.baselines import ASHA
+
+    logging.getLogger("syne_tune").setLevel(logging.ERROR)
+    metadata = json.loads((table / "metadata.json").read_text())
+    df = pd.read_parquet(table / "evaluations.parquet")
+    space = {}
+    for name, spec in metadata["configuration_space"].items():
+        cls, kw = spec["domain_cls"], spec["domain_kwargs"]
+        if cls == "FiniteRange":
+            domain = FiniteRange(**kw)
+            # use Syne Tune's own float values so that its exact lookup finds the rows
+            values = pd.Series(domain.values)
+            df[name] = df[name].map(lambda v, values=values: values[(values - v).abs().idxmin()])
+        elif cls == "Integer":
+            domain = randint(kw["lower"], kw["upper"])
+        elif cls == "Categorical":
+            domain = choice(kw["categories"])
+        else:
+            raise ValueError(f"no Syne Tune domain for {cls}")
+        space[name] = domain
+    fidelities = metadata["fidelity_values"]
+
+    class OfflineWithFidelities(BlackboxOffline):
+        # Syne Tune 0.13's BlackboxOffline has no fidelity_values, which its simulator needs
+        @property
+        def fidelity_values(self):
+            return np.array(fidelities)
+
+    blackbox = OfflineWithFidelities(
+        df_evaluations=df,
+        configuration_space=space,
+        fidelity_space={RESOURCE_ATTR: randint(fidelities[0], fidelities[-1])},
+        objectives_names=metadata["objectives_names"],
+        seed_col=metadata["seed_col"],
+    )
+    callback = SimulatorCallback()
+    tuner = Tuner(
+        trial_backend=UserBlackboxBackend(
+            blackbox=blackbox,
+            elapsed_time_attr=ELAPSED,
+            max_resource_attr=MAX_RESOURCE_ATTR,
+            seed=seed,
+        ),
+        scheduler=ASHA(
+            blackbox.configuration_space_with_max_resource_attr(MAX_RESOURCE_ATTR),
+            metric=METRIC,
+            mode="min",
+            resource_attr=RESOURCE_ATTR,
+            max_resource_attr=MAX_RESOURCE_ATTR,
+            search_options={"allow_duplicates": True},
+            random_seed=seed,
+        ),
+        stop_criterion=StoppingCriterion(max_num_trials_started=num_trials),
+        n_workers=N_WORKERS,
+        sleep_time=0,
+        callbacks=[callback],
+        tuner_name=f"st-throughput-{num_trials}-{seed}",
+        save_tuner=False,
+        results_update_interval=3600,
+        print_update_interval=3600,
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    tuner.run()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    results = callback.dataframe()
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "results": len(results),
+        "simulated": float(results["st_tuner_time"].max()),
+        "trials": int(results["trial_id"].nunique()),
+    }
+
+
+def best_of(function, repeats: int, *args) -> dict[str, float]:
+    runs = [function(*args) for _ in range(repeats)]
+    return min(runs, key=lambda r: r["cpu"] / max(1, r["results"]))
+
+
+def line(name: str, trials: int, run: dict[str, float]) -> str:
+    per_s = run["results"] / run["wall"]
+    return (
+        f"{name:<10} {trials:>5} trials: {run['results']:>6} results in {run['wall']:6.2f} s wall "
+        f"({run['cpu']:6.2f} s CPU) -> {per_s:>7.0f} results/s "
+        f"({run['results'] / run['cpu']:>7.0f} per CPU s), "
+        f"{run['simulated'] / run['wall']:>7.1f} simulated s per wall s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, nargs="+", default=[500, 5000])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--syne-tune", action="store_true", help="run Syne Tune (in its venv)")
+    parser.add_argument("--table", type=Path, help="digits-mlp folder (with --syne-tune)")
+    parser.add_argument("--syne-tune-python", help="also run Syne Tune with this interpreter")
+    parser.add_argument("--json", action="store_true", help="print one JSON line per size")
+    parser.add_argument("--profile", type=int, metavar="TRIALS", help="cProfile one run")
+    args = parser.parse_args()
+
+    os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="synetune-bench-"))
+    if args.syne_tune:
+        os.chdir(tempfile.mkdtemp(prefix="st-bench-"))  # Syne Tune writes into ~/syne-tune
+        for trials in args.trials:
+            run = best_of(run_syne_tune, args.repeats, trials, args.seed, args.table)
+            print(
+                json.dumps({"trials": trials, **run})
+                if args.json
+                else line("syne-tune", trials, run)
+            )
+        return
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run = run_synetune(args.profile, args.seed)
+        profiler.disable()
+        print(line("synetune", args.profile, run))
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        return
+    import synetune
+
+    table = synetune.blackboxes.generate("digits-mlp")
+    print(f"table: {table} (4 workers, ASHA + random search, best of {args.repeats} runs)")
+    for trials in args.trials:
+        print(line("synetune", trials, best_of(run_synetune, args.repeats, trials, args.seed)))
+    if args.syne_tune_python:
+        command = [args.syne_tune_python, __file__, "--syne-tune", "--table", str(table)]
+        command += ["--repeats", str(args.repeats), "--seed", str(args.seed), "--trials"]
+        command += [str(t) for t in args.trials]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            print(f"Syne Tune run failed:\n{done.stderr[-3000:]}", file=sys.stderr)
+            sys.exit(1)
+        for text in done.stdout.splitlines():  # Syne Tune also logs its result tables
+            if text.startswith(("syne-tune ", "{")):
+                print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""synetune-plugin-simulator: replay blackboxes on simulated time, and `synetune blackboxes`."""
+
+from __future__ import annotations
+
+from synetune_sdk import hookimpl
+
+
+@hookimpl
+def register_backends(register):
+    register(
+        "simulator",
+        "synetune_plugin_simulator.backend:SimulatorBackend",
+        summary="Replay a blackbox's learning curves on simulated time (no sleeping)",
+    )
+
+
+@hookimpl
+def register_commands(cli):
+    from synetune_plugin_simulator.commands import blackboxes
+
+    cli.add_command(blackboxes)
