@@ -138,6 +138,7 @@ class Tuner:
         self._time_offset = 0.0
         self._start_time = 0.0
         self._last_save = 0.0
+        self._save_cost = 0.0
         self._last_print = 0.0
         self._dirty = False
         self._best: dict[str, tuple[int, float]] = {}
@@ -496,7 +497,11 @@ class Tuner:
     # ------------------------------------------------------------------------------ output
     def _periodic(self) -> None:
         now = time.monotonic()
-        if self._dirty and now - self._last_save > self.results_update_interval:
+        # saving rewrites results.csv.zip and tuner.dill in full: space saves out so that they
+        # never take more than a tenth of the run, however long it grows
+        if self._dirty and now - self._last_save > max(
+            self.results_update_interval, 10 * self._save_cost
+        ):
             self._save()
         if (
             not self.progress_active
@@ -513,11 +518,13 @@ class Tuner:
             )
 
     def _save(self) -> None:
-        self._last_save = time.monotonic()
+        start = time.monotonic()
         self._dirty = False
         store.write_results_csv(self.tuner_path / store.RESULTS_FILENAME, self._table.rows)
         if self.save_tuner:
             self.save()
+        self._last_save = time.monotonic()
+        self._save_cost = self._last_save - start
 
     def save(self, folder: str | Path | None = None) -> None:
         """Pickle the tuner (scheduler, backend, callbacks) to ``tuner.dill``.
