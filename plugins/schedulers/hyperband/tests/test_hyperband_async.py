@@ -431,11 +431,13 @@ def test_resumed_trial_with_checkpoint(make_driver):
     assert d.searcher.pending == [(t[0], 1), (t[1], 1), (t[0], 3)]
 
 
-def test_promotion_must_report_every_rung_level(make_driver):
+def test_promotion_ranks_a_skipped_rung_level_at_the_rung_passed(make_driver):
+    # a script (or a backend pausing late) that skips rung level 1 must not end the run:
+    # the trial is ranked at the highest rung it passed and paused there
     d = make_driver(HyperbandScheduler, type="promotion")
     (t,) = d.start(1)
-    with pytest.raises(ValueError, match="rung level 1"):
-        d.report(t, 2, 0.5)
+    assert d.report(t, 2, 0.5) == PAUSE
+    assert d.scheduler.rung_information()[-1][:2] == (1, 1)
 
 
 def test_late_result_after_pause_changes_nothing(make_driver):

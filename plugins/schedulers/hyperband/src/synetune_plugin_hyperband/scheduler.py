@@ -343,13 +343,23 @@ class HyperbandScheduler(Scheduler):
         ignore = record.resume_from is not None and resource <= record.resume_from
         decision, reached, next_milestone = CONTINUE, False, None
         if resource >= record.milestone:
+            level = resource
             if resource > record.milestone:
-                raise ValueError(
-                    f"trial {trial_id} reported {self.resource_attr}={resource} but not its next rung "
-                    f"level {record.milestone}; type={self.type!r} pauses trials at rung levels, so "
-                    "the training script must report every resource level"
+                # The rung level was skipped (a script reporting every few levels, or a backend
+                # that pauses with a delay): rank the trial at the highest rung it has passed
+                # instead of ending the whole run.
+                levels = sorted(self._level_index)
+                level = levels[bisect.bisect_right(levels, resource) - 1]
+                logger.warning(
+                    "trial %d reported %s=%s without reporting its rung level %s; it is ranked at "
+                    "rung %s with this value",
+                    trial_id,
+                    self.resource_attr,
+                    resource,
+                    record.milestone,
+                    level,
                 )
-            index = self._level_index[resource]
+            index = self._level_index[level]
             self._seq += 1
             self._rungs[index].add(trial_id, value, self._seq, paused=True)
             record.paused_rung = index

@@ -1,0 +1,146 @@
+"""Fixtures: moto's API server on 127.0.0.1 (one per session) and a fake SageMaker per test."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sagemaker_executor import (  # noqa: E402
+    BUCKET,
+    CREDENTIALS,
+    IMAGE,
+    ROLE,
+    FakeSageMaker,
+    install_shims,
+    remove_shims,
+    reset_moto,
+    set_current,
+)
+
+from synetune_sdk.trial import TrialStatus  # noqa: E402
+
+TIMEOUT = 30.0
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    originals = install_shims()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        remove_shims(originals)
+        server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy credentials; any client built without our endpoint_url hits a closed port."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def sagemaker(moto_endpoint: str, aws_env: None, tmp_path: Path) -> Iterator[FakeSageMaker]:
+    """A fresh moto state with bucket ``BUCKET`` and a fake SageMaker running its jobs."""
+    reset_moto(moto_endpoint)
+    executor = FakeSageMaker(moto_endpoint, tmp_path / "fake-sagemaker")
+    executor.s3.create_bucket(Bucket=BUCKET)
+    set_current(executor)
+    try:
+        yield executor
+    finally:
+        set_current(None)
+        executor.shutdown()
+
+
+@pytest.fixture
+def make_backend(sagemaker: FakeSageMaker, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Build SageMakerBackends on the moto server (fast polling); all closed at the end."""
+    from synetune_plugin_sagemaker.backend import SageMakerBackend
+
+    created: list[SageMakerBackend] = []
+
+    def make(entry_point: str | Path, **kwargs: Any) -> SageMakerBackend:
+        options: dict[str, Any] = {
+            "role": ROLE,
+            "image_uri": IMAGE,
+            "s3_path": f"s3://{BUCKET}/syne-tune",
+            "endpoint_url": sagemaker.endpoint,
+            "poll_interval": 0.05,
+            "max_attempts": 1,
+            "close_timeout": 10.0,
+        }
+        options.update(kwargs)
+        backend = SageMakerBackend(entry_point=str(entry_point), **options)
+        created.append(backend)
+        return backend
+
+    yield make
+    for backend in created:
+        backend.close()
+
+
+@pytest.fixture
+def write_script(tmp_path: Path) -> Callable[[str, str], Path]:
+    def write(name: str, source: str) -> Path:
+        path = tmp_path / "code" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    return write
+
+
+def _run_to_end(
+    backend: Any, trial_ids: list[int], timeout: float = TIMEOUT
+) -> list[tuple[int, dict]]:
+    """Every result of ``trial_ids`` until all of them finished (or are paused)."""
+    results: list[tuple[int, dict]] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        backend.wait(0.5)
+        statuses, new = backend.fetch_status_results(trial_ids)
+        results.extend(new)
+        if all(s in TrialStatus.FINISHED or s == TrialStatus.PAUSED for _, s in statuses.values()):
+            return results
+        assert time.monotonic() < deadline, f"trials did not end in {timeout} s: {statuses}"
+
+
+def _wait_for(
+    condition: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not met in {timeout} s"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def run_to_end() -> Callable[..., list[tuple[int, dict]]]:
+    return _run_to_end
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., None]:
+    return _wait_for

@@ -1,0 +1,112 @@
+"""The SageMaker backend against moto on 127.0.0.1, with a fake SageMaker running the jobs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sagemaker_executor import BUCKET, IMAGE, ROLE
+
+from synetune_sdk.testing import CONTRACT_SCRIPT, BackendContract
+from synetune_sdk.trial import TrialStatus
+
+
+class TestSageMakerBackendContract(BackendContract):
+    @pytest.fixture(autouse=True)
+    def _maker(self, make_backend: Any) -> None:
+        self._make = make_backend
+
+    def make_backend(self, entry_point: str) -> Any:
+        return self._make(entry_point)
+
+
+def test_job_request_carries_config_checkpoints_and_code(
+    make_backend, sagemaker, tmp_path, run_to_end
+):
+    backend = make_backend(CONTRACT_SCRIPT, instance_type="ml.c5.xlarge", environment={"A": "1"})
+    backend.set_path(tmp_path / "my-tuner")
+    trial = backend.start_trial({"epochs": 2, "x": 0.25})
+    results = run_to_end(backend, [trial.trial_id])
+
+    assert backend.status[trial.trial_id] == TrialStatus.COMPLETED
+    assert [r["epoch"] for _, r in results] == [1, 2]
+    request = sagemaker.requests[0]
+    assert request["TrainingJobName"] == "my-tuner-0"
+    hp = request["HyperParameters"]
+    assert hp["epochs"] == "2" and hp["x"] == "0.25"
+    assert hp["st_checkpoint_dir"] == "/opt/ml/checkpoints"
+    assert hp["sagemaker_program"] == Path(CONTRACT_SCRIPT).name
+    assert (
+        hp["sagemaker_submit_directory"]
+        == f"s3://{BUCKET}/syne-tune/my-tuner/code/sourcedir.tar.gz"
+    )
+    assert request["CheckpointConfig"] == {
+        "S3Uri": f"s3://{BUCKET}/syne-tune/my-tuner/0/checkpoints/",
+        "LocalPath": "/opt/ml/checkpoints",
+    }
+    assert request["ResourceConfig"]["InstanceType"] == "ml.c5.xlarge"
+    assert request["Environment"]["A"] == "1"
+    assert request["AlgorithmSpecification"]["TrainingImage"] == IMAGE
+    # the log stream became the trial's std.out; the checkpoint went to S3
+    assert any("[tune-metric]" in line for line in backend.stdout(trial.trial_id))
+    keys = [o["Key"] for o in sagemaker.s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert "syne-tune/my-tuner/0/checkpoints/state.json" in keys
+    assert json.loads((tmp_path / "my-tuner" / "0" / "config.json").read_text())["x"] == 0.25
+
+
+def test_plugin_registers_lazily_and_builds_by_name(aws_env, sagemaker):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, synetune_plugin_sagemaker, synetune;"
+        "assert 'sagemaker' in synetune.backends.names();"
+        "assert 'boto3' not in sys.modules, 'boto3 imported at plugin import'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    import synetune_plugin_sagemaker
+    from synetune_plugin_sagemaker.backend import SageMakerBackend
+
+    import synetune
+
+    backend = synetune.backends.create(
+        "sagemaker",
+        entry_point=CONTRACT_SCRIPT,
+        role=ROLE,
+        image_uri=IMAGE,
+        s3_path=f"s3://{BUCKET}/x",
+    )
+    assert isinstance(backend, SageMakerBackend)
+    assert callable(synetune_plugin_sagemaker.download_experiment)
+    with pytest.raises(AttributeError):
+        synetune_plugin_sagemaker.nothing  # noqa: B018
+
+
+def test_delete_checkpoints_and_concurrency_limit(make_backend, sagemaker, tmp_path, run_to_end):
+    backend = make_backend(CONTRACT_SCRIPT, delete_checkpoints=True, max_concurrent_jobs=1)
+    backend.set_path(tmp_path / "t")
+    trials = [backend.start_trial({"epochs": 2, "sleep": 0.05}) for _ in range(2)]
+    run_to_end(backend, [t.trial_id for t in trials])
+    assert [backend.status[t.trial_id] for t in trials] == [TrialStatus.COMPLETED] * 2
+    assert sagemaker.max_live == 1  # the second job waited for the first
+    keys = [o["Key"] for o in sagemaker.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert not [k for k in keys if "/checkpoints/" in k]
+
+
+def test_pickled_backend_stops_jobs_of_the_interrupted_tuner(
+    make_backend, sagemaker, tmp_path, wait_for
+):
+    import dill
+
+    backend = make_backend(CONTRACT_SCRIPT)
+    backend.set_path(tmp_path / "t")
+    trial = backend.start_trial({"epochs": 1000, "sleep": 0.1})
+    wait_for(lambda: backend.num_results[trial.trial_id] > 0, what="a first result")
+    restored = dill.loads(dill.dumps(backend))  # what Tuner.load finds in tuner.dill
+    assert restored.job_names(trial.trial_id) == backend.job_names(trial.trial_id)
+    restored.restore(dict(backend.trials), {trial.trial_id: TrialStatus.PAUSED})
+    wait_for(lambda: sagemaker.stop_calls, what="StopTrainingJob")
+    assert sagemaker.stop_calls == backend.job_names(trial.trial_id)
+    restored.close()
