@@ -40,7 +40,7 @@ HOOKS = [
 
 
 def test_there_are_hooks_and_plugins():
-    assert len(HOOKS) == 6
+    assert len(HOOKS) == 7
     assert len(PLUGIN_DIRS) >= 3
 
 

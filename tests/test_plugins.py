@@ -315,3 +315,48 @@ def test_callbacks_and_blackbox_recipes_register_and_resolve(tmp_path):
         assert ends == [True]
     finally:
         plugins.unregister("inproc3")
+
+
+def test_experiment_store_fetches_a_missing_experiment(tmp_path, synetune_folder):
+    from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
+
+    from synetune import StoppingCriterion, Tuner, load_experiment
+    from synetune.config_space import uniform
+
+    archive = tmp_path / "archive"
+    tuner = Tuner(
+        ThreadBackend(quadratic),
+        RandomScheduler({"x": uniform(0, 1), "epochs": 2}),
+        StoppingCriterion(max_num_trials_started=2),
+        n_workers=1,
+        tuner_name="archived",
+        suffix_tuner_name=False,
+        verbose="quiet",
+    )
+    tuner.run()
+    tuner.tuner_path.rename(archive)
+    asked = []
+
+    def fetch(name, root):
+        asked.append(name)
+        import shutil
+
+        if name != "archived":
+            return None
+        return shutil.copytree(archive, synetune_folder / name)
+
+    module = types.ModuleType("inproc4")
+
+    @hookimpl
+    def register_experiment_stores(register):
+        register("archive", fetch, summary="test store")
+
+    module.register_experiment_stores = register_experiment_stores
+    plugins.register(module, name="inproc4")
+    try:
+        assert len(load_experiment("archived").results) == 4
+        with pytest.raises(FileNotFoundError):
+            load_experiment("never-ran")
+        assert asked == ["archived", "never-ran"]
+    finally:
+        plugins.unregister("inproc4")

@@ -22,7 +22,9 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Output a JSON list instead of a table.")
 @click.option(
     "--kind",
-    type=click.Choice(["schedulers", "searchers", "backends", "callbacks", "blackboxes"]),
+    type=click.Choice(
+        ["schedulers", "searchers", "backends", "callbacks", "blackboxes", "experiment_stores"]
+    ),
     help="Only plugins that provide this kind of component.",
 )
 def plugins_command(as_json: bool, kind: str | None) -> None:

@@ -10,6 +10,7 @@ Syne Tune's ``ComparativeResults`` does. matplotlib is imported only when plotti
 from __future__ import annotations
 
 import fnmatch
+import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from synetune import results as store
+
+logger = logging.getLogger(__name__)
 
 TIME_COLUMN = "st_tuner_time"
 AGGREGATES = ("mean_and_ci", "mean_and_std", "median_percentiles")
@@ -275,6 +278,22 @@ class ExperimentResult:
         return f"experiment {self.name} ({self.method()}): {df['trial_id'].nunique() if len(df) else 0} trials, {len(df)} results"
 
 
+def _fetch_from_stores(name: str, root: str | Path | None) -> Path | None:
+    """Ask each registered experiment store (e.g. S3) for an experiment that is not local."""
+    from synetune.registry import REGISTRIES
+
+    stores = REGISTRIES["experiment_stores"]
+    for store_name in stores.names():
+        try:
+            found = stores.get(store_name)(name, root)
+        except Exception as err:  # a broken store must not hide the "not found" error
+            logger.warning("experiment store %r failed for %r: %s", store_name, name, err)
+            continue
+        if found is not None and Path(found).exists():
+            return Path(found)
+    return None
+
+
 def load_experiment(
     name: str | Path, load_tuner: bool = False, root: str | Path | None = None
 ) -> ExperimentResult:
@@ -288,6 +307,8 @@ def load_experiment(
     path = Path(name)
     if not (path / store.METADATA_FILENAME).exists():
         path = store.experiment_path(str(name), root)
+    if not path.exists():
+        path = _fetch_from_stores(str(name), root) or path
     if not path.exists():
         raise FileNotFoundError(
             f"no experiment {str(name)!r} in {path.parent}; see synetune.list_experiments()"

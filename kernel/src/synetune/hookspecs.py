@@ -35,5 +35,11 @@ def register_blackbox_recipes(register: Any) -> None:
 
 
 @hookspec
+def register_experiment_stores(register: Any) -> None:
+    """Register places experiments are fetched from when not local: ``register(name, fetch)``
+    with ``fetch(name, root) -> Path | None``."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add sub-commands to the ``synetune`` click group ``cli``."""

@@ -66,7 +66,9 @@ class Registry:
 
     @property
     def singular(self) -> str:
-        return {"blackboxes": "blackbox recipe"}.get(self.kind, self.kind[:-1])
+        return {"blackboxes": "blackbox recipe", "experiment_stores": "experiment store"}.get(
+            self.kind, self.kind[:-1]
+        )
 
     def entries(self) -> dict[str, Entry]:
         """All entries by qualified name ``<plugin>/<name>``."""
@@ -183,7 +185,8 @@ class BlackboxRegistry(Registry):
 
 
 REGISTRIES: dict[str, Registry] = {
-    kind: Registry(kind) for kind in ("schedulers", "searchers", "backends", "callbacks")
+    kind: Registry(kind)
+    for kind in ("schedulers", "searchers", "backends", "callbacks", "experiment_stores")
 }
 REGISTRIES["blackboxes"] = BlackboxRegistry("blackboxes")
 

@@ -83,6 +83,14 @@ def test_remote_launch_results_land_in_s3_and_load(launcher, sagemaker, tmp_path
     assert sorted(df["trial_id"].unique()) == [0, 1, 2]
     assert sorted(df["epoch"].tolist()) == [1, 1, 1, 2, 2, 2, 3, 3, 3]
 
+    # load_experiment fetches a missing experiment through the "s3" experiment store
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("SYNETUNE_S3_PATH", S3_PATH)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sagemaker.endpoint)
+    fetched = load_experiment("remote-api")
+    assert fetched.path == tmp_path / "elsewhere" / "remote-api"
+    assert len(fetched.results) == 9
+
 
 def _cli():
     from synetune.cli import cli

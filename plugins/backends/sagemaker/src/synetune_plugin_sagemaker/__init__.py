@@ -28,6 +28,15 @@ def register_backends(register):
 
 
 @hookimpl
+def register_experiment_stores(register):
+    register(
+        "s3",
+        "synetune_plugin_sagemaker.remote:fetch_experiment",
+        summary="Experiments synced to $SYNETUNE_S3_PATH (else s3://<default bucket>/syne-tune)",
+    )
+
+
+@hookimpl
 def register_commands(cli):
     from synetune_plugin_sagemaker.cli import remote
 
