@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
 
 from synetune_sdk.constants import (
     MAX_METRIC_LINE_BYTES,
@@ -14,6 +13,10 @@ from synetune_sdk.constants import (
     ST_WORKER_TIME,
     ST_WORKER_TIMESTAMP,
 )
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import: training scripts should not pay it
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 
 def _to_jsonable(value: Any) -> Any:
