@@ -16,9 +16,9 @@ from pathlib import Path
 import dill
 import pytest
 from synetune_plugin_local.local_backend import LocalBackend
-from synetune_plugin_local.processes import pid_alive
 
 import synetune
+from synetune_sdk.processes import pid_alive
 from synetune_sdk.trial import TrialStatus
 
 REPORT_EPOCHS = """

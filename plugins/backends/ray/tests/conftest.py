@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from synetune_sdk import processes
 from synetune_sdk.trial import TrialStatus
 
 TIMEOUT = 60.0
@@ -93,20 +94,6 @@ def _wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
         time.sleep(0.02)
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie counts as dead)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
-
-
 @pytest.fixture
 def run_to_end() -> Callable[..., list[tuple]]:
     return _run_to_end
@@ -124,4 +111,4 @@ def wait_for() -> Callable[..., None]:
 
 @pytest.fixture
 def pid_alive() -> Callable[[int], bool]:
-    return _pid_alive
+    return processes.pid_alive

@@ -26,20 +26,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from synetune_plugin_local.processes import die_with_parent_preexec, group_alive, signal_group
 from synetune_sdk.backend import TrialBackend
-from synetune_sdk.constants import METRIC_LINE_PREFIX, ST_CHECKPOINT_DIR, ST_CONFIG_JSON_FNAME_ARG
+from synetune_sdk.constants import METRIC_LINE_PREFIX
+from synetune_sdk.processes import (
+    KILL_TIMEOUT,
+    LEFTOVER_GRACE,
+    failure_message,
+    jsonable,
+    kill_group_after_grace,
+    script_arguments,
+    script_environment,
+    signal_group,
+    start_in_group,
+    tail,
+)
 from synetune_sdk.reporter import parse_metric_line
 from synetune_sdk.trial import TrialStatus
 
 logger = logging.getLogger(__name__)
 
 _METRIC_TAG = METRIC_LINE_PREFIX.strip().encode()
-_STDERR_TAIL_LINES = 20
-# after the script exits, how long its leftover children may keep its stdout open
-_LEFTOVER_GRACE = 1.0
-# how long to wait, beyond the grace period, for a killed process group to disappear
-_KILL_TIMEOUT = 10.0
 
 
 @dataclass(eq=False)
@@ -141,16 +147,10 @@ class LocalBackend(TrialBackend):
     # ----------------------------------------------------------------- starting a run
     def command(self, trial_id: int, config: dict[str, Any]) -> list[str]:
         """The command line of a trial (without the interpreter's environment)."""
-        trial_path = self.trial_path(trial_id)
-        if self.pass_args_as_json:
-            args = [f"--{ST_CONFIG_JSON_FNAME_ARG}", str(trial_path / "config.json")]
-        else:
-            args = [item for name, value in config.items() for item in (f"--{name}", str(value))]
+        config_json = self.trial_path(trial_id) / "config.json" if self.pass_args_as_json else None
         return [
             *self._program(),
-            *args,
-            f"--{ST_CHECKPOINT_DIR}",
-            str(self.checkpoint_path(trial_id)),
+            *script_arguments(config, self.checkpoint_path(trial_id), config_json),
         ]
 
     def _program(self) -> list[str]:
@@ -161,27 +161,19 @@ class LocalBackend(TrialBackend):
         previous = self._processes.get(trial_id)
         if previous is not None:
             # a resumed trial must not run next to its own previous run (same checkpoints)
-            previous.wait_until_gone(self.kill_grace_period + _KILL_TIMEOUT)
+            previous.wait_until_gone(self.kill_grace_period + KILL_TIMEOUT)
         trial_path = self.trial_path(trial_id)
         self.checkpoint_path(trial_id).mkdir(parents=True, exist_ok=True)
-        (trial_path / "config.json").write_text(json.dumps(config, default=_jsonable, indent=2))
+        (trial_path / "config.json").write_text(json.dumps(config, default=jsonable, indent=2))
         command = self.command(trial_id, config)
-        env = self._environment()
+        env = script_environment(self.env)
         gpus = self._assign_gpus()
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
         std_out = open(trial_path / "std.out", "ab")  # noqa: SIM115 - closed by the waiter
         try:
             with open(trial_path / "std.err", "ab") as std_err:
-                proc = subprocess.Popen(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=std_err,
-                    env=env,
-                    start_new_session=True,
-                    preexec_fn=die_with_parent_preexec(),
-                )
+                proc = start_in_group(command, env, std_err)
         except OSError as err:
             std_out.close()
             error = (
@@ -205,13 +197,6 @@ class LocalBackend(TrialBackend):
             self._processes[trial_id] = process
         process.reader.start()
         process.waiter.start()
-
-    def _environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(self.env)
-        # scripts that print() metric lines without flushing must still be heard at once
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        return env
 
     # ----------------------------------------------------------------- following a run
     def _read_output(self, process: TrialProcess) -> None:
@@ -246,7 +231,7 @@ class LocalBackend(TrialBackend):
         # while a stop is under way the killer owns the process group; otherwise children the
         # script left behind must not hold the trial open
         stopping = process.killer is not None
-        process.reader.join(self.kill_grace_period + _KILL_TIMEOUT if stopping else _LEFTOVER_GRACE)
+        process.reader.join(self.kill_grace_period + KILL_TIMEOUT if stopping else LEFTOVER_GRACE)
         if process.reader.is_alive():
             logger.warning(
                 "trial %d: processes the training script left behind keep its stdout open; "
@@ -254,7 +239,7 @@ class LocalBackend(TrialBackend):
                 process.trial_id,
             )
             signal_group(process.proc, signal.SIGKILL)
-            process.reader.join(_KILL_TIMEOUT)
+            process.reader.join(KILL_TIMEOUT)
         process.std_out.close()
         process.done.set()  # frees its GPUs for the next trial
         if returncode == 0:
@@ -266,16 +251,9 @@ class LocalBackend(TrialBackend):
             self.delete_checkpoint(process.trial_id)
 
     def _failure(self, process: TrialProcess) -> str:
-        returncode = process.proc.returncode
-        if returncode < 0:
-            how = f"was killed by signal {signal.Signals(-returncode).name}"
-        else:
-            how = f"exited with code {returncode}"
-        tail = _tail(self.trial_path(process.trial_id) / "std.err", _STDERR_TAIL_LINES)
-        return (
-            f"trial {process.trial_id} failed: the training script {how}\n"
-            f"command: {shlex.join(process.command)}\n"
-            f"last lines of std.err:\n{tail}"
+        stderr_tail = tail(self.trial_path(process.trial_id) / "std.err")
+        return failure_message(
+            process.trial_id, process.proc.returncode, process.command, stderr_tail
         )
 
     # ----------------------------------------------------------------- stopping a run
@@ -310,28 +288,28 @@ class LocalBackend(TrialBackend):
             ).start()
 
     def _kill_after_grace(self, process: TrialProcess) -> None:
-        pgid = process.proc.pid
-        if not _wait_gone(process, pgid, self.kill_grace_period):
+        def before_kill() -> None:
             logger.info(
                 "trial %d still runs %.1f s after SIGTERM: sending SIGKILL",
                 process.trial_id,
                 self.kill_grace_period,
             )
-            signal_group(process.proc, signal.SIGKILL)
-            if not _wait_gone(process, pgid, _KILL_TIMEOUT):
-                logger.warning(
-                    "trial %d: processes of its group survived SIGKILL", process.trial_id
-                )
+
+        gone = kill_group_after_grace(
+            process.proc, self.kill_grace_period, exited=process.done, before_kill=before_kill
+        )
+        if not gone:
+            logger.warning("trial %d: processes of its group survived SIGKILL", process.trial_id)
 
     def _delete_checkpoint_when_gone(self, process: TrialProcess) -> None:
-        process.wait_until_gone(self.kill_grace_period + 2 * _KILL_TIMEOUT)
+        process.wait_until_gone(self.kill_grace_period + 2 * KILL_TIMEOUT)
         self.delete_checkpoint(process.trial_id)
 
     def copy_checkpoint(self, src_trial_id: int, tgt_trial_id: int) -> None:
         """Copy once the source trial's processes are gone, so its checkpoint is complete."""
         source = self._processes.get(src_trial_id)
         if source is not None and source.killer is not None:
-            source.wait_until_gone(self.kill_grace_period + _KILL_TIMEOUT)
+            source.wait_until_gone(self.kill_grace_period + KILL_TIMEOUT)
         super().copy_checkpoint(src_trial_id, tgt_trial_id)
 
     def close(self) -> None:
@@ -341,7 +319,7 @@ class LocalBackend(TrialBackend):
             if not process.done.is_set() and process.killer is None:
                 self._terminate(trial_id, delete_checkpoint=False)
         for process in list(self._processes.values()):
-            process.wait_until_gone(self.kill_grace_period + _KILL_TIMEOUT)
+            process.wait_until_gone(self.kill_grace_period + KILL_TIMEOUT)
 
     # ----------------------------------------------------------------- GPUs
     def devices(self) -> list[str]:
@@ -390,19 +368,6 @@ class LocalBackend(TrialBackend):
         return gpus
 
 
-def _wait_gone(process: TrialProcess, pgid: int, timeout: float) -> bool:
-    """Wait until the script was reaped and no process of its group runs."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.done.is_set() and not group_alive(pgid):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        process.done.wait(0.02)
-        if process.done.is_set():
-            time.sleep(0.02)
-
-
 def _detect_gpus() -> list[str]:
     """GPU indices listed by ``nvidia-smi``; none when it is missing or fails."""
     if shutil.which("nvidia-smi") is None:
@@ -415,22 +380,3 @@ def _detect_gpus() -> list[str]:
         logger.warning("nvidia-smi failed (%s): trials run without GPU rotation", err)
         return []
     return [str(i) for i, line in enumerate(ln for ln in out.splitlines() if ln.startswith("GPU "))]
-
-
-def _tail(path: Path, num_lines: int) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 65536))
-            data = f.read()
-    except OSError:
-        return ""
-    return "\n".join(data.decode(errors="replace").splitlines()[-num_lines:])
-
-
-def _jsonable(value: Any) -> Any:
-    # numpy scalars and arrays, without importing numpy; anything else as its string
-    for attr in ("tolist", "item"):
-        if callable(getattr(value, attr, None)):
-            return getattr(value, attr)()
-    return str(value)

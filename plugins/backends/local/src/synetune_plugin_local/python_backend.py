@@ -18,7 +18,8 @@ from typing import Any
 
 from synetune_plugin_local import function_runner
 from synetune_plugin_local.function_runner import CONFIG_SPACE_FILE
-from synetune_plugin_local.local_backend import LocalBackend, _jsonable
+from synetune_plugin_local.local_backend import LocalBackend
+from synetune_sdk.processes import jsonable
 
 FUNCTION_FOLDER = "tune_function"
 FUNCTION_FILE = "tune_function.dill"
@@ -81,7 +82,7 @@ class PythonBackend(LocalBackend):
             from synetune.config_space import config_space_to_json
 
             data = config_space_to_json(self.config_space)
-            (path.parent / CONFIG_SPACE_FILE).write_text(json.dumps(data, default=_jsonable))
+            (path.parent / CONFIG_SPACE_FILE).write_text(json.dumps(data, default=jsonable))
 
     def _program(self) -> list[str]:
         return [

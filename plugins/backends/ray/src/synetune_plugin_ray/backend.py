@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import shlex
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from synetune_sdk.backend import TrialBackend
-from synetune_sdk.constants import ST_CHECKPOINT_DIR, ST_CONFIG_JSON_FNAME_ARG
+from synetune_sdk.processes import failure_message, jsonable, script_arguments
 from synetune_sdk.reporter import parse_metric_line
 from synetune_sdk.trial import TrialStatus
 
@@ -207,7 +206,8 @@ class RayBackend(TrialBackend):
 
             from synetune_plugin_ray import trial_task
 
-            # ship the task's code by value: worker nodes need no synetune-plugin-ray
+            # ship the task's code by value: worker nodes need no synetune-plugin-ray (the
+            # synetune_sdk.processes functions it calls are imported there from synetune-sdk)
             cloudpickle.register_pickle_by_value(trial_task)
             options: dict[str, Any] = {
                 "num_cpus": self.num_cpus_per_trial,
@@ -246,17 +246,9 @@ class RayBackend(TrialBackend):
         return [self.python or "python", *self._arguments(trial_id, config)]
 
     def _arguments(self, trial_id: int, config: dict[str, Any]) -> list[str]:
-        trial_path = self.trial_path(trial_id)
-        if self.pass_args_as_json:
-            args = [f"--{ST_CONFIG_JSON_FNAME_ARG}", str(trial_path / "config.json")]
-        else:
-            args = [item for name, value in config.items() for item in (f"--{name}", str(value))]
-        return [
-            str(self.entry_point),
-            *args,
-            f"--{ST_CHECKPOINT_DIR}",
-            str(self.checkpoint_path(trial_id)),
-        ]
+        config_json = self.trial_path(trial_id) / "config.json" if self.pass_args_as_json else None
+        checkpoint_dir = self.checkpoint_path(trial_id)
+        return [str(self.entry_point), *script_arguments(config, checkpoint_dir, config_json)]
 
     def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
         run = self.current_run(trial_id)
@@ -267,7 +259,7 @@ class RayBackend(TrialBackend):
         self.connect()
         trial_path = self.trial_path(trial_id)
         self.checkpoint_path(trial_id).mkdir(parents=True, exist_ok=True)
-        (trial_path / "config.json").write_text(json.dumps(config, default=_jsonable, indent=2))
+        (trial_path / "config.json").write_text(json.dumps(config, default=jsonable, indent=2))
         spec: dict[str, Any] = {
             "env": self.env,
             "stdout_path": str(trial_path / "std.out"),
@@ -351,21 +343,14 @@ class RayBackend(TrialBackend):
             self._report(trial_run.trial_id, trial_run.run, result)
 
     def _failure(self, trial_run: TrialRun, exit_item: dict[str, Any] | None) -> str:
-        if exit_item is None:
-            how = "ended without an exit code"
-            tail = ""
-        else:
-            returncode = exit_item["returncode"]
-            if returncode < 0:
-                how = f"was killed by signal {signal.Signals(-returncode).name}"
-            else:
-                how = f"exited with code {returncode}"
-            tail = exit_item.get("stderr_tail", "")
+        exit_item = exit_item or {}
         where = f" on node {trial_run.node}" if trial_run.node else ""
-        return (
-            f"trial {trial_run.trial_id} failed: the training script {how}{where}\n"
-            f"command: {shlex.join(trial_run.command)}\n"
-            f"last lines of std.err:\n{tail}"
+        return failure_message(
+            trial_run.trial_id,
+            exit_item.get("returncode"),
+            trial_run.command,
+            exit_item.get("stderr_tail", ""),
+            where=where,
         )
 
     # ----------------------------------------------------------------- stopping a run
@@ -438,11 +423,3 @@ class RayBackend(TrialBackend):
             self._function_ref = None
             ray.shutdown()
             self.owns_ray = False
-
-
-def _jsonable(value: Any) -> Any:
-    # numpy scalars and arrays, without importing numpy; anything else as its string
-    for attr in ("tolist", "item"):
-        if callable(getattr(value, attr, None)):
-            return getattr(value, attr)()
-    return str(value)

@@ -8,8 +8,9 @@ the exit code and the tail of ``std.err``. ``ray.cancel`` raises ``KeyboardInter
 then SIGTERMs the script's process group, SIGKILLs it after the grace period and returns only
 once the group is gone, so the driver knows the processes died when the task ends.
 
-This module uses the standard library only and is shipped to the cluster by value, so worker
-nodes need Ray (and whatever the training script imports), not synetune-plugin-ray.
+This module is shipped to the cluster by value, so worker nodes need no synetune-plugin-ray. It
+uses the standard library and ``synetune_sdk.processes`` (the process-group code it shares with
+the local backend, standard library only), imported on the node: nodes need synetune-sdk.
 """
 
 from __future__ import annotations
@@ -22,18 +23,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-METRIC_TAG = b"[tune-metric]:"
-STDERR_TAIL_LINES = 20
+from synetune_sdk.constants import METRIC_LINE_PREFIX
+from synetune_sdk.processes import (
+    KILL_TIMEOUT,
+    LEFTOVER_GRACE,
+    script_environment,
+    signal_group,
+    start_in_group,
+    tail,
+    terminate_group,
+)
+
+METRIC_TAG = METRIC_LINE_PREFIX.strip().encode()
 # how often a blocked read returns to Python to check on the script (and, where no wakeup fd
 # could be set, to let ray.cancel's KeyboardInterrupt land)
 POLL_INTERVAL = 0.1
-# after the script exits, how long its leftover children may keep its stdout open
-LEFTOVER_GRACE = 1.0
-# how long to wait, beyond the grace period, for a killed process group to disappear
-KILL_TIMEOUT = 10.0
 
 # Run with ``python -c`` in function mode: argv[1] holds two pickles, the function (by value,
 # written with Ray's cloudpickle) and (config, checkpoint_dir).
@@ -67,10 +74,7 @@ def run_trial(spec: dict[str, Any], function_blob: bytes | None = None) -> Itera
     command = list(spec["command"])
     if command[0] is None:
         command[0] = sys.executable
-    env = dict(os.environ)
-    env.update(spec.get("env") or {})
-    # scripts that print() metric lines without flushing must still be heard at once
-    env.setdefault("PYTHONUNBUFFERED", "1")
+    env = script_environment(spec.get("env"))
     function_file = None
     if function_blob is not None:
         fd, function_file = tempfile.mkstemp(prefix="synetune-trial-", suffix=".pkl")
@@ -84,26 +88,20 @@ def run_trial(spec: dict[str, Any], function_blob: bytes | None = None) -> Itera
     proc = None
     try:
         with open(spec["stderr_path"], "ab") as std_err:
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=std_err,
-                env=env,
-                start_new_session=True,
-                preexec_fn=_die_with_parent_preexec(),
-            )
+            # PR_SET_PDEATHSIG: the script dies with this worker (ray.cancel(force=True) or a
+            # lost node); children the script started are not covered by that last resort
+            proc = start_in_group(command, env, std_err)
         yield {"kind": "started", "pid": proc.pid, "node": socket.gethostname()}
         yield from _follow_output(proc, std_out)
         returncode = proc.wait()
         yield {
             "kind": "exit",
             "returncode": returncode,
-            "stderr_tail": _tail(spec["stderr_path"], STDERR_TAIL_LINES),
+            "stderr_tail": tail(spec["stderr_path"]),
         }
     except BaseException:  # KeyboardInterrupt from ray.cancel, or an error of ours
         if proc is not None:
-            _terminate_group(proc, float(spec.get("kill_grace_period", 5.0)))
+            terminate_group(proc, float(spec.get("kill_grace_period", 5.0)))
         raise
     finally:
         std_out.close()
@@ -146,7 +144,7 @@ def _follow_output(proc: subprocess.Popen, std_out: Any) -> Iterator[dict[str, A
                 exited_at = now
             if exited_at is not None and killed_at is None and now - exited_at > LEFTOVER_GRACE:
                 # processes the script left behind keep its stdout open: end them
-                _signal_group(proc.pid, signal.SIGKILL)
+                signal_group(proc, signal.SIGKILL)
                 killed_at = now
             if killed_at is not None and now - killed_at > KILL_TIMEOUT:
                 break
@@ -205,98 +203,3 @@ class _CancelWakeup:
             os.close(self.read_fd)
             os.close(self._write_fd)
             self.read_fd = self._write_fd = None
-
-
-def _terminate_group(proc: subprocess.Popen, grace_period: float) -> None:
-    """SIGTERM the script's process group, SIGKILL it after ``grace_period``; wait until gone."""
-    _signal_group(proc.pid, signal.SIGTERM)
-    if not _wait_gone(proc, grace_period):
-        _signal_group(proc.pid, signal.SIGKILL)
-        _wait_gone(proc, KILL_TIMEOUT)
-
-
-def _wait_gone(proc: subprocess.Popen, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        proc.poll()  # reaps the script itself
-        if proc.returncode is not None and not group_alive(proc.pid):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (zombies count as dead, via /proc)."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if not os.path.isdir("/proc"):
-        return True
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            state, group = _state_and_group(int(entry.name))
-            if group == pgid and state not in ("Z", "X", None):
-                return True
-    return False
-
-
-def _state_and_group(pid: int) -> tuple[str | None, int | None]:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().decode(errors="replace")
-    except OSError:
-        return None, None
-    # the command name in parentheses may contain spaces: split after its closing bracket
-    fields = stat[stat.rfind(")") + 2 :].split()
-    try:
-        return fields[0], int(fields[2])
-    except (IndexError, ValueError):
-        return None, None
-
-
-def _die_with_parent_preexec() -> Callable[[], None] | None:
-    """SIGKILL the script when the Ray worker that started it dies (Linux ``PR_SET_PDEATHSIG``).
-
-    Covers a worker killed by ``ray.cancel(force=True)`` or a node failure; children the script
-    started are not covered (the graceful path kills the whole group).
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-        prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
-        prctl.restype = ctypes.c_int
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the worker died before the death signal was armed
-            os._exit(1)
-
-    return preexec
-
-
-def _tail(path: str, num_lines: int) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 65536))
-            data = f.read()
-    except OSError:
-        return ""
-    return "\n".join(data.decode(errors="replace").splitlines()[-num_lines:])
