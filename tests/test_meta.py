@@ -131,10 +131,13 @@ class TestEveryRegisteredScheduler(SchedulerContract):
 
     def make_scheduler(self, config_space, metric, mode, random_seed):
         factory = synetune.schedulers.get(self.name)
+        # constrained / cost-aware methods read these result keys; the kit reports loss and epoch
         extra = {
             "resource_attr": "epoch",
             "max_resource_attr": "epochs",
             "random_seed": random_seed,
+            "constraint_attr": "loss",
+            "cost_attr": "epoch",
         }
         params = inspect.signature(factory).parameters
         if "scheduler" in params:
@@ -154,8 +157,13 @@ class TestEveryRegisteredSearcher(SearcherContract):
         self.name = name
 
     def make_searcher(self, config_space, metric, mode, random_seed, points_to_evaluate):
+        factory = synetune.searchers.get(self.name)
+        extra = {"constraint_attr": "loss", "cost_attr": "epoch"}
+        params = inspect.signature(factory).parameters
+        kwargs = {k: v for k, v in extra.items() if k in params}
         return synetune.searchers.create(
             self.name,
+            **kwargs,
             config_space=config_space,
             metric=metric,
             mode=mode,

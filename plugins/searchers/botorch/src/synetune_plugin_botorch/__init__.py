@@ -1,0 +1,23 @@
+"""synetune-plugin-botorch: Bayesian optimisation with BoTorch (torch imported on first use)."""
+
+from __future__ import annotations
+
+from synetune_sdk import hookimpl
+
+
+@hookimpl
+def register_searchers(register):
+    register(
+        "botorch",
+        "synetune_plugin_botorch.searcher:BoTorchSearcher",
+        summary="BoTorch SingleTaskGP with input warping and log noisy expected improvement",
+    )
+
+
+@hookimpl
+def register_schedulers(register):
+    register(
+        "botorch",
+        "synetune_plugin_botorch.baselines:botorch",
+        summary="FIFO scheduling with the BoTorch searcher",
+    )

@@ -1,0 +1,208 @@
+"""BoTorch searcher (Syne Tune's ``BoTorchSearcher``): a ``SingleTaskGP`` with Kumaraswamy input
+warping, fitted by marginal likelihood, and ``qLogNoisyExpectedImprovement`` with the
+configurations being evaluated as ``X_pending``, optimised by ``optimize_acqf`` over the encoded
+space [0, 1]^d (``synetune.encoding``). torch and botorch are imported when the searcher is
+created, never when the plugin is listed.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from synetune.config_space import (
+    impute_points_to_evaluate,
+    make_random_state,
+    validate_config_space,
+)
+from synetune.encoding import ConfigEncoder
+from synetune_sdk.searcher import Searcher
+
+IGNORED_OPTIONS = frozenset(
+    {"debug_log", "resource_attr", "max_t", "scheduler", "random_seed_generator"}
+)
+
+
+class BoTorchSearcher(Searcher):
+    """Suggest ``points_to_evaluate``, then ``num_init_random`` random configurations, then the
+    maximiser of log noisy expected improvement under a BoTorch GP.
+
+    Options (Syne Tune's names and defaults): ``num_init_random=3``, ``no_fantasizing=False``
+    (False: pending configurations go to the acquisition as ``X_pending``),
+    ``max_num_observations=200`` (the most recent ones are used), ``input_warping=True``,
+    ``allow_duplicates=False``; plus ``num_restarts=3`` and ``raw_samples=256`` for
+    ``optimize_acqf``. Results with NaN or infinite metric values are left out.
+    """
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str = "min",
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        random_seed: int | None = None,
+        num_init_random: int = 3,
+        no_fantasizing: bool = False,
+        max_num_observations: int = 200,
+        input_warping: bool = True,
+        allow_duplicates: bool = False,
+        num_restarts: int = 3,
+        raw_samples: int = 256,
+        **kwargs: Any,
+    ):
+        validate_config_space(config_space)
+        if not isinstance(metric, str) or not metric:
+            raise ValueError(f"metric must be the name of one reported metric, got {metric!r}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        for name, value, low in (
+            ("num_init_random", num_init_random, 0),
+            ("max_num_observations", max_num_observations, 2),
+            ("num_restarts", num_restarts, 1),
+            ("raw_samples", raw_samples, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        unknown = sorted(set(kwargs) - IGNORED_OPTIONS)
+        if unknown:
+            warnings.warn(
+                f"BoTorchSearcher ignores the unknown option(s) {unknown}; check their spelling",
+                UserWarning,
+                stacklevel=2,
+            )
+        import botorch  # noqa: F401
+        import torch  # noqa: F401 - fail here, with the plugin's name, if torch is missing
+
+        super().__init__(
+            config_space,
+            metric=metric,
+            mode=mode,
+            points_to_evaluate=impute_points_to_evaluate(points_to_evaluate, config_space),
+            random_seed=random_seed,
+        )
+        self.encoder = ConfigEncoder(self.config_space)
+        self.random_state = make_random_state(random_seed)
+        self.num_init_random = num_init_random
+        self.no_fantasizing = bool(no_fantasizing)
+        self.max_num_observations = max_num_observations
+        self.input_warping = bool(input_warping)
+        self.allow_duplicates = bool(allow_duplicates)
+        self.num_restarts = num_restarts
+        self.raw_samples = raw_samples
+        self._sign = 1.0 if mode == "min" else -1.0
+        self._observed: dict[int, tuple[np.ndarray, float]] = {}
+        self._pending: dict[int, np.ndarray] = {}
+        self._seen: set[bytes] = set()
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _key(self, rows: np.ndarray) -> bytes:
+        return (np.round(self.encoder.snap(rows)[0], 9) + 0.0).tobytes()
+
+    def on_trial_result(
+        self, trial_id: int, config: dict[str, Any], result: dict[str, Any], update: bool
+    ) -> None:
+        if update:
+            self._record(trial_id, config, result)
+
+    def on_trial_complete(
+        self, trial_id: int, config: dict[str, Any], result: dict[str, Any]
+    ) -> None:
+        self._record(trial_id, config, result)
+
+    def _record(self, trial_id: int, config: dict[str, Any], result: dict[str, Any]) -> None:
+        self._pending.pop(trial_id, None)
+        row = self.encoder.encode(config)
+        self._seen.add(self._key(row))
+        try:
+            value = float(result.get(self.metric))
+        except (TypeError, ValueError):
+            return
+        if math.isfinite(value):
+            self._observed[trial_id] = (row[0], self._sign * value)
+
+    def register_pending(
+        self, trial_id: int, config: dict[str, Any] | None = None, milestone: int | None = None
+    ) -> None:
+        if config is not None and trial_id not in self._observed:
+            self._pending[trial_id] = self.encoder.encode(config)[0]
+
+    def evaluation_failed(self, trial_id: int) -> None:
+        self._pending.pop(trial_id, None)
+
+    # -- suggest -------------------------------------------------------------------------------
+    def suggest(self, trial_id: int, **kwargs: Any) -> dict[str, Any] | None:
+        while self.points_to_evaluate:
+            config = self.next_initial_config()
+            if self._claim(self.encoder.encode(config)):
+                return config
+        if self.encoder.dim == 0:
+            config = self.encoder.decode(np.zeros((1, 0)))[0]
+            return config if self._claim(np.zeros((1, 0))) else None
+        row = None
+        if len(self._observed) >= max(self.num_init_random, 2):
+            row = self._model_based_row()
+        if row is None or not self._claim(row[None, :]):
+            row = self._random_row()
+            if row is None:
+                return None
+            self._claim(row[None, :])
+        return self.encoder.decode(row[None, :])[0]
+
+    def _claim(self, rows: np.ndarray) -> bool:
+        key = self._key(rows)
+        if key in self._seen and not self.allow_duplicates:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _random_row(self) -> np.ndarray | None:
+        for _ in range(100):
+            row = self.encoder.sample_encoded(1, self.random_state)
+            if self.allow_duplicates or self._key(row) not in self._seen:
+                return row[0]
+        return None
+
+    def _model_based_row(self) -> np.ndarray | None:
+        import torch
+        from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+        from botorch.fit import fit_gpytorch_mll
+        from botorch.models import SingleTaskGP
+        from botorch.models.transforms.input import Warp
+        from botorch.models.transforms.outcome import Standardize
+        from botorch.optim import optimize_acqf
+        from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        torch.manual_seed(int(self.random_state.integers(2**31 - 1)))
+        items = list(self._observed.values())[-self.max_num_observations :]
+        X = torch.tensor(np.array([row for row, _ in items]), dtype=torch.double)
+        # BoTorch maximises: the objective is the negated (minimised) value.
+        Y = torch.tensor([[-value] for _, value in items], dtype=torch.double)
+        if float(Y.std()) == 0.0:
+            Y = Y + 1e-6 * torch.randn_like(Y)  # a constant objective: keep Standardize defined
+        d = X.shape[1]
+        warp = Warp(d=d, indices=list(range(d))) if self.input_warping else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = SingleTaskGP(X, Y, input_transform=warp, outcome_transform=Standardize(m=1))
+            try:
+                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+            except Exception:  # noqa: BLE001 - a failed fit falls back to random search
+                return None
+            pending = None
+            if self._pending and not self.no_fantasizing:
+                pending = torch.tensor(np.array(list(self._pending.values())), dtype=torch.double)
+            acquisition = qLogNoisyExpectedImprovement(model, X_baseline=X, X_pending=pending)
+            bounds = torch.stack(
+                [torch.zeros(d, dtype=torch.double), torch.ones(d, dtype=torch.double)]
+            )
+            candidate, _ = optimize_acqf(
+                acquisition,
+                bounds=bounds,
+                q=1,
+                num_restarts=self.num_restarts,
+                raw_samples=self.raw_samples,
+            )
+        return self.encoder.snap(candidate.detach().numpy())[0]

@@ -1,0 +1,312 @@
+"""Gaussian-process regression with a Matérn-5/2 ARD kernel, in numpy and scipy only.
+
+The model behind every searcher of this plugin. Targets are standardised; the hyperparameters
+(one lengthscale per input dimension, signal variance, noise variance and a constant mean) are
+fitted by maximising the log marginal likelihood plus weak log priors with L-BFGS-B and analytic
+gradients, warm-started from the previous fit so that refitting after one new observation costs a
+few iterations. ``Posterior`` conditions the fitted model on the data (and on fantasy values at
+pending inputs) and predicts means, variances and their gradients with respect to the inputs,
+vectorised over many candidates.
+
+Priors (on the standardised scale, inputs in [0, 1]): ``-(0.1 / lam + 0.1 * lam)`` on every
+inverse squared lengthscale ``lam`` (peaks at lengthscale 1), Gamma(2, 1) on the signal variance,
+Gamma(1.1, 30) on the noise variance (favours small noise, as for deterministic objectives) and
+N(0, 1) on the mean: the choices of Optuna's GPSampler, which work well on HPO problems.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.linalg import cho_solve, solve_triangular
+from scipy.linalg.lapack import dpotrf, dpotri
+from scipy.optimize import minimize
+
+from synetune_plugin_gp.threads import single_threaded_blas
+
+SQRT5 = math.sqrt(5.0)
+LOG_LS_BOUNDS = (math.log(1e-2), math.log(1e2))
+LOG_SIGNAL_BOUNDS = (math.log(1e-2), math.log(1e2))
+LOG_NOISE_BOUNDS = (math.log(1e-10), math.log(2.0))
+MEAN_BOUNDS = (-10.0, 10.0)
+JITTER = 1e-9
+
+
+@dataclass
+class Hyperparameters:
+    """Fitted GP hyperparameters (standardised target scale)."""
+
+    lengthscales: np.ndarray
+    signal_variance: float
+    noise_variance: float
+    mean: float
+
+    def to_vector(self) -> np.ndarray:
+        return np.concatenate(
+            [
+                np.log(self.lengthscales),
+                [math.log(self.signal_variance), math.log(self.noise_variance), self.mean],
+            ]
+        )
+
+    @classmethod
+    def from_vector(cls, theta: np.ndarray) -> Hyperparameters:
+        d = len(theta) - 3
+        return cls(
+            np.exp(theta[:d]), math.exp(theta[d]), math.exp(theta[d + 1]), float(theta[d + 2])
+        )
+
+    @classmethod
+    def default(cls, dim: int) -> Hyperparameters:
+        return cls(np.full(dim, 0.5), 1.0, 1e-3, 0.0)
+
+
+def bounds(dim: int) -> list[tuple[float, float]]:
+    return [LOG_LS_BOUNDS] * dim + [LOG_SIGNAL_BOUNDS, LOG_NOISE_BOUNDS, MEAN_BOUNDS]
+
+
+def matern52(r2: np.ndarray, signal_variance: float) -> np.ndarray:
+    """Matérn-5/2 covariance ``s2 (1 + sqrt5 r + 5/3 r^2) exp(-sqrt5 r)`` for squared scaled
+    distances ``r2`` (computed in place on temporaries: this runs on large candidate sets)."""
+    r = np.sqrt(r2)
+    e = r * -SQRT5
+    np.exp(e, out=e)
+    r *= SQRT5
+    r += 1.0
+    r += (5.0 / 3.0) * r2
+    r *= e
+    r *= signal_variance
+    return r
+
+
+def scaled_sqdist(X1: np.ndarray, X2: np.ndarray, lengthscales: np.ndarray) -> np.ndarray:
+    """``sum_j ((x1_j - x2_j) / l_j)^2`` for all pairs, via one matrix product."""
+    A, B = X1 / lengthscales, X2 / lengthscales
+    r2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T
+    return np.maximum(r2, 0.0)
+
+
+def cholesky(K: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor, adding jitter when ``K`` is numerically singular."""
+    jitter = 0.0
+    for _ in range(8):
+        L, info = dpotrf(K + jitter * np.eye(len(K)) if jitter else K, lower=1, clean=1)
+        if info == 0:
+            return L
+        jitter = max(jitter * 100, JITTER * float(np.mean(np.diag(K))))
+    raise np.linalg.LinAlgError("the GP covariance matrix is not positive definite")
+
+
+def inverse_from_cholesky(L: np.ndarray) -> np.ndarray:
+    """``K^{-1}`` from the lower Cholesky factor of ``K`` (upper triangle of ``L`` zero)."""
+    lower, info = dpotri(L, lower=1)
+    if info != 0:  # pragma: no cover - L comes from a successful dpotrf
+        raise np.linalg.LinAlgError("cannot invert the GP covariance matrix")
+    Kinv = lower + lower.T  # dpotri fills the lower triangle only
+    Kinv.flat[:: len(L) + 1] *= 0.5
+    return Kinv
+
+
+def negative_log_posterior(
+    theta: np.ndarray, sqdiff: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Negative log marginal likelihood minus log prior, and its gradient in ``theta``.
+
+    ``sqdiff`` is ``(n * n, d)`` with ``sqdiff[a * n + b, j] = (x_a,j - x_b,j)^2``, fixed during
+    a fit; ``theta`` holds log lengthscales, log signal variance, log noise variance and the mean.
+    """
+    d = sqdiff.shape[1]
+    n = len(y)
+    log_ls, log_s2, log_noise, mean = theta[:d], theta[d], theta[d + 1], theta[d + 2]
+    inv_ls2 = np.exp(-2.0 * log_ls)
+    s2, noise = math.exp(log_s2), math.exp(log_noise)
+    r2 = (sqdiff @ inv_ls2).reshape(n, n)
+    poly = np.sqrt(r2)
+    e = poly * -SQRT5
+    np.exp(e, out=e)
+    poly *= SQRT5
+    poly += 1.0  # 1 + sqrt5 r
+    Kf = (5.0 / 3.0) * r2
+    Kf += poly
+    Kf *= e
+    Kf *= s2
+    K = Kf.copy()
+    K.flat[:: n + 1] += noise
+    try:
+        L = cholesky(K)
+    except np.linalg.LinAlgError:
+        return 1e10, np.zeros_like(theta)
+    resid = y - mean
+    alpha = cho_solve((L, True), resid, check_finite=False)
+    lower, info = dpotri(L, lower=1)
+    if info != 0:  # pragma: no cover - L comes from a successful dpotrf
+        return 1e10, np.zeros_like(theta)
+    nll = 0.5 * resid @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
+    # W = alpha alpha^T - K^{-1}: d nll / d K = -W / 2. dpotri fills the lower triangle only.
+    W = np.outer(alpha, alpha)
+    W -= lower
+    W -= lower.T
+    W.flat[:: n + 1] += np.diag(lower)
+    # d K / d log l_j = s2 (5/3) (1 + sqrt5 r) e^{-sqrt5 r} (x_j - x'_j)^2 / l_j^2
+    G = poly * e
+    G *= W
+    grad = np.empty_like(theta)
+    grad[:d] = (-0.5 * s2 * (5.0 / 3.0)) * (G.ravel() @ sqdiff) * inv_ls2
+    grad[d] = -0.5 * float(np.vdot(W, Kf))
+    grad[d + 1] = -0.5 * noise * np.trace(W)
+    grad[d + 2] = -alpha.sum()
+    # Log priors (subtracted): lam = 1 / l^2 ~ exp(-(0.1 / lam + 0.1 lam)), s2 ~ Gamma(2, 1),
+    # noise ~ Gamma(1.1, 30), mean ~ N(0, 1).
+    lam = inv_ls2
+    prior = -(0.1 / lam + 0.1 * lam).sum() + (log_s2 - s2) + (0.1 * log_noise - 30.0 * noise)
+    prior -= 0.5 * mean * mean
+    grad[:d] -= -(0.2 / lam - 0.2 * lam)  # d/d log l of -(0.1/lam + 0.1 lam), lam = e^{-2 log l}
+    grad[d] -= 1.0 - s2
+    grad[d + 1] -= 0.1 - 30.0 * noise
+    grad[d + 2] -= -mean
+    return float(nll - prior), grad
+
+
+def fit_hyperparameters(
+    X: np.ndarray,
+    y: np.ndarray,
+    start: Hyperparameters | None,
+    random_state: Any,
+    num_restarts: int = 1,
+    maxiter: int = 50,
+) -> Hyperparameters:
+    """Hyperparameters maximising the log posterior for standardised targets ``y``.
+
+    Starts from ``start`` (the previous fit: a warm start) or the defaults, plus
+    ``num_restarts - 1`` random starting points; returns the best optimum found.
+    """
+    d = X.shape[1]
+    sqdiff = ((X[:, None, :] - X[None, :, :]) ** 2).reshape(-1, X.shape[1])
+    box = bounds(d)
+    low, high = np.array([b[0] for b in box]), np.array([b[1] for b in box])
+    starts = [np.clip((start or Hyperparameters.default(d)).to_vector(), low, high)]
+    for _ in range(num_restarts - 1):
+        theta = Hyperparameters.default(d).to_vector()
+        theta[:d] = random_state.uniform(math.log(0.05), math.log(2.0), size=d)
+        theta[d] = random_state.uniform(math.log(0.3), math.log(3.0))
+        theta[d + 1] = random_state.uniform(math.log(1e-5), math.log(1e-1))
+        starts.append(np.clip(theta, low, high))
+    best_theta, best_value = starts[0], math.inf
+    with single_threaded_blas():
+        for theta0 in starts:
+            result = minimize(
+                negative_log_posterior,
+                theta0,
+                args=(sqdiff, y),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=box,
+                options={"maxiter": maxiter, "maxfun": 2 * maxiter},
+            )
+            value = float(result.fun)
+            if math.isfinite(value) and value < best_value:
+                best_theta, best_value = result.x, value
+    return Hyperparameters.from_vector(np.clip(best_theta, low, high))
+
+
+class Posterior:
+    """The GP conditioned on inputs ``X`` with target columns ``Y`` (one per fantasy sample).
+
+    All columns share the covariance, so predictions cost one kernel evaluation whatever the
+    number of fantasy samples. Means and variances are on the standardised scale of ``Y``.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, params: Hyperparameters):
+        self.X = X
+        self.params = params
+        self.Y = Y.reshape(len(X), -1)
+        K = matern52(scaled_sqdist(X, X, params.lengthscales), params.signal_variance)
+        K[np.diag_indices_from(K)] += params.noise_variance
+        self.L = cholesky(K)
+        self.alpha = cho_solve((self.L, True), self.Y - params.mean, check_finite=False)
+        self._Kinv: np.ndarray | None = None
+
+    @property
+    def Kinv(self) -> np.ndarray:
+        """``K^{-1}``, computed on first use (sampling fantasies does not need it)."""
+        if self._Kinv is None:
+            self._Kinv = inverse_from_cholesky(self.L)
+        return self._Kinv
+
+    @property
+    def num_samples(self) -> int:
+        return self.Y.shape[1]
+
+    def mean_at_data(self) -> np.ndarray:
+        """Posterior means at the training inputs, ``(n, samples)``."""
+        return self.Y - self.params.noise_variance * self.alpha
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Means ``(m, samples)`` and variances ``(m,)`` of the latent function at ``Xs``."""
+        p = self.params
+        Ks = matern52(scaled_sqdist(Xs, self.X, p.lengthscales), p.signal_variance)
+        mean = p.mean + Ks @ self.alpha
+        var = p.signal_variance - ((Ks @ self.Kinv) * Ks).sum(1)
+        return mean, np.maximum(var, 1e-12)
+
+    def predict_with_gradient(
+        self, Xs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``predict`` plus gradients: ``dmean (m, samples, d)`` and ``dvar (m, d)``."""
+        p = self.params
+        inv_ls2 = 1.0 / p.lengthscales**2
+        diff = Xs[:, None, :] - self.X[None, :, :]  # (m, n, d)
+        r2 = (diff * diff) @ inv_ls2
+        r = np.sqrt(r2)
+        e = np.exp(-SQRT5 * r)
+        Ks = p.signal_variance * (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * e
+        # d k / d x_j = -s2 (5/3) (1 + sqrt5 r) e^{-sqrt5 r} (x_j - x'_j) / l_j^2
+        dK = -(p.signal_variance * (5.0 / 3.0) * (1.0 + SQRT5 * r) * e)[:, :, None] * (
+            diff * inv_ls2
+        )
+        mean = p.mean + Ks @ self.alpha
+        KsKinv = Ks @ self.Kinv
+        var = p.signal_variance - (KsKinv * Ks).sum(1)
+        dKt = dK.transpose(0, 2, 1)  # (m, d, n): batched matrix products instead of einsum
+        dmean = np.matmul(dKt, self.alpha).transpose(0, 2, 1)
+        dvar = -2.0 * np.matmul(dKt, KsKinv[:, :, None])[:, :, 0]
+        small = var < 1e-12
+        dvar[small] = 0.0
+        return mean, np.maximum(var, 1e-12), dmean, dvar
+
+    def joint_samples(self, Xs: np.ndarray, num_samples: int, random_state: Any) -> np.ndarray:
+        """Samples of noisy observations at ``Xs`` from the posterior of the first column,
+        ``(len(Xs), num_samples)``."""
+        p = self.params
+        Ks = matern52(scaled_sqdist(Xs, self.X, p.lengthscales), p.signal_variance)
+        Kss = matern52(scaled_sqdist(Xs, Xs, p.lengthscales), p.signal_variance)
+        mean = p.mean + Ks @ self.alpha[:, :1]
+        V = solve_triangular(self.L, Ks.T, lower=True, check_finite=False)
+        cov = Kss - V.T @ V + p.noise_variance * np.eye(len(Xs))
+        Lc = cholesky(0.5 * (cov + cov.T))
+        z = random_state.standard_normal((len(Xs), num_samples))
+        return mean + Lc @ z
+
+    def leave_one_out(self) -> tuple[np.ndarray, np.ndarray]:
+        """Leave-one-out predictive means and variances of the (noisy) training targets."""
+        diag = np.diag(self.Kinv)
+        y = self.Y[:, 0]
+        return y - self.alpha[:, 0] / diag, 1.0 / diag
+
+
+class Standardizer:
+    """Affine map of raw targets to zero mean and unit variance (unit scale if constant)."""
+
+    def __init__(self, y: np.ndarray):
+        self.shift = float(np.mean(y)) if len(y) else 0.0
+        scale = float(np.std(y)) if len(y) > 1 else 1.0
+        self.scale = scale if scale > 1e-12 * max(1.0, abs(self.shift)) else 1.0
+
+    def __call__(self, y: Any) -> Any:
+        return (y - self.shift) / self.scale
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return z * self.scale + self.shift

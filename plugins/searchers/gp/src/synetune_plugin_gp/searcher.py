@@ -1,0 +1,690 @@
+"""Gaussian-process Bayesian optimisation searchers: ``bayesopt`` and its constrained and
+cost-aware variants (Syne Tune's ``GPFIFOSearcher``, ``GPMultiFidelitySearcher``,
+``ConstrainedGPFIFOSearcher``, ``CostAwareGPFIFOSearcher``).
+
+One class serves single- and multi-fidelity scheduling. Under FIFO every trial contributes its
+final result. Under a multi-fidelity scheduler (``configure_scheduler`` exposes ``rung_levels``)
+every result the scheduler passes with ``update=True`` is a data point at its resource level, and
+the model is either MOBSTER's joint GP over configuration and resource (``model="gp_multitask"``,
+the resource is one more input, on the log scale) or one GP per resource level
+(``model="gp_independent"``). Expected improvement is maximised at the resource level chosen by
+``resource_acq``.
+
+Suggestions: ``points_to_evaluate`` first, then random configurations until ``num_init_random``
+configurations have data, then the maximiser of expected improvement. Configurations being
+evaluated (``register_pending``) are fantasized: their values are drawn from the posterior
+(``num_fantasy_samples`` joint samples) and EI is averaged over the draws, so asynchronous workers
+get different suggestions. No configuration is suggested twice unless ``allow_duplicates``.
+Results with NaN or infinite metric values are left out of the model (the configuration is not
+suggested again); failed trials likewise.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synetune.config_space import (
+    impute_points_to_evaluate,
+    make_random_state,
+    validate_config_space,
+)
+from synetune.encoding import ConfigEncoder
+from synetune_plugin_gp import acquisition as acq
+from synetune_plugin_gp.gp import Hyperparameters, Posterior, Standardizer, fit_hyperparameters
+from synetune_plugin_gp.threads import single_threaded_blas
+from synetune_sdk.searcher import MultiFidelitySearcher
+
+# Syne Tune search_options this implementation accepts and has no use for (it always scores with
+# EI, has no input warping, MCMC or debug log): accepted so that Syne Tune code runs unchanged.
+IGNORED_OPTIONS = frozenset(
+    {
+        "debug_log",
+        "opt_warmstart",
+        "opt_verbose",
+        "opt_debug_writer",
+        "initial_scoring",
+        "normalize_targets",
+        "acq_function",
+        "acq_function_kwargs",
+        "gp_base_kernel",
+        "gp_resource_kernel",
+        "input_warping",
+        "boxcox_transform",
+        "max_size_top_fraction",
+        "scheduler",
+        "random_seed_generator",
+        "opt_skip_num_max_resource",
+        "issm_gamma_one",
+        "expdecay_normalize_inputs",
+        "separate_noise_variances",
+        "hypertune_distribution_num_samples",
+        "hypertune_distribution_num_brackets",
+    }
+)
+MODELS = ("gp_multitask", "gp_independent")
+RESOURCE_ACQ = ("bohb", "first", "final")
+# Finite spaces up to this size are scored exhaustively instead of by random candidates.
+MAX_ENUMERATED = 2048
+# resource_acq="bohb": EI at the largest level with at least this many observations.
+BOHB_THRESHOLD = 6
+# Best candidates refined by L-BFGS-B per suggestion.
+NUM_LOCAL_STARTS = 5
+# L-BFGS-B iterations of a warm-started hyperparameter refit.
+WARM_MAXITER = 20
+
+
+@dataclass
+class Observation:
+    """One data point: a configuration (at a resource level) and its target values."""
+
+    config: dict[str, Any]
+    row: np.ndarray  # encoded configuration
+    resource: int | None
+    values: dict[str, float]  # "objective" (minimised) and extra outputs
+
+
+@dataclass
+class _FitState:
+    """Hyperparameters per output (and resource level), reused as warm starts."""
+
+    params: dict[Any, Hyperparameters] = field(default_factory=dict)
+    data_version: dict[Any, int] = field(default_factory=dict)
+
+
+class GPSearcher(MultiFidelitySearcher):
+    """Bayesian optimisation with a Gaussian process and expected improvement (``bayesopt``).
+
+    Arguments beyond the searcher contract (Syne Tune's names and defaults where they exist):
+    ``num_init_random`` (configurations drawn at random before the model is used; default 3,
+    6 under multi-fidelity scheduling), ``num_init_candidates=1000`` (random candidates scored
+    per suggestion), ``num_fantasy_samples=20``, ``no_fantasizing=False``, ``allow_duplicates=
+    False``, ``opt_maxiter=50`` and ``opt_nstarts=2`` (marginal-likelihood optimisation),
+    ``skip_local_optimization=False``, ``max_size_data_for_model=500`` (larger data sets keep the
+    best quarter and a random rest), and for multi-fidelity ``model`` (``"gp_multitask"``: joint
+    GP over configuration and resource, or ``"gp_independent"``) and ``resource_acq``
+    (``"bohb"``: EI at the largest level with at least 6 observations, ``"first"``, ``"final"``).
+    """
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        mode: str = "min",
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        random_seed: int | None = None,
+        num_init_random: int | None = None,
+        num_init_candidates: int = 1000,
+        num_fantasy_samples: int = 20,
+        no_fantasizing: bool = False,
+        allow_duplicates: bool = False,
+        opt_maxiter: int = 50,
+        opt_nstarts: int = 2,
+        opt_skip_init_length: int = 100,
+        opt_skip_period: int = 5,
+        skip_local_optimization: bool = False,
+        max_size_data_for_model: int = 500,
+        model: str = "gp_multitask",
+        resource_acq: str = "bohb",
+        resource_attr: str | None = None,
+        max_t: int | None = None,
+        **kwargs: Any,
+    ):
+        validate_config_space(config_space)
+        if not isinstance(metric, str) or not metric:
+            raise ValueError(
+                f"metric must be the name of one reported metric, got {metric!r}; Gaussian-process "
+                "BO optimises a single objective"
+            )
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+        if resource_acq not in RESOURCE_ACQ:
+            raise ValueError(
+                f"resource_acq must be one of {list(RESOURCE_ACQ)}, got {resource_acq!r}"
+            )
+        for name, value, low in (
+            ("num_init_candidates", num_init_candidates, 1),
+            ("num_fantasy_samples", num_fantasy_samples, 1),
+            ("opt_maxiter", opt_maxiter, 1),
+            ("opt_nstarts", opt_nstarts, 1),
+            ("opt_skip_init_length", opt_skip_init_length, 0),
+            ("opt_skip_period", opt_skip_period, 1),
+            ("max_size_data_for_model", max_size_data_for_model, 2),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if num_init_random is not None and (
+            isinstance(num_init_random, bool)
+            or not isinstance(num_init_random, int)
+            or num_init_random < 0
+        ):
+            raise ValueError(
+                f"num_init_random must be a non-negative integer, got {num_init_random!r}"
+            )
+        unknown = sorted(set(kwargs) - IGNORED_OPTIONS - set(self._extra_option_names()))
+        if unknown:
+            warnings.warn(
+                f"{type(self).__name__} ignores the unknown option(s) {unknown}; check their spelling",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__init__(
+            config_space,
+            metric=metric,
+            mode=mode,
+            points_to_evaluate=impute_points_to_evaluate(points_to_evaluate, config_space),
+            random_seed=random_seed,
+        )
+        self.encoder = ConfigEncoder(self.config_space)
+        self.random_state = make_random_state(random_seed)
+        self._num_init_random = num_init_random
+        self.num_init_candidates = num_init_candidates
+        self.num_fantasy_samples = num_fantasy_samples
+        self.no_fantasizing = bool(no_fantasizing)
+        self.allow_duplicates = bool(allow_duplicates)
+        self.opt_maxiter = opt_maxiter
+        self.opt_nstarts = opt_nstarts
+        self.opt_skip_init_length = opt_skip_init_length
+        self.opt_skip_period = opt_skip_period
+        self.skip_local_optimization = bool(skip_local_optimization)
+        self.max_size_data_for_model = max_size_data_for_model
+        self.model = model
+        self.resource_acq = resource_acq
+        self.resource_attr = resource_attr
+        self.max_t = max_t
+        self.rung_levels: list[int] = []
+        self._sign = 1.0 if mode == "min" else -1.0
+        self._data: dict[tuple[int, int | None], Observation] = {}
+        self._pending: dict[tuple[int, int | None], np.ndarray] = {}
+        self._configs: dict[int, dict[str, Any]] = {}
+        self._seen: set[bytes] = set()
+        self._fits = _FitState()
+        self._data_version = 0
+        self._enumerated = (
+            self.encoder.enumerate_encoded(MAX_ENUMERATED) if self.encoder.dim else None
+        )
+        self._enumerated_keys: list[bytes] | None = None
+
+    # -- options of subclasses -----------------------------------------------------------------
+    def _extra_option_names(self) -> tuple[str, ...]:
+        return ()
+
+    # -- scheduler wiring ----------------------------------------------------------------------
+    def configure_scheduler(self, scheduler: Any) -> None:
+        resource_attr = getattr(scheduler, "resource_attr", None)
+        rung_levels = list(getattr(scheduler, "rung_levels", []) or [])
+        max_t = getattr(scheduler, "max_t", None)
+        if resource_attr is not None:
+            self.resource_attr = resource_attr
+        if max_t is not None:
+            self.max_t = int(max_t)
+        self.rung_levels = [int(r) for r in rung_levels]
+        if self.multi_fidelity and self.max_t is None:
+            raise ValueError(
+                f"{type(self).__name__} under a multi-fidelity scheduler needs the maximum resource "
+                "level: the scheduler must expose max_t"
+            )
+
+    @property
+    def multi_fidelity(self) -> bool:
+        return bool(self.rung_levels) and self.resource_attr is not None
+
+    @property
+    def num_init_random(self) -> int:
+        if self._num_init_random is not None:
+            return self._num_init_random
+        return 6 if self.multi_fidelity else 3
+
+    @property
+    def levels(self) -> list[int]:
+        """Resource levels results come at: rung levels and ``max_t``."""
+        return sorted(set(self.rung_levels) | ({self.max_t} if self.max_t else set()))
+
+    # -- data ----------------------------------------------------------------------------------
+    def _resource_of(self, result: dict[str, Any]) -> int | None:
+        if not self.multi_fidelity:
+            return None
+        value = result.get(self.resource_attr)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return None
+        return int(value)
+
+    def _values_of(self, result: dict[str, Any]) -> dict[str, float] | None:
+        """Target values of a result (objective minimised), None if unusable (missing, NaN)."""
+        value = _finite(result.get(self.metric))
+        if value is None:
+            return None
+        return {"objective": self._sign * value}
+
+    def _add(self, trial_id: int, config: dict[str, Any], result: dict[str, Any]) -> None:
+        resource = self._resource_of(result)
+        if self.multi_fidelity and resource is None:
+            return
+        key = (trial_id, resource)
+        self._pending.pop(key, None)
+        values = self._values_of(result)
+        row = self.encoder.encode(config)[0]
+        self._seen.add(acq.row_keys(self.encoder.snap(row))[0])
+        if values is None:
+            if self._data.pop(key, None) is not None:
+                self._data_version += 1
+            return
+        self._data[key] = Observation(dict(config), row, resource, values)
+        self._data_version += 1
+
+    def on_trial_result(
+        self, trial_id: int, config: dict[str, Any], result: dict[str, Any], update: bool
+    ) -> None:
+        self._configs.setdefault(trial_id, dict(config))
+        if update:
+            self._add(trial_id, config, result)
+
+    def on_trial_complete(
+        self, trial_id: int, config: dict[str, Any], result: dict[str, Any]
+    ) -> None:
+        self._configs.setdefault(trial_id, dict(config))
+        self._add(trial_id, config, result)
+        self.evaluation_failed(trial_id)  # the trial is over: nothing of it is pending any more
+
+    def register_pending(
+        self, trial_id: int, config: dict[str, Any] | None = None, milestone: int | None = None
+    ) -> None:
+        config = config if config is not None else self._configs.get(trial_id)
+        if config is None:
+            return
+        self._configs.setdefault(trial_id, dict(config))
+        resource = int(milestone) if self.multi_fidelity and milestone is not None else None
+        if self.multi_fidelity and resource is None:
+            resource = self.max_t
+        key = (trial_id, resource)
+        if key not in self._data:
+            self._pending[key] = self.encoder.encode(config)[0]
+
+    def evaluation_failed(self, trial_id: int) -> None:
+        """Forget what ``trial_id`` had pending (its configuration is not suggested again)."""
+        for key in [k for k in self._pending if k[0] == trial_id]:
+            del self._pending[key]
+
+    def remove_case(self, trial_id: int, **kwargs: Any) -> None:
+        resource = kwargs.get(self.resource_attr) if self.resource_attr else None
+        key = (trial_id, int(resource) if resource is not None and self.multi_fidelity else None)
+        if self._data.pop(key, None) is not None:
+            self._data_version += 1
+
+    def dataset_size(self) -> int:
+        return len(self._data)
+
+    def best_config(self) -> dict[str, Any] | None:
+        """The best configuration observed so far (at the highest resource level with data)."""
+        rows = self._incumbent_candidates()
+        if not rows:
+            return None
+        return dict(min(rows, key=lambda o: o.values["objective"]).config)
+
+    def _incumbent_candidates(self) -> list[Observation]:
+        data = list(self._data.values())
+        if self.multi_fidelity and data:
+            top = max(o.resource for o in data)
+            data = [o for o in data if o.resource == top]
+        return data
+
+    # -- suggest -------------------------------------------------------------------------------
+    def suggest(self, trial_id: int, **kwargs: Any) -> dict[str, Any] | None:
+        while self.points_to_evaluate:
+            config = self.next_initial_config()
+            if self._claim(self.encoder.encode(config)):
+                return config
+        if self.encoder.dim == 0:
+            config = self.encoder.decode(np.zeros((1, 0)))[0]
+            return config if self._claim(np.zeros((1, 0))) else None
+        row = None
+        if self._num_configs_with_data() >= self.num_init_random:
+            with single_threaded_blas():
+                row = self._model_based_row(**kwargs)
+        if row is None:
+            row = self._random_row()
+        if row is None:
+            return None
+        self._claim(row[None, :])
+        return self.encoder.decode(row[None, :])[0]
+
+    def _num_configs_with_data(self) -> int:
+        return len({key[0] for key in self._data})
+
+    def _claim(self, rows: np.ndarray) -> bool:
+        """Record a configuration as suggested; False if it was suggested before."""
+        key = acq.row_keys(self.encoder.snap(rows))[0]
+        if self.allow_duplicates:
+            self._seen.add(key)
+            return True
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _exclude(self) -> set[bytes]:
+        return set() if self.allow_duplicates else self._seen
+
+    def _random_row(self) -> np.ndarray | None:
+        exclude = self._exclude()
+        if self._enumerated is not None:
+            if self._enumerated_keys is None:
+                self._enumerated_keys = acq.row_keys(self._enumerated)
+            free = [i for i, k in enumerate(self._enumerated_keys) if k not in exclude]
+            if not free:
+                return None
+            return self._enumerated[free[int(self.random_state.integers(len(free)))]]
+        for _ in range(100):
+            row = self.encoder.sample_encoded(1, self.random_state)[0]
+            if acq.row_keys(row[None, :])[0] not in exclude:
+                return row
+        return None
+
+    def _model_based_row(self, **kwargs: Any) -> np.ndarray | None:
+        target = self._target_resource() if self.multi_fidelity else None
+        problem = self._acquisition(target)
+        if problem is None:
+            return None
+        function, anchors, extra = problem
+        return acq.optimize(
+            function,
+            self.encoder,
+            self.random_state,
+            self._exclude(),
+            anchors=anchors,
+            # scoring costs candidates x data^2: fewer random candidates for large data sets
+            num_candidates=max(
+                100, min(self.num_init_candidates, 100_000 // max(1, self.dataset_size()))
+            ),
+            num_local=0 if self.skip_local_optimization else NUM_LOCAL_STARTS,
+            candidates=self._enumerated,
+            extra_columns=extra,
+        )
+
+    # -- model ---------------------------------------------------------------------------------
+    def _target_resource(self) -> int:
+        """The resource level at which expected improvement is maximised."""
+        levels = self.levels
+        if self.resource_acq == "first":
+            return levels[0]
+        if self.resource_acq == "final":
+            return levels[-1]
+        counts: dict[int, int] = {}
+        for obs in self._data.values():
+            counts[obs.resource] = counts.get(obs.resource, 0) + 1
+        eligible = [r for r, c in counts.items() if c >= BOHB_THRESHOLD]
+        return max(eligible) if eligible else levels[0]
+
+    def _resource_column(self, resources: Any) -> np.ndarray:
+        """Resource levels as a model input in [0, 1], on the log scale (rungs are geometric)."""
+        r = np.asarray(resources, dtype=float).reshape(-1, 1)
+        if not self.max_t or self.max_t <= 1:
+            return np.zeros_like(r)
+        return np.log(np.maximum(r, 1.0)) / math.log(self.max_t)
+
+    def _model_data(self, target: int | None) -> list[Observation]:
+        """Observations the objective model learns from (capped in size)."""
+        data = list(self._data.values())
+        if target is not None and self.model == "gp_independent":
+            data = [o for o in data if o.resource == target]
+        return self._cap(data)
+
+    def _cap(self, data: list[Observation]) -> list[Observation]:
+        limit = self.max_size_data_for_model
+        if len(data) <= limit:
+            return data
+        # The best quarter, then the most recent of the others (under multi-fidelity scheduling
+        # they tend to be at higher resource levels).
+        order = sorted(range(len(data)), key=lambda i: data[i].values["objective"])
+        top = set(order[: limit // 4])
+        rest = [i for i in range(len(data)) if i not in top][-(limit - len(top)) :]
+        return [data[i] for i in sorted(top | set(rest))]
+
+    def _inputs(self, data: list[Observation], joint: bool) -> np.ndarray:
+        X = np.array([o.row for o in data]).reshape(len(data), self.encoder.dim)
+        if joint:
+            r = self._resource_column([o.resource for o in data])
+            X = np.hstack([X, r])
+        return X
+
+    def _pending_inputs(self, target: int | None, joint: bool) -> np.ndarray:
+        items = [
+            (key, row)
+            for key, row in self._pending.items()
+            if key not in self._data and (target is None or joint or key[1] == target)
+        ]
+        if not items:
+            return np.zeros((0, self.encoder.dim + (1 if joint else 0)))
+        X = np.array([row for _, row in items])
+        if joint:
+            r = self._resource_column([key[1] for key, _ in items])
+            X = np.hstack([X, r])
+        return X
+
+    def _fit(self, name: Any, X: np.ndarray, y: np.ndarray) -> tuple[Standardizer, Hyperparameters]:
+        """Standardise ``y`` and fit (or reuse) hyperparameters for the output ``name``.
+
+        Up to ``opt_skip_init_length`` observations the hyperparameters are refitted whenever
+        the data changed; beyond, only once ``opt_skip_period`` new observations (and at least
+        5% more) arrived: one new point among hundreds barely moves them. Refits start from the
+        previous optimum with at most ``WARM_MAXITER`` L-BFGS-B iterations; the optimisation
+        carries on at the next refit.
+        """
+        scale = Standardizer(y)
+        fits = self._fits
+        previous = fits.params.get(name)
+        if previous is not None and len(previous.lengthscales) == X.shape[1]:
+            changes = self._data_version - fits.data_version.get(name, -1)
+            if changes == 0:
+                return scale, previous
+            if len(y) > self.opt_skip_init_length and changes < max(
+                self.opt_skip_period, 0.05 * len(y)
+            ):
+                return scale, previous
+            restarts = self.opt_nstarts if len(y) < 20 else 1
+            maxiter = min(self.opt_maxiter, WARM_MAXITER)
+        else:
+            previous = None
+            restarts, maxiter = self.opt_nstarts, self.opt_maxiter
+        params = fit_hyperparameters(
+            X, scale(y), previous, self.random_state, num_restarts=restarts, maxiter=maxiter
+        )
+        fits.params[name] = params
+        fits.data_version[name] = self._data_version
+        return scale, params
+
+    def _objective_posterior(
+        self, name: Any, X: np.ndarray, y: np.ndarray, X_pending: np.ndarray
+    ) -> tuple[Posterior, Standardizer]:
+        """The fitted objective GP conditioned on data and on fantasies at ``X_pending``."""
+        scale, params = self._fit(name, X, y)
+        z = scale(y)
+        posterior = Posterior(X, z, params)
+        if len(X_pending) and not self.no_fantasizing:
+            fantasies = posterior.joint_samples(
+                X_pending, self.num_fantasy_samples, self.random_state
+            )
+            Y = np.vstack([np.repeat(z[:, None], fantasies.shape[1], axis=1), fantasies])
+            posterior = Posterior(np.vstack([X, X_pending]), Y, params)
+        return posterior, scale
+
+    def _acquisition(
+        self, target: int | None
+    ) -> tuple[acq.Acquisition, np.ndarray, np.ndarray | None] | None:
+        """(acquisition over encoded configs, anchor rows, extra input columns) or None."""
+        joint = target is not None and self.model == "gp_multitask"
+        data = self._model_data(target)
+        if len(data) < 2:
+            return None
+        X = self._inputs(data, joint)
+        y = np.array([o.values["objective"] for o in data])
+        name = ("objective", None if joint else target)
+        posterior, _ = self._objective_posterior(name, X, y, self._pending_inputs(target, joint))
+        at_target = np.array(
+            [target is None or o.resource == target for o in data]
+            + [False] * (len(posterior.X) - len(data))
+        )
+        if not at_target.any():
+            at_target[: len(data)] = True
+        best = acq.current_best(posterior, at_target)
+        extra = self._resource_column([target]) if joint else None
+        return acq.expected_improvement(posterior, best), self._anchors(data, target), extra
+
+    def _anchors(self, data: list[Observation], target: int | None) -> np.ndarray:
+        """Encoded rows of the best few observations (at the target level)."""
+        rows = [o for o in data if target is None or o.resource == target] or data
+        rows = sorted(rows, key=lambda o: o.values["objective"])[:3]
+        return np.array([o.row for o in rows]).reshape(len(rows), self.encoder.dim)
+
+
+class ConstrainedGPSearcher(GPSearcher):
+    """BO under a black-box constraint (``bayesopt_constrained``).
+
+    A second GP models ``result[constraint_attr]``; a configuration is feasible when the value
+    is <= 0. The acquisition is EI over the best feasible value times the probability of being
+    feasible (only the latter while nothing feasible was seen). Results without the constraint
+    value are left out.
+    """
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        constraint_attr: str | None = None,
+        **kwargs: Any,
+    ):
+        if not isinstance(constraint_attr, str) or not constraint_attr:
+            raise ValueError(
+                "bayesopt_constrained needs constraint_attr, the name of the reported constraint "
+                "value (feasible when <= 0), e.g. search_options={'constraint_attr': 'c'}"
+            )
+        self.constraint_attr = constraint_attr
+        super().__init__(config_space, metric, **kwargs)
+
+    def _extra_option_names(self) -> tuple[str, ...]:
+        return ("constraint_attr",)
+
+    def configure_scheduler(self, scheduler: Any) -> None:
+        super().configure_scheduler(scheduler)
+        if self.multi_fidelity:
+            raise ValueError(
+                "bayesopt_constrained works with FIFO scheduling only (as in Syne Tune); use "
+                "searcher='bayesopt' with multi-fidelity schedulers"
+            )
+
+    def _values_of(self, result: dict[str, Any]) -> dict[str, float] | None:
+        values = super()._values_of(result)
+        constraint = _finite(result.get(self.constraint_attr))
+        if values is None or constraint is None:
+            return None
+        values["constraint"] = constraint
+        return values
+
+    def _incumbent_candidates(self) -> list[Observation]:
+        return [o for o in super()._incumbent_candidates() if o.values["constraint"] <= 0]
+
+    def _acquisition(self, target: int | None) -> Any:
+        data = self._model_data(target)
+        if len(data) < 2:
+            return None
+        X = self._inputs(data, False)
+        y = np.array([o.values["objective"] for o in data])
+        c = np.array([o.values["constraint"] for o in data])
+        posterior, _ = self._objective_posterior(
+            ("objective", None), X, y, self._pending_inputs(None, False)
+        )
+        c_scale, c_params = self._fit(("constraint", None), X, c)
+        c_posterior = Posterior(X, c_scale(c), c_params)
+        threshold = float(c_scale(0.0))
+        feasible = np.concatenate([c <= 0, np.zeros(len(posterior.X) - len(data), dtype=bool)])
+        best = acq.current_best(posterior, feasible) if feasible.any() else None
+
+        def acquisition(Xc: np.ndarray, with_gradient: bool) -> tuple[np.ndarray, Any]:
+            if with_gradient:
+                m, v, dm, dv = c_posterior.predict_with_gradient(Xc)
+                lp, dlp = acq.log_probability_below(m, v, threshold, dm, dv)
+            else:
+                m, v = c_posterior.predict(Xc)
+                lp, dlp = acq.log_probability_below(m, v, threshold)
+            if best is None:
+                return lp, dlp
+            lei, dlei = acq.expected_improvement(posterior, best)(Xc, with_gradient)
+            return lei + lp, None if dlei is None else dlei + dlp
+
+        anchors = [o for o in data if o.values["constraint"] <= 0] or data
+        return acquisition, self._anchors(anchors, None), None
+
+
+class CostAwareGPSearcher(GPSearcher):
+    """BO that trades improvement against cost (``bayesopt_cost``): expected improvement per unit
+    of cost, ``EI(x) / c(x)^cost_exponent``, with a second GP on ``log(result[cost_attr])``."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str,
+        cost_attr: str = "elapsed_time",
+        cost_exponent: float = 1.0,
+        **kwargs: Any,
+    ):
+        if not isinstance(cost_attr, str) or not cost_attr:
+            raise ValueError(f"cost_attr must be the name of the reported cost, got {cost_attr!r}")
+        if not isinstance(cost_exponent, int | float) or cost_exponent < 0:
+            raise ValueError(f"cost_exponent must be a non-negative number, got {cost_exponent!r}")
+        self.cost_attr = cost_attr
+        self.cost_exponent = float(cost_exponent)
+        super().__init__(config_space, metric, **kwargs)
+
+    def _extra_option_names(self) -> tuple[str, ...]:
+        return ("cost_attr", "cost_exponent", "cost_model")
+
+    def _values_of(self, result: dict[str, Any]) -> dict[str, float] | None:
+        values = super()._values_of(result)
+        cost = _finite(result.get(self.cost_attr))
+        if values is None or cost is None or cost <= 0:
+            return None
+        values["log_cost"] = math.log(cost)
+        return values
+
+    def _acquisition(self, target: int | None) -> Any:
+        problem = super()._acquisition(target)
+        if problem is None:
+            return None
+        ei, anchors, extra = problem
+        joint = extra is not None
+        data = self._model_data(target)
+        X = self._inputs(data, joint)
+        cost = np.array([o.values["log_cost"] for o in data])
+        c_scale, c_params = self._fit(("log_cost", None if joint else target), X, cost)
+        c_posterior = Posterior(X, c_scale(cost), c_params)
+        factor = self.cost_exponent * c_scale.scale
+
+        def acquisition(Xc: np.ndarray, with_gradient: bool) -> tuple[np.ndarray, Any]:
+            lei, dlei = ei(Xc, with_gradient)
+            if with_gradient:
+                m, _, dm, _ = c_posterior.predict_with_gradient(Xc)
+                return lei - factor * m[:, 0], dlei - factor * dm[:, 0, :]
+            m, _ = c_posterior.predict(Xc)
+            return lei - factor * m[:, 0], None
+
+        return acquisition, anchors, extra
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

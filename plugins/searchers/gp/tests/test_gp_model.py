@@ -1,0 +1,153 @@
+"""The GP model and expected improvement: analytic gradients against finite differences, EI
+against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from synetune_plugin_gp import acquisition as acq
+from synetune_plugin_gp.gp import (
+    Hyperparameters,
+    Posterior,
+    Standardizer,
+    fit_hyperparameters,
+    negative_log_posterior,
+)
+
+
+def _data(n=15, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n, d))
+    y = np.sin(3 * X).sum(1) + 0.05 * rng.standard_normal(n)
+    return X, (y - y.mean()) / y.std()
+
+
+def _sqdiff(X):
+    return ((X[:, None, :] - X[None, :, :]) ** 2).reshape(-1, X.shape[1])
+
+
+def _central_difference(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        step = np.zeros_like(x)
+        step[i] = eps
+        grad[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad
+
+
+def test_marginal_likelihood_gradient_matches_finite_differences():
+    X, y = _data()
+    sq = _sqdiff(X)
+    for theta in (
+        np.array([math.log(0.3), math.log(0.7), math.log(1.5), 0.2, math.log(0.01), 0.1]),
+        np.array([math.log(0.05), math.log(3.0), math.log(0.2), -1.0, math.log(1e-4), -0.5]),
+    ):
+        analytic = negative_log_posterior(theta, sq, y)[1]
+        numeric = _central_difference(lambda t: negative_log_posterior(t, sq, y)[0], theta)
+        assert np.allclose(analytic, numeric, rtol=1e-4, atol=1e-4), (analytic, numeric)
+
+
+def test_posterior_mean_and_variance_gradients_match_finite_differences():
+    X, y = _data()
+    params = Hyperparameters(np.array([0.3, 0.7, 1.5]), 1.3, 1e-3, 0.1)
+    posterior = Posterior(X, np.stack([y, y + 0.3 * np.cos(y)], axis=1), params)
+    Xs = np.random.default_rng(1).uniform(size=(5, 3))
+    mean, var, dmean, dvar = posterior.predict_with_gradient(Xs)
+    mean2, var2 = posterior.predict(Xs)
+    assert np.allclose(mean, mean2) and np.allclose(var, var2)
+    eps = 1e-6
+    for j in range(3):
+        step = np.zeros(3)
+        step[j] = eps
+        (mp, vp), (mm, vm) = posterior.predict(Xs + step), posterior.predict(Xs - step)
+        assert np.allclose((mp - mm) / (2 * eps), dmean[:, :, j], atol=1e-6)
+        assert np.allclose((vp - vm) / (2 * eps), dvar[:, j], atol=1e-6)
+
+
+def test_log_ei_gradient_matches_finite_differences():
+    X, y = _data()
+    params = Hyperparameters(np.array([0.3, 0.7, 1.5]), 1.3, 1e-3, 0.1)
+    posterior = Posterior(X, np.stack([y, y - 0.2], axis=1), params)
+    best = np.array([y.min(), y.min() - 0.2])
+    function = acq.expected_improvement(posterior, best)
+    Xs = np.random.default_rng(2).uniform(size=(6, 3))
+    _, grad = function(Xs, True)
+    eps = 1e-6
+    for j in range(3):
+        step = np.zeros(3)
+        step[j] = eps
+        numeric = (function(Xs + step, False)[0] - function(Xs - step, False)[0]) / (2 * eps)
+        assert np.allclose(numeric, grad[:, j], rtol=1e-4, atol=1e-6)
+
+
+def test_posterior_interpolates_noise_free_data():
+    X, y = _data(n=10, d=2)
+    params = Hyperparameters(np.array([0.5, 0.5]), 1.0, 1e-8, 0.0)
+    mean, var = Posterior(X, y, params).predict(X)
+    assert np.allclose(mean[:, 0], y, atol=1e-4)
+    assert np.all(var < 1e-5)
+
+
+def test_expected_improvement_known_values():
+    # mean 0, variance 1, incumbent 0: EI = phi(0) = 1 / sqrt(2 pi)
+    value, _ = acq.log_expected_improvement(np.zeros((1, 1)), np.ones(1), np.zeros(1))
+    assert math.exp(value[0]) == pytest.approx(1 / math.sqrt(2 * math.pi), rel=1e-12)
+    rng = np.random.default_rng(3)
+    mean, sigma, best = rng.normal(size=50), rng.uniform(0.1, 2.0, 50), 0.3
+    z = (best - mean) / sigma
+    closed_form = (best - mean) * norm.cdf(z) + sigma * norm.pdf(z)
+    value, _ = acq.log_expected_improvement(mean[:, None], sigma**2, np.array([best]))
+    assert np.allclose(np.exp(value), closed_form, rtol=1e-10)
+    # averaging over fantasy columns averages EI
+    value, _ = acq.log_expected_improvement(
+        np.array([[0.0, 1.0]]), np.ones(1), np.array([0.0, 0.0])
+    )
+    expected = 0.5 * (norm.pdf(0.0) + (-1.0 * norm.cdf(-1.0) + norm.pdf(-1.0)))
+    assert math.exp(value[0]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_log_h_is_finite_and_accurate_far_below_the_incumbent():
+    z = np.array([-1e7, -200.0, -40.0, -5.0, -1.0, 0.0, 5.0])
+    values, derivative = acq.log_h(z)
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(derivative))
+    # asymptotically h(z) = phi(z) / z^2 (1 - 3 / z^2 + 15 / z^4 - ...)
+    far = z[:3]
+    asymptotic = (
+        -0.5 * far**2
+        - 0.5 * math.log(2 * math.pi)
+        - 2 * np.log(-far)
+        + np.log1p(-3 / far**2 + 15 / far**4)
+    )
+    assert np.allclose(values[:3], asymptotic, rtol=1e-10)
+    direct = np.log(norm.pdf(z[3:]) + z[3:] * norm.cdf(z[3:]))
+    assert np.allclose(values[3:], direct, rtol=1e-10)
+    assert np.all(np.diff(values) > 0)
+
+
+def test_fit_finds_the_irrelevant_dimension():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(size=(30, 2))
+    y = np.sin(6 * X[:, 0])
+    params = fit_hyperparameters(X, Standardizer(y)(y), None, rng, num_restarts=2)
+    assert params.lengthscales[1] > 3 * params.lengthscales[0]
+    assert params.noise_variance < 1e-3
+
+
+def test_warm_started_fit_is_no_worse_than_its_start():
+    X, y = _data(n=25)
+    rng = np.random.default_rng(5)
+    first = fit_hyperparameters(X, y, None, rng, num_restarts=2)
+    again = fit_hyperparameters(X, y, first, rng, num_restarts=1, maxiter=5)
+    sq = _sqdiff(X)
+    assert negative_log_posterior(again.to_vector(), sq, y)[0] <= (
+        negative_log_posterior(first.to_vector(), sq, y)[0] + 1e-9
+    )
+
+
+def test_standardizer_handles_constant_targets():
+    scale = Standardizer(np.full(5, 3.0))
+    assert scale.scale == 1.0
+    assert np.allclose(scale(np.full(5, 3.0)), 0.0)
