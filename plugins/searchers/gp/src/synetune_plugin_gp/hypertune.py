@@ -20,7 +20,7 @@ import numpy as np
 
 from synetune_plugin_gp import acquisition as acq
 from synetune_plugin_gp.gp import Posterior
-from synetune_plugin_gp.searcher import BOHB_THRESHOLD, GPSearcher
+from synetune_plugin_gp.searcher import HYPERTUNE_MIN_DATA, GPSearcher
 from synetune_plugin_gp.threads import single_threaded_blas
 
 
@@ -82,7 +82,7 @@ class HyperTuneSearcher(GPSearcher):
         modelled = sorted(r for r, obs in by_level.items() if len(obs) >= 2)
         if not modelled:
             return {}
-        enough = [r for r in modelled if len(by_level[r]) >= BOHB_THRESHOLD]
+        enough = [r for r in modelled if len(by_level[r]) >= HYPERTUNE_MIN_DATA]
         if not enough:
             return {modelled[0]: 1.0}
         top = max(enough)

@@ -70,8 +70,8 @@ MODELS = ("gp_multitask", "gp_independent")
 RESOURCE_ACQ = ("bohb", "first", "final")
 # Finite spaces up to this size are scored exhaustively instead of by random candidates.
 MAX_ENUMERATED = 2048
-# resource_acq="bohb": EI at the largest level with at least this many observations.
-BOHB_THRESHOLD = 6
+# Hyper-Tune learns its weights once a level has this many observations.
+HYPERTUNE_MIN_DATA = 6
 # Best candidates refined by L-BFGS-B per suggestion.
 NUM_LOCAL_STARTS = 5
 # L-BFGS-B iterations of a warm-started hyperparameter refit.
@@ -107,7 +107,8 @@ class GPSearcher(MultiFidelitySearcher):
     ``skip_local_optimization=False``, ``max_size_data_for_model=500`` (larger data sets keep the
     best quarter and a random rest), and for multi-fidelity ``model`` (``"gp_multitask"``: joint
     GP over configuration and resource, or ``"gp_independent"``) and ``resource_acq``
-    (``"bohb"``: EI at the largest level with at least 6 observations, ``"first"``, ``"final"``).
+    (``"bohb"``: EI at the largest level with at least ``resource_acq_bohb_threshold=3``
+    observations, ``"first"``, ``"final"``).
     """
 
     def __init__(
@@ -130,6 +131,7 @@ class GPSearcher(MultiFidelitySearcher):
         max_size_data_for_model: int = 500,
         model: str = "gp_multitask",
         resource_acq: str = "bohb",
+        resource_acq_bohb_threshold: int = 3,
         resource_attr: str | None = None,
         max_t: int | None = None,
         **kwargs: Any,
@@ -156,6 +158,7 @@ class GPSearcher(MultiFidelitySearcher):
             ("opt_skip_init_length", opt_skip_init_length, 0),
             ("opt_skip_period", opt_skip_period, 1),
             ("max_size_data_for_model", max_size_data_for_model, 2),
+            ("resource_acq_bohb_threshold", resource_acq_bohb_threshold, 1),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -196,6 +199,7 @@ class GPSearcher(MultiFidelitySearcher):
         self.max_size_data_for_model = max_size_data_for_model
         self.model = model
         self.resource_acq = resource_acq
+        self.resource_acq_bohb_threshold = resource_acq_bohb_threshold
         self.resource_attr = resource_attr
         self.max_t = max_t
         self.rung_levels: list[int] = []
@@ -422,7 +426,7 @@ class GPSearcher(MultiFidelitySearcher):
         counts: dict[int, int] = {}
         for obs in self._data.values():
             counts[obs.resource] = counts.get(obs.resource, 0) + 1
-        eligible = [r for r, c in counts.items() if c >= BOHB_THRESHOLD]
+        eligible = [r for r, c in counts.items() if c >= self.resource_acq_bohb_threshold]
         return max(eligible) if eligible else levels[0]
 
     def _resource_column(self, resources: Any) -> np.ndarray:
