@@ -167,20 +167,31 @@ def result_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_results_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it)."""
+    """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it).
+
+    Lists and dicts (rare) are written as JSON; everything else as the csv module writes it.
+    """
     columns: dict[str, None] = {}
+    nested: set[str] = set()
     for row in rows:
-        for key in row:
-            columns.setdefault(key, None)
+        for key, value in row.items():
+            if key not in columns:
+                columns[key] = None
+            if type(value) is list or type(value) is dict:
+                nested.add(key)
+    names = list(columns)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: (json.dumps(v) if isinstance(v, list | dict) else v) for k, v in row.items()}
-        )
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    if nested:
+        for row in rows:
+            writer.writerow(
+                [json.dumps(row[k]) if k in nested and k in row else row.get(k, "") for k in names]
+            )
+    else:
+        writer.writerows([row.get(k, "") for k in names] for row in rows)
     data = io.BytesIO()
-    with zipfile.ZipFile(data, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(data, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("results.csv", buffer.getvalue())
     atomic_write_bytes(path, data.getvalue())
 
