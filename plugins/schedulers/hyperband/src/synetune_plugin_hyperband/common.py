@@ -293,3 +293,27 @@ def read_result(
     except (TypeError, ValueError):
         raise ValueError(f"trial {trial_id}: metric {metric}={value!r} is not a number") from None
     return value, int(resource)
+
+
+def attach_searcher(
+    owner: Any,
+    searcher: Any,
+    search_options: dict[str, Any] | None,
+    metric: str,
+    mode: str,
+    points_to_evaluate: list[dict[str, Any]] | None,
+) -> None:
+    """Give a scheduler its searcher (``owner.searcher``, ``owner.searcher_name``) and let the
+    searcher read the scheduler's settings (rung levels, resource attribute, ...)."""
+    owner.searcher_name = searcher if isinstance(searcher, str) else type(searcher).__name__
+    owner.searcher = make_searcher(
+        owner,
+        searcher,
+        search_options,
+        owner.config_space,
+        metric,
+        mode,
+        points_to_evaluate,
+        owner.random_seed,
+    )
+    owner.searcher.configure_scheduler(owner)

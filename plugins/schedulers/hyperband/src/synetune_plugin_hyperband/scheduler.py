@@ -26,13 +26,13 @@ from typing import Any
 
 from synetune.config_space import config_space_to_json, make_random_state, validate_config_space
 from synetune_plugin_hyperband.common import (
+    attach_searcher,
     check_metric_mode,
     check_positive_int,
     check_unknown,
     complete_config,
     draw_seed,
     infer_max_t,
-    make_searcher,
     read_result,
     rung_levels_for,
 )
@@ -165,18 +165,7 @@ class HyperbandScheduler(Scheduler):
         )
         self._trials: dict[int, TrialRecord] = {}
         self._seq = 0
-        self.searcher_name = searcher if isinstance(searcher, str) else type_name(searcher)
-        self.searcher = make_searcher(
-            self,
-            searcher,
-            search_options,
-            self.config_space,
-            metric,
-            mode,
-            points_to_evaluate,
-            self.random_seed,
-        )
-        self.searcher.configure_scheduler(self)
+        attach_searcher(self, searcher, search_options, metric, mode, points_to_evaluate)
 
     # -- properties a searcher or the tuner reads ---------------------------------------------
     def does_pause_resume(self) -> bool:

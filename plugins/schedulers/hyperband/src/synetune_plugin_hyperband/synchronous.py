@@ -20,13 +20,13 @@ from typing import Any
 
 from synetune.config_space import config_space_to_json, validate_config_space
 from synetune_plugin_hyperband.common import (
+    attach_searcher,
     check_metric_mode,
     check_positive_int,
     check_unknown,
     complete_config,
     draw_seed,
     infer_max_t,
-    make_searcher,
     read_result,
 )
 from synetune_sdk.scheduler import Scheduler
@@ -273,18 +273,7 @@ class SynchronousGeometricHyperbandScheduler(Scheduler):
         self._manager = BracketManager(self.bracket_rungs, mode, promote=True)
         self._trials: dict[int, SyncTrial] = {}
         self._not_promoted: list[int] = []
-        self.searcher_name = searcher if isinstance(searcher, str) else type(searcher).__name__
-        self.searcher = make_searcher(
-            self,
-            searcher,
-            search_options,
-            self.config_space,
-            metric,
-            mode,
-            points_to_evaluate,
-            self.random_seed,
-        )
-        self.searcher.configure_scheduler(self)
+        attach_searcher(self, searcher, search_options, metric, mode, points_to_evaluate)
 
     @property
     def max_resource_level(self) -> int:
