@@ -79,6 +79,20 @@ def test_max_num_trials_started_runs_exactly_that_many():
     assert sorted(scheduler.completed) == [0, 1, 2, 3, 4]
 
 
+def test_no_suggestion_is_asked_for_once_no_new_trial_may_start():
+    """An ask/tell peer (an Optuna study) must not be left with an asked, never-run trial."""
+    scheduler = RandomScheduler(SPACE)
+    calls = []
+    suggest = scheduler.suggest
+    scheduler.suggest = lambda trial_id: calls.append(trial_id) or suggest(trial_id)
+    tuner = make_tuner(
+        scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=5), n_workers=2
+    )
+    tuner.run()
+    assert tuner.tuning_status.num_trials_started == 5
+    assert len(calls) == 5
+
+
 def test_stop_decision_stops_trial_and_drops_later_results():
     scheduler = RandomScheduler(SPACE, stop_above=0.0)  # every trial is stopped at epoch 2
     tuner = make_tuner(scheduler=scheduler, stop=StoppingCriterion(max_num_trials_started=4))

@@ -303,6 +303,9 @@ class Tuner:
         finally:
             status.num_trials_started -= 1
 
+    def _any_paused(self) -> bool:
+        return any(s == TrialStatus.PAUSED for s in self.tuning_status.trial_status.values())
+
     def _fill_workers(self) -> tuple[int, bool]:
         """Start or resume trials on free workers; returns (how many, nothing left to run)."""
         if not self.asynchronous_scheduling and self._running:
@@ -313,10 +316,16 @@ class Tuner:
             busy = len(self.trial_backend.busy_trial_ids())
         started = 0
         for _ in range(self.n_workers - busy):
+            # Ask the scheduler only for what may still run: once a new trial would fire the
+            # stop criterion, only a paused trial can resume (a suggestion asked for and thrown
+            # away would stay "running" in an ask/tell peer such as an Optuna study).
+            no_new_trial = self._would_fire_after_start()
+            if no_new_trial and not self._any_paused():
+                return started, True
             suggestion = self.scheduler.suggest(self.trial_backend.new_trial_id())
             if suggestion is None:
                 return started, True
-            if suggestion.spawn_new_trial_id and self._would_fire_after_start():
+            if suggestion.spawn_new_trial_id and no_new_trial:
                 return started, True
             self._launch(suggestion)
             started += 1
