@@ -151,3 +151,54 @@ def test_standardizer_handles_constant_targets():
     scale = Standardizer(np.full(5, 3.0))
     assert scale.scale == 1.0
     assert np.allclose(scale(np.full(5, 3.0)), 0.0)
+
+
+def _curves(n_configs=6, levels=(1, 3, 9), max_t=9, seed=0):
+    """Inputs (config, resource in (0, 1]) and standardised learning-curve values."""
+    rng = np.random.default_rng(seed)
+    configs = rng.uniform(size=(n_configs, 2))
+    rows, values = [], []
+    for c in configs:
+        for level in levels:
+            rows.append([*c, level / max_t])
+            values.append(c.sum() + 1.5 * math.exp(-2.0 * level) + 0.01 * rng.standard_normal())
+    y = np.array(values)
+    return np.array(rows), (y - y.mean()) / y.std()
+
+
+def test_exp_decay_marginal_likelihood_gradient_matches_finite_differences():
+    X, y = _curves()
+    sq, resources = _sqdiff(X[:, :-1]), X[:, -1]
+    for theta in (
+        np.array([math.log(0.3), math.log(0.7), 0.2, math.log(0.01), 0.1, 0.0, 1.5, -0.7]),
+        np.array([math.log(1.2), math.log(0.2), -0.4, math.log(1e-3), -0.3, 2.0, 0.3, 0.5]),
+    ):
+        analytic = negative_log_posterior(theta, sq, y, resources)[1]
+        numeric = _central_difference(
+            lambda t: negative_log_posterior(t, sq, y, resources)[0], theta
+        )
+        assert np.allclose(analytic, numeric, rtol=1e-4, atol=1e-4), (analytic, numeric)
+
+
+def test_exp_decay_posterior_gradients_and_learning_curve_extrapolation():
+    X, y = _curves(n_configs=8)
+    params = fit_hyperparameters(X, y, None, np.random.default_rng(0), num_restarts=2, decay=True)
+    assert params.decay is not None and len(params.lengthscales) == 2
+    # a config seen at the low levels only: its final value is predicted from its early values
+    posterior = Posterior(X, y, params)
+    Xs = np.array([[0.2, 0.4, 1.0], [0.7, 0.1, 1.0 / 9]])
+    mean, var, dmean, dvar = posterior.predict_with_gradient(Xs)
+    mean2, var2 = posterior.predict(Xs)
+    assert np.allclose(mean, mean2) and np.allclose(var, var2)
+    assert np.all(dmean[:, :, 2] == 0) and np.all(dvar[:, 2] == 0)  # resource column fixed
+    eps = 1e-6
+    for j in range(2):
+        step = np.zeros(3)
+        step[j] = eps
+        (mp, vp), (mm, vm) = posterior.predict(Xs + step), posterior.predict(Xs - step)
+        assert np.allclose((mp - mm) / (2 * eps), dmean[:, :, j], atol=1e-5)
+        assert np.allclose((vp - vm) / (2 * eps), dvar[:, j], atol=1e-5)
+    # the curves decay with the resource: every config's mean falls from level 1 to level 9
+    grid = np.array([[0.5, 0.5, r / 9] for r in (1, 3, 9)])
+    means = posterior.predict(grid)[0][:, 0]
+    assert means[0] > means[1] > means[2]

@@ -7,26 +7,19 @@ created, never when the plugin is listed.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import numpy as np
 
-from synetune.config_space import (
-    impute_points_to_evaluate,
-    make_random_state,
-    validate_config_space,
-)
-from synetune.encoding import ConfigEncoder
-from synetune_sdk.searcher import Searcher
+from synetune.model_based import ModelBasedSearcher, check_integers, finite_or_none
 
 IGNORED_OPTIONS = frozenset(
     {"debug_log", "resource_attr", "max_t", "scheduler", "random_seed_generator"}
 )
 
 
-class BoTorchSearcher(Searcher):
+class BoTorchSearcher(ModelBasedSearcher):
     """Suggest ``points_to_evaluate``, then ``num_init_random`` random configurations, then the
     maximiser of log noisy expected improvement under a BoTorch GP.
 
@@ -53,54 +46,37 @@ class BoTorchSearcher(Searcher):
         raw_samples: int = 256,
         **kwargs: Any,
     ):
-        validate_config_space(config_space)
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(f"metric must be the name of one reported metric, got {metric!r}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        for name, value, low in (
-            ("num_init_random", num_init_random, 0),
-            ("max_num_observations", max_num_observations, 2),
-            ("num_restarts", num_restarts, 1),
-            ("raw_samples", raw_samples, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        unknown = sorted(set(kwargs) - IGNORED_OPTIONS)
-        if unknown:
-            warnings.warn(
-                f"BoTorchSearcher ignores the unknown option(s) {unknown}; check their spelling",
-                UserWarning,
-                stacklevel=2,
+        check_integers(
+            (
+                ("num_init_random", num_init_random, 0),
+                ("max_num_observations", max_num_observations, 2),
+                ("num_restarts", num_restarts, 1),
+                ("raw_samples", raw_samples, 1),
             )
+        )
+        super().__init__(
+            config_space,
+            metric,
+            mode=mode,
+            points_to_evaluate=points_to_evaluate,
+            random_seed=random_seed,
+            allow_duplicates=allow_duplicates,
+            known_options=IGNORED_OPTIONS,
+            **kwargs,
+        )
         import botorch  # noqa: F401
         import torch  # noqa: F401 - fail here, with the plugin's name, if torch is missing
 
-        super().__init__(
-            config_space,
-            metric=metric,
-            mode=mode,
-            points_to_evaluate=impute_points_to_evaluate(points_to_evaluate, config_space),
-            random_seed=random_seed,
-        )
-        self.encoder = ConfigEncoder(self.config_space)
-        self.random_state = make_random_state(random_seed)
         self.num_init_random = num_init_random
         self.no_fantasizing = bool(no_fantasizing)
         self.max_num_observations = max_num_observations
         self.input_warping = bool(input_warping)
-        self.allow_duplicates = bool(allow_duplicates)
         self.num_restarts = num_restarts
         self.raw_samples = raw_samples
-        self._sign = 1.0 if mode == "min" else -1.0
         self._observed: dict[int, tuple[np.ndarray, float]] = {}
         self._pending: dict[int, np.ndarray] = {}
-        self._seen: set[bytes] = set()
 
     # -- bookkeeping ---------------------------------------------------------------------------
-    def _key(self, rows: np.ndarray) -> bytes:
-        return (np.round(self.encoder.snap(rows)[0], 9) + 0.0).tobytes()
-
     def on_trial_result(
         self, trial_id: int, config: dict[str, Any], result: dict[str, Any], update: bool
     ) -> None:
@@ -114,14 +90,10 @@ class BoTorchSearcher(Searcher):
 
     def _record(self, trial_id: int, config: dict[str, Any], result: dict[str, Any]) -> None:
         self._pending.pop(trial_id, None)
-        row = self.encoder.encode(config)
-        self._seen.add(self._key(row))
-        try:
-            value = float(result.get(self.metric))
-        except (TypeError, ValueError):
-            return
-        if math.isfinite(value):
-            self._observed[trial_id] = (row[0], self._sign * value)
+        row = self._mark_seen(config)
+        value = finite_or_none(result.get(self.metric))
+        if value is not None:
+            self._observed[trial_id] = (row, self._sign * value)
 
     def register_pending(
         self, trial_id: int, config: dict[str, Any] | None = None, milestone: int | None = None
@@ -132,40 +104,11 @@ class BoTorchSearcher(Searcher):
     def evaluation_failed(self, trial_id: int) -> None:
         self._pending.pop(trial_id, None)
 
-    # -- suggest -------------------------------------------------------------------------------
-    def suggest(self, trial_id: int, **kwargs: Any) -> dict[str, Any] | None:
-        while self.points_to_evaluate:
-            config = self.next_initial_config()
-            if self._claim(self.encoder.encode(config)):
-                return config
-        if self.encoder.dim == 0:
-            config = self.encoder.decode(np.zeros((1, 0)))[0]
-            return config if self._claim(np.zeros((1, 0))) else None
-        row = None
-        if len(self._observed) >= max(self.num_init_random, 2):
-            row = self._model_based_row()
-        if row is None or not self._claim(row[None, :]):
-            row = self._random_row()
-            if row is None:
-                return None
-            self._claim(row[None, :])
-        return self.encoder.decode(row[None, :])[0]
+    # -- model ---------------------------------------------------------------------------------
+    def _model_ready(self) -> bool:
+        return len(self._observed) >= max(self.num_init_random, 2)
 
-    def _claim(self, rows: np.ndarray) -> bool:
-        key = self._key(rows)
-        if key in self._seen and not self.allow_duplicates:
-            return False
-        self._seen.add(key)
-        return True
-
-    def _random_row(self) -> np.ndarray | None:
-        for _ in range(100):
-            row = self.encoder.sample_encoded(1, self.random_state)
-            if self.allow_duplicates or self._key(row) not in self._seen:
-                return row[0]
-        return None
-
-    def _model_based_row(self) -> np.ndarray | None:
+    def _model_row(self, **kwargs: Any) -> np.ndarray | None:
         import torch
         from botorch.acquisition.logei import qLogNoisyExpectedImprovement
         from botorch.fit import fit_gpytorch_mll

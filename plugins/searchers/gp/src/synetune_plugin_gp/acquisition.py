@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr, ndtr
 
+from synetune.model_based import row_keys
 from synetune_plugin_gp.gp import Posterior
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -115,11 +116,6 @@ def expected_improvement(posterior: Posterior, best: np.ndarray) -> Acquisition:
         return log_expected_improvement(mean, var, best)
 
     return acquisition
-
-
-def row_keys(X: np.ndarray) -> list[bytes]:
-    """Hashable identities of snapped rows (equal configurations give equal keys)."""
-    return [row.tobytes() for row in np.round(X, 9) + 0.0]
 
 
 def optimize(

@@ -11,12 +11,19 @@ from typing import Any
 
 
 def _create(
-    scheduler: str, searcher: str, search_options: dict[str, Any] | None, **kwargs: Any
+    scheduler: str,
+    searcher: str,
+    kwargs: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
+    **options: Any,
 ) -> Any:
+    """``scheduler`` with ``searcher``; ``search_options`` from ``kwargs`` plus ``options``,
+    with ``defaults`` where the user gave none."""
     from synetune.registry import REGISTRIES
 
+    search_options = {**(defaults or {}), **(kwargs.pop("search_options", None) or {}), **options}
     return REGISTRIES["schedulers"].create(
-        scheduler, searcher=searcher, search_options=dict(search_options or {}), **kwargs
+        scheduler, searcher=searcher, search_options=search_options, **kwargs
     )
 
 
@@ -24,15 +31,8 @@ def bayesian_optimization(
     config_space: dict[str, Any], metric: str, mode: str = "min", **kwargs: Any
 ) -> Any:
     """FIFO scheduling with ``bayesopt`` (Syne Tune's ``BayesianOptimization``)."""
-    return _create(
-        "fifo",
-        "bayesopt",
-        kwargs.pop("search_options", None),
-        config_space=config_space,
-        metric=metric,
-        mode=mode,
-        **kwargs,
-    )
+    kwargs.update(config_space=config_space, metric=metric, mode=mode)
+    return _create("fifo", "bayesopt", kwargs)
 
 
 def constrained_bayesian_optimization(
@@ -44,49 +44,24 @@ def constrained_bayesian_optimization(
 ) -> Any:
     """FIFO scheduling with ``bayesopt_constrained``; ``constraint_attr`` names the reported
     constraint value (feasible when <= 0)."""
-    options = dict(kwargs.pop("search_options", None) or {})
-    options["constraint_attr"] = constraint_attr
-    return _create(
-        "fifo",
-        "bayesopt_constrained",
-        options,
-        config_space=config_space,
-        metric=metric,
-        mode=mode,
-        **kwargs,
-    )
+    kwargs.update(config_space=config_space, metric=metric, mode=mode)
+    return _create("fifo", "bayesopt_constrained", kwargs, constraint_attr=constraint_attr)
 
 
 def mobster(
     config_space: dict[str, Any], metric: str, resource_attr: str, mode: str = "min", **kwargs: Any
 ) -> Any:
     """Asynchronous Hyperband with ``bayesopt``'s joint config x resource GP (MOBSTER)."""
-    return _create(
-        "hyperband",
-        "bayesopt",
-        kwargs.pop("search_options", None),
-        config_space=config_space,
-        metric=metric,
-        mode=mode,
-        resource_attr=resource_attr,
-        **kwargs,
-    )
+    kwargs.update(config_space=config_space, metric=metric, mode=mode, resource_attr=resource_attr)
+    return _create("hyperband", "bayesopt", kwargs)
 
 
 def hypertune(
     config_space: dict[str, Any], metric: str, resource_attr: str, mode: str = "min", **kwargs: Any
 ) -> Any:
     """Asynchronous Hyperband with the ``hypertune`` searcher (Hyper-Tune)."""
-    return _create(
-        "hyperband",
-        "hypertune",
-        kwargs.pop("search_options", None),
-        config_space=config_space,
-        metric=metric,
-        mode=mode,
-        resource_attr=resource_attr,
-        **kwargs,
-    )
+    kwargs.update(config_space=config_space, metric=metric, mode=mode, resource_attr=resource_attr)
+    return _create("hyperband", "hypertune", kwargs)
 
 
 def sync_mobster(
@@ -94,15 +69,5 @@ def sync_mobster(
 ) -> Any:
     """Synchronous Hyperband with ``bayesopt`` (independent GP per level, as Syne Tune's
     ``SyncMOBSTER``); needs the ``sync_hyperband`` scheduler."""
-    options = dict(kwargs.pop("search_options", None) or {})
-    options.setdefault("model", "gp_independent")
-    return _create(
-        "sync_hyperband",
-        "bayesopt",
-        options,
-        config_space=config_space,
-        metric=metric,
-        mode=mode,
-        resource_attr=resource_attr,
-        **kwargs,
-    )
+    kwargs.update(config_space=config_space, metric=metric, mode=mode, resource_attr=resource_attr)
+    return _create("sync_hyperband", "bayesopt", kwargs, defaults={"model": "gp_independent"})

@@ -12,6 +12,15 @@ Priors (on the standardised scale, inputs in [0, 1]): ``-(0.1 / lam + 0.1 * lam)
 inverse squared lengthscale ``lam`` (peaks at lengthscale 1), Gamma(2, 1) on the signal variance,
 Gamma(1.1, 30) on the noise variance (favours small noise, as for deterministic objectives) and
 N(0, 1) on the mean: the choices of Optuna's GPSampler, which work well on HPO problems.
+
+Joint models over configuration and resource (MOBSTER) may add Syne Tune's default resource
+kernel, "exp-decay-sum" (Swersky et al. 2014, freeze-thaw; centred as in Tiao et al. 2020): the
+last input column is the resource ``r`` in (0, 1], the prior mean is ``mu + gamma kappa(r)`` and
+the covariance ``k_x(x, x') + gamma^2 (kappa(r + r') - kappa(r) kappa(r'))`` with
+``kappa(r) = (beta / (r + beta))^alpha`` and ``beta = alpha / mean_lam``: a mixture of
+exponentially decaying learning curves with decay rates ~ Gamma(alpha, mean_lam), so that a
+curve's early values inform its final value. ``alpha``, ``mean_lam`` and ``gamma`` are fitted
+with the other hyperparameters (flat priors on their logarithms within bounds).
 """
 
 from __future__ import annotations
@@ -32,6 +41,13 @@ LOG_LS_BOUNDS = (math.log(1e-2), math.log(1e2))
 LOG_SIGNAL_BOUNDS = (math.log(1e-2), math.log(1e2))
 LOG_NOISE_BOUNDS = (math.log(1e-10), math.log(2.0))
 MEAN_BOUNDS = (-10.0, 10.0)
+# exp-decay resource kernel: alpha, mean_lam (resources scaled to (0, 1]), gamma
+DECAY_BOUNDS = [
+    (math.log(1e-2), math.log(250.0)),
+    (math.log(1e-2), math.log(1e3)),
+    (math.log(1e-3), math.log(10.0)),
+]
+DECAY_DEFAULT = (1.0, 5.0, 0.5)
 JITTER = 1e-9
 
 
@@ -43,29 +59,49 @@ class Hyperparameters:
     signal_variance: float
     noise_variance: float
     mean: float
+    # (alpha, mean_lam, gamma) of the exp-decay resource kernel; None without one
+    decay: np.ndarray | None = None
 
     def to_vector(self) -> np.ndarray:
-        return np.concatenate(
-            [
-                np.log(self.lengthscales),
-                [math.log(self.signal_variance), math.log(self.noise_variance), self.mean],
-            ]
-        )
+        parts = [
+            np.log(self.lengthscales),
+            [math.log(self.signal_variance), math.log(self.noise_variance), self.mean],
+        ]
+        if self.decay is not None:
+            parts.append(np.log(self.decay))
+        return np.concatenate(parts)
 
     @classmethod
-    def from_vector(cls, theta: np.ndarray) -> Hyperparameters:
-        d = len(theta) - 3
+    def from_vector(cls, theta: np.ndarray, decay: bool = False) -> Hyperparameters:
+        d = len(theta) - 3 - (3 if decay else 0)
         return cls(
-            np.exp(theta[:d]), math.exp(theta[d]), math.exp(theta[d + 1]), float(theta[d + 2])
+            np.exp(theta[:d]),
+            math.exp(theta[d]),
+            math.exp(theta[d + 1]),
+            float(theta[d + 2]),
+            np.exp(theta[d + 3 :]) if decay else None,
         )
 
     @classmethod
-    def default(cls, dim: int) -> Hyperparameters:
-        return cls(np.full(dim, 0.5), 1.0, 1e-3, 0.0)
+    def default(cls, dim: int, decay: bool = False) -> Hyperparameters:
+        return cls(np.full(dim, 0.5), 1.0, 1e-3, 0.0, np.array(DECAY_DEFAULT) if decay else None)
 
 
-def bounds(dim: int) -> list[tuple[float, float]]:
-    return [LOG_LS_BOUNDS] * dim + [LOG_SIGNAL_BOUNDS, LOG_NOISE_BOUNDS, MEAN_BOUNDS]
+def bounds(dim: int, decay: bool = False) -> list[tuple[float, float]]:
+    box = [LOG_LS_BOUNDS] * dim + [LOG_SIGNAL_BOUNDS, LOG_NOISE_BOUNDS, MEAN_BOUNDS]
+    return box + (DECAY_BOUNDS if decay else [])
+
+
+def decay_curve(
+    r: np.ndarray, alpha: float, mean_lam: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``kappa(r) = (beta / (r + beta))^alpha`` and the derivatives of ``log kappa`` with
+    respect to ``log alpha`` and ``log mean_lam``."""
+    beta = alpha / mean_lam
+    q = beta / (r + beta)
+    log_q = np.log(q)
+    kappa = np.exp(alpha * log_q)
+    return kappa, alpha * (log_q + 1.0 - q), -alpha * (1.0 - q)
 
 
 def matern52(r2: np.ndarray, signal_variance: float) -> np.ndarray:
@@ -111,12 +147,13 @@ def inverse_from_cholesky(L: np.ndarray) -> np.ndarray:
 
 
 def negative_log_posterior(
-    theta: np.ndarray, sqdiff: np.ndarray, y: np.ndarray
+    theta: np.ndarray, sqdiff: np.ndarray, y: np.ndarray, resources: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
     """Negative log marginal likelihood minus log prior, and its gradient in ``theta``.
 
     ``sqdiff`` is ``(n * n, d)`` with ``sqdiff[a * n + b, j] = (x_a,j - x_b,j)^2``, fixed during
-    a fit; ``theta`` holds log lengthscales, log signal variance, log noise variance and the mean.
+    a fit; ``theta`` holds log lengthscales, log signal variance, log noise variance and the mean,
+    and with ``resources`` (the exp-decay resource kernel) log alpha, log mean_lam, log gamma.
     """
     d = sqdiff.shape[1]
     n = len(y)
@@ -135,11 +172,18 @@ def negative_log_posterior(
     Kf *= s2
     K = Kf.copy()
     K.flat[:: n + 1] += noise
+    resid = y - mean
+    if resources is not None:
+        alpha_r, lam, gamma = np.exp(theta[d + 3 : d + 6])
+        k12, a12, b12 = decay_curve(resources[:, None] + resources[None, :], alpha_r, lam)
+        k1, a1, b1 = decay_curve(resources, alpha_r, lam)
+        Kr = k12 - np.outer(k1, k1)  # resource covariance per gamma^2
+        K += gamma * gamma * Kr
+        resid = resid - gamma * k1
     try:
         L = cholesky(K)
     except np.linalg.LinAlgError:
         return 1e10, np.zeros_like(theta)
-    resid = y - mean
     alpha = cho_solve((L, True), resid, check_finite=False)
     lower, info = dpotri(L, lower=1)
     if info != 0:  # pragma: no cover - L comes from a successful dpotrf
@@ -158,6 +202,14 @@ def negative_log_posterior(
     grad[d] = -0.5 * float(np.vdot(W, Kf))
     grad[d + 1] = -0.5 * noise * np.trace(W)
     grad[d + 2] = -alpha.sum()
+    if resources is not None:
+        g2 = gamma * gamma
+        for j, (dk12, dk1) in enumerate(((a12, a1), (b12, b1))):
+            # d kappa = kappa d log kappa; d (k1 k1^T) = dk1 k1^T + k1 dk1^T, W symmetric
+            dk = k1 * dk1
+            trace = float(np.vdot(W, k12 * dk12)) - 2.0 * float(dk @ W @ k1)
+            grad[d + 3 + j] = -0.5 * g2 * trace - gamma * float(alpha @ dk)
+        grad[d + 5] = -g2 * float(np.vdot(W, Kr)) - gamma * float(alpha @ k1)
     # Log priors (subtracted): lam = 1 / l^2 ~ exp(-(0.1 / lam + 0.1 lam)), s2 ~ Gamma(2, 1),
     # noise ~ Gamma(1.1, 30), mean ~ N(0, 1).
     lam = inv_ls2
@@ -177,22 +229,30 @@ def fit_hyperparameters(
     random_state: Any,
     num_restarts: int = 1,
     maxiter: int = 50,
+    decay: bool = False,
 ) -> Hyperparameters:
     """Hyperparameters maximising the log posterior for standardised targets ``y``.
 
     Starts from ``start`` (the previous fit: a warm start) or the defaults, plus
-    ``num_restarts - 1`` random starting points; returns the best optimum found.
+    ``num_restarts - 1`` random starting points; returns the best optimum found. With
+    ``decay`` the last column of ``X`` is the resource of the exp-decay resource kernel.
     """
-    d = X.shape[1]
-    sqdiff = ((X[:, None, :] - X[None, :, :]) ** 2).reshape(-1, X.shape[1])
-    box = bounds(d)
+    resources = X[:, -1] if decay else None
+    Xc = X[:, :-1] if decay else X
+    d = Xc.shape[1]
+    sqdiff = ((Xc[:, None, :] - Xc[None, :, :]) ** 2).reshape(-1, d)
+    box = bounds(d, decay)
     low, high = np.array([b[0] for b in box]), np.array([b[1] for b in box])
-    starts = [np.clip((start or Hyperparameters.default(d)).to_vector(), low, high)]
+    if start is not None and (start.decay is not None) != decay:
+        start = None
+    starts = [np.clip((start or Hyperparameters.default(d, decay)).to_vector(), low, high)]
     for _ in range(num_restarts - 1):
-        theta = Hyperparameters.default(d).to_vector()
+        theta = Hyperparameters.default(d, decay).to_vector()
         theta[:d] = random_state.uniform(math.log(0.05), math.log(2.0), size=d)
         theta[d] = random_state.uniform(math.log(0.3), math.log(3.0))
         theta[d + 1] = random_state.uniform(math.log(1e-5), math.log(1e-1))
+        if decay:
+            theta[d + 3 :] += random_state.uniform(-1.0, 1.0, size=3)
         starts.append(np.clip(theta, low, high))
     best_theta, best_value = starts[0], math.inf
     with single_threaded_blas():
@@ -200,7 +260,7 @@ def fit_hyperparameters(
             result = minimize(
                 negative_log_posterior,
                 theta0,
-                args=(sqdiff, y),
+                args=(sqdiff, y, resources),
                 jac=True,
                 method="L-BFGS-B",
                 bounds=box,
@@ -209,7 +269,7 @@ def fit_hyperparameters(
             value = float(result.fun)
             if math.isfinite(value) and value < best_value:
                 best_theta, best_value = result.x, value
-    return Hyperparameters.from_vector(np.clip(best_theta, low, high))
+    return Hyperparameters.from_vector(np.clip(best_theta, low, high), decay)
 
 
 class Posterior:
@@ -217,18 +277,57 @@ class Posterior:
 
     All columns share the covariance, so predictions cost one kernel evaluation whatever the
     number of fantasy samples. Means and variances are on the standardised scale of ``Y``.
+    With an exp-decay resource kernel (``params.decay``) the last column of every input is the
+    resource; gradients are then taken with respect to the configuration columns only (the
+    resource column's entries are zero): acquisitions are optimised at a fixed resource.
     """
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, params: Hyperparameters):
         self.X = X
         self.params = params
         self.Y = Y.reshape(len(X), -1)
-        K = matern52(scaled_sqdist(X, X, params.lengthscales), params.signal_variance)
+        K = self._covariance(X, X)
         K[np.diag_indices_from(K)] += params.noise_variance
         self.L = cholesky(K)
-        self.alpha = cho_solve((self.L, True), self.Y - params.mean, check_finite=False)
+        self.alpha = cho_solve((self.L, True), self.Y - self._prior_mean(X), check_finite=False)
         self._Kinv: np.ndarray | None = None
 
+    # -- kernel and mean -----------------------------------------------------------------------
+    def _configs(self, X: np.ndarray) -> np.ndarray:
+        return X if self.params.decay is None else X[:, :-1]
+
+    def _prior_mean(self, X: np.ndarray) -> np.ndarray:
+        """Prior means ``(m, 1)``."""
+        p = self.params
+        if p.decay is None:
+            return np.full((len(X), 1), p.mean)
+        alpha, lam, gamma = p.decay
+        return (p.mean + gamma * decay_curve(X[:, -1], alpha, lam)[0])[:, None]
+
+    def _prior_variance(self, X: np.ndarray) -> np.ndarray:
+        p = self.params
+        if p.decay is None:
+            return np.full(len(X), p.signal_variance)
+        alpha, lam, gamma = p.decay
+        r = X[:, -1]
+        k1, k2 = decay_curve(r, alpha, lam)[0], decay_curve(2.0 * r, alpha, lam)[0]
+        return p.signal_variance + gamma * gamma * (k2 - k1 * k1)
+
+    def _covariance(self, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
+        p = self.params
+        K = matern52(
+            scaled_sqdist(self._configs(X1), self._configs(X2), p.lengthscales),
+            p.signal_variance,
+        )
+        if p.decay is not None:
+            alpha, lam, gamma = p.decay
+            r1, r2 = X1[:, -1], X2[:, -1]
+            k12 = decay_curve(r1[:, None] + r2[None, :], alpha, lam)[0]
+            k1, k2 = decay_curve(r1, alpha, lam)[0], decay_curve(r2, alpha, lam)[0]
+            K += gamma * gamma * (k12 - np.outer(k1, k2))
+        return K
+
+    # -- predictions ---------------------------------------------------------------------------
     @property
     def Kinv(self) -> np.ndarray:
         """``K^{-1}``, computed on first use (sampling fantasies does not need it)."""
@@ -246,10 +345,9 @@ class Posterior:
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Means ``(m, samples)`` and variances ``(m,)`` of the latent function at ``Xs``."""
-        p = self.params
-        Ks = matern52(scaled_sqdist(Xs, self.X, p.lengthscales), p.signal_variance)
-        mean = p.mean + Ks @ self.alpha
-        var = p.signal_variance - ((Ks @ self.Kinv) * Ks).sum(1)
+        Ks = self._covariance(Xs, self.X)
+        mean = self._prior_mean(Xs) + Ks @ self.alpha
+        var = self._prior_variance(Xs) - ((Ks @ self.Kinv) * Ks).sum(1)
         return mean, np.maximum(var, 1e-12)
 
     def predict_with_gradient(
@@ -258,7 +356,7 @@ class Posterior:
         """``predict`` plus gradients: ``dmean (m, samples, d)`` and ``dvar (m, d)``."""
         p = self.params
         inv_ls2 = 1.0 / p.lengthscales**2
-        diff = Xs[:, None, :] - self.X[None, :, :]  # (m, n, d)
+        diff = self._configs(Xs)[:, None, :] - self._configs(self.X)[None, :, :]  # (m, n, dc)
         r2 = (diff * diff) @ inv_ls2
         r = np.sqrt(r2)
         e = np.exp(-SQRT5 * r)
@@ -267,9 +365,12 @@ class Posterior:
         dK = -(p.signal_variance * (5.0 / 3.0) * (1.0 + SQRT5 * r) * e)[:, :, None] * (
             diff * inv_ls2
         )
-        mean = p.mean + Ks @ self.alpha
+        if p.decay is not None:
+            Ks = self._covariance(Xs, self.X)
+            dK = np.concatenate([dK, np.zeros(dK.shape[:2] + (1,))], axis=2)
+        mean = self._prior_mean(Xs) + Ks @ self.alpha
         KsKinv = Ks @ self.Kinv
-        var = p.signal_variance - (KsKinv * Ks).sum(1)
+        var = self._prior_variance(Xs) - (KsKinv * Ks).sum(1)
         dKt = dK.transpose(0, 2, 1)  # (m, d, n): batched matrix products instead of einsum
         dmean = np.matmul(dKt, self.alpha).transpose(0, 2, 1)
         dvar = -2.0 * np.matmul(dKt, KsKinv[:, :, None])[:, :, 0]
@@ -280,12 +381,11 @@ class Posterior:
     def joint_samples(self, Xs: np.ndarray, num_samples: int, random_state: Any) -> np.ndarray:
         """Samples of noisy observations at ``Xs`` from the posterior of the first column,
         ``(len(Xs), num_samples)``."""
-        p = self.params
-        Ks = matern52(scaled_sqdist(Xs, self.X, p.lengthscales), p.signal_variance)
-        Kss = matern52(scaled_sqdist(Xs, Xs, p.lengthscales), p.signal_variance)
-        mean = p.mean + Ks @ self.alpha[:, :1]
+        Ks = self._covariance(Xs, self.X)
+        Kss = self._covariance(Xs, Xs)
+        mean = self._prior_mean(Xs) + Ks @ self.alpha[:, :1]
         V = solve_triangular(self.L, Ks.T, lower=True, check_finite=False)
-        cov = Kss - V.T @ V + p.noise_variance * np.eye(len(Xs))
+        cov = Kss - V.T @ V + self.params.noise_variance * np.eye(len(Xs))
         Lc = cholesky(0.5 * (cov + cov.T))
         z = random_state.standard_normal((len(Xs), num_samples))
         return mean + Lc @ z

@@ -22,18 +22,12 @@ suggested again); failed trials likewise.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from synetune.config_space import (
-    impute_points_to_evaluate,
-    make_random_state,
-    validate_config_space,
-)
-from synetune.encoding import ConfigEncoder
+from synetune.model_based import ModelBasedSearcher, check_integers, finite_or_none
 from synetune_plugin_gp import acquisition as acq
 from synetune_plugin_gp.gp import Hyperparameters, Posterior, Standardizer, fit_hyperparameters
 from synetune_plugin_gp.threads import single_threaded_blas
@@ -52,7 +46,6 @@ IGNORED_OPTIONS = frozenset(
         "acq_function",
         "acq_function_kwargs",
         "gp_base_kernel",
-        "gp_resource_kernel",
         "input_warping",
         "boxcox_transform",
         "max_size_top_fraction",
@@ -67,9 +60,8 @@ IGNORED_OPTIONS = frozenset(
     }
 )
 MODELS = ("gp_multitask", "gp_independent")
+RESOURCE_KERNELS = ("exp-decay-sum", "matern52")
 RESOURCE_ACQ = ("bohb", "first", "final")
-# Finite spaces up to this size are scored exhaustively instead of by random candidates.
-MAX_ENUMERATED = 2048
 # Hyper-Tune learns its weights once a level has this many observations.
 HYPERTUNE_MIN_DATA = 6
 # Best candidates refined by L-BFGS-B per suggestion.
@@ -96,7 +88,7 @@ class _FitState:
     data_version: dict[Any, int] = field(default_factory=dict)
 
 
-class GPSearcher(MultiFidelitySearcher):
+class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
     """Bayesian optimisation with a Gaussian process and expected improvement (``bayesopt``).
 
     Arguments beyond the searcher contract (Syne Tune's names and defaults where they exist):
@@ -108,7 +100,9 @@ class GPSearcher(MultiFidelitySearcher):
     best quarter and a random rest), and for multi-fidelity ``model`` (``"gp_multitask"``: joint
     GP over configuration and resource, or ``"gp_independent"``) and ``resource_acq``
     (``"bohb"``: EI at the largest level with at least ``resource_acq_bohb_threshold=3``
-    observations, ``"first"``, ``"final"``).
+    observations, ``"first"``, ``"final"``). The joint model's ``gp_resource_kernel`` is
+    ``"exp-decay-sum"`` (Syne Tune's default: learning curves as mixtures of exponential decays,
+    see ``synetune_plugin_gp.gp``) or ``"matern52"`` (the log resource as one more Matérn input).
     """
 
     def __init__(
@@ -130,38 +124,36 @@ class GPSearcher(MultiFidelitySearcher):
         skip_local_optimization: bool = False,
         max_size_data_for_model: int = 500,
         model: str = "gp_multitask",
+        gp_resource_kernel: str = "exp-decay-sum",
         resource_acq: str = "bohb",
         resource_acq_bohb_threshold: int = 3,
         resource_attr: str | None = None,
         max_t: int | None = None,
         **kwargs: Any,
     ):
-        validate_config_space(config_space)
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(
-                f"metric must be the name of one reported metric, got {metric!r}; Gaussian-process "
-                "BO optimises a single objective"
-            )
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         if model not in MODELS:
             raise ValueError(f"model must be one of {list(MODELS)}, got {model!r}")
+        if gp_resource_kernel not in RESOURCE_KERNELS:
+            raise ValueError(
+                f"gp_resource_kernel must be one of {list(RESOURCE_KERNELS)}, got "
+                f"{gp_resource_kernel!r} (Syne Tune's other resource kernels are not implemented)"
+            )
         if resource_acq not in RESOURCE_ACQ:
             raise ValueError(
                 f"resource_acq must be one of {list(RESOURCE_ACQ)}, got {resource_acq!r}"
             )
-        for name, value, low in (
-            ("num_init_candidates", num_init_candidates, 1),
-            ("num_fantasy_samples", num_fantasy_samples, 1),
-            ("opt_maxiter", opt_maxiter, 1),
-            ("opt_nstarts", opt_nstarts, 1),
-            ("opt_skip_init_length", opt_skip_init_length, 0),
-            ("opt_skip_period", opt_skip_period, 1),
-            ("max_size_data_for_model", max_size_data_for_model, 2),
-            ("resource_acq_bohb_threshold", resource_acq_bohb_threshold, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        check_integers(
+            (
+                ("num_init_candidates", num_init_candidates, 1),
+                ("num_fantasy_samples", num_fantasy_samples, 1),
+                ("opt_maxiter", opt_maxiter, 1),
+                ("opt_nstarts", opt_nstarts, 1),
+                ("opt_skip_init_length", opt_skip_init_length, 0),
+                ("opt_skip_period", opt_skip_period, 1),
+                ("max_size_data_for_model", max_size_data_for_model, 2),
+                ("resource_acq_bohb_threshold", resource_acq_bohb_threshold, 1),
+            )
+        )
         if num_init_random is not None and (
             isinstance(num_init_random, bool)
             or not isinstance(num_init_random, int)
@@ -170,27 +162,20 @@ class GPSearcher(MultiFidelitySearcher):
             raise ValueError(
                 f"num_init_random must be a non-negative integer, got {num_init_random!r}"
             )
-        unknown = sorted(set(kwargs) - IGNORED_OPTIONS - set(self._extra_option_names()))
-        if unknown:
-            warnings.warn(
-                f"{type(self).__name__} ignores the unknown option(s) {unknown}; check their spelling",
-                UserWarning,
-                stacklevel=2,
-            )
         super().__init__(
             config_space,
-            metric=metric,
+            metric,
             mode=mode,
-            points_to_evaluate=impute_points_to_evaluate(points_to_evaluate, config_space),
+            points_to_evaluate=points_to_evaluate,
             random_seed=random_seed,
+            allow_duplicates=allow_duplicates,
+            known_options=IGNORED_OPTIONS | set(self._extra_option_names()),
+            **kwargs,
         )
-        self.encoder = ConfigEncoder(self.config_space)
-        self.random_state = make_random_state(random_seed)
         self._num_init_random = num_init_random
         self.num_init_candidates = num_init_candidates
         self.num_fantasy_samples = num_fantasy_samples
         self.no_fantasizing = bool(no_fantasizing)
-        self.allow_duplicates = bool(allow_duplicates)
         self.opt_maxiter = opt_maxiter
         self.opt_nstarts = opt_nstarts
         self.opt_skip_init_length = opt_skip_init_length
@@ -198,22 +183,17 @@ class GPSearcher(MultiFidelitySearcher):
         self.skip_local_optimization = bool(skip_local_optimization)
         self.max_size_data_for_model = max_size_data_for_model
         self.model = model
+        self.gp_resource_kernel = gp_resource_kernel
         self.resource_acq = resource_acq
         self.resource_acq_bohb_threshold = resource_acq_bohb_threshold
         self.resource_attr = resource_attr
         self.max_t = max_t
         self.rung_levels: list[int] = []
-        self._sign = 1.0 if mode == "min" else -1.0
         self._data: dict[tuple[int, int | None], Observation] = {}
         self._pending: dict[tuple[int, int | None], np.ndarray] = {}
         self._configs: dict[int, dict[str, Any]] = {}
-        self._seen: set[bytes] = set()
         self._fits = _FitState()
         self._data_version = 0
-        self._enumerated = (
-            self.encoder.enumerate_encoded(MAX_ENUMERATED) if self.encoder.dim else None
-        )
-        self._enumerated_keys: list[bytes] | None = None
 
     # -- options of subclasses -----------------------------------------------------------------
     def _extra_option_names(self) -> tuple[str, ...]:
@@ -265,7 +245,7 @@ class GPSearcher(MultiFidelitySearcher):
 
     def _values_of(self, result: dict[str, Any]) -> dict[str, float] | None:
         """Target values of a result (objective minimised), None if unusable (missing, NaN)."""
-        value = _finite(result.get(self.metric))
+        value = finite_or_none(result.get(self.metric))
         if value is None:
             return None
         return {"objective": self._sign * value}
@@ -277,8 +257,7 @@ class GPSearcher(MultiFidelitySearcher):
         key = (trial_id, resource)
         self._pending.pop(key, None)
         values = self._values_of(result)
-        row = self.encoder.encode(config)[0]
-        self._seen.add(acq.row_keys(self.encoder.snap(row))[0])
+        row = self._mark_seen(config)
         if values is None:
             if self._data.pop(key, None) is not None:
                 self._data_version += 1
@@ -343,58 +322,14 @@ class GPSearcher(MultiFidelitySearcher):
         return data
 
     # -- suggest -------------------------------------------------------------------------------
-    def suggest(self, trial_id: int, **kwargs: Any) -> dict[str, Any] | None:
-        while self.points_to_evaluate:
-            config = self.next_initial_config()
-            if self._claim(self.encoder.encode(config)):
-                return config
-        if self.encoder.dim == 0:
-            config = self.encoder.decode(np.zeros((1, 0)))[0]
-            return config if self._claim(np.zeros((1, 0))) else None
-        row = None
-        if self._num_configs_with_data() >= self.num_init_random:
-            with single_threaded_blas():
-                row = self._model_based_row(**kwargs)
-        if row is None:
-            row = self._random_row()
-        if row is None:
-            return None
-        self._claim(row[None, :])
-        return self.encoder.decode(row[None, :])[0]
+    def _model_ready(self) -> bool:
+        return len({key[0] for key in self._data}) >= self.num_init_random
 
-    def _num_configs_with_data(self) -> int:
-        return len({key[0] for key in self._data})
+    def _model_row(self, **kwargs: Any) -> np.ndarray | None:
+        with single_threaded_blas():
+            return self._maximise_acquisition()
 
-    def _claim(self, rows: np.ndarray) -> bool:
-        """Record a configuration as suggested; False if it was suggested before."""
-        key = acq.row_keys(self.encoder.snap(rows))[0]
-        if self.allow_duplicates:
-            self._seen.add(key)
-            return True
-        if key in self._seen:
-            return False
-        self._seen.add(key)
-        return True
-
-    def _exclude(self) -> set[bytes]:
-        return set() if self.allow_duplicates else self._seen
-
-    def _random_row(self) -> np.ndarray | None:
-        exclude = self._exclude()
-        if self._enumerated is not None:
-            if self._enumerated_keys is None:
-                self._enumerated_keys = acq.row_keys(self._enumerated)
-            free = [i for i, k in enumerate(self._enumerated_keys) if k not in exclude]
-            if not free:
-                return None
-            return self._enumerated[free[int(self.random_state.integers(len(free)))]]
-        for _ in range(100):
-            row = self.encoder.sample_encoded(1, self.random_state)[0]
-            if acq.row_keys(row[None, :])[0] not in exclude:
-                return row
-        return None
-
-    def _model_based_row(self, **kwargs: Any) -> np.ndarray | None:
+    def _maximise_acquisition(self) -> np.ndarray | None:
         target = self._target_resource() if self.multi_fidelity else None
         problem = self._acquisition(target)
         if problem is None:
@@ -429,11 +364,19 @@ class GPSearcher(MultiFidelitySearcher):
         eligible = [r for r, c in counts.items() if c >= self.resource_acq_bohb_threshold]
         return max(eligible) if eligible else levels[0]
 
+    @property
+    def _decay(self) -> bool:
+        """Whether the joint model uses the exp-decay resource kernel."""
+        return self.gp_resource_kernel == "exp-decay-sum"
+
     def _resource_column(self, resources: Any) -> np.ndarray:
-        """Resource levels as a model input in [0, 1], on the log scale (rungs are geometric)."""
+        """Resource levels as a model input in [0, 1]: ``r / max_t`` for the exp-decay kernel,
+        else on the log scale (rungs are geometric)."""
         r = np.asarray(resources, dtype=float).reshape(-1, 1)
         if not self.max_t or self.max_t <= 1:
-            return np.zeros_like(r)
+            return np.ones_like(r) if self._decay else np.zeros_like(r)
+        if self._decay:
+            return np.maximum(r, 1.0) / self.max_t
         return np.log(np.maximum(r, 1.0)) / math.log(self.max_t)
 
     def _model_data(self, target: int | None) -> list[Observation]:
@@ -475,19 +418,26 @@ class GPSearcher(MultiFidelitySearcher):
             X = np.hstack([X, r])
         return X
 
-    def _fit(self, name: Any, X: np.ndarray, y: np.ndarray) -> tuple[Standardizer, Hyperparameters]:
+    def _fit(
+        self, name: Any, X: np.ndarray, y: np.ndarray, decay: bool = False
+    ) -> tuple[Standardizer, Hyperparameters]:
         """Standardise ``y`` and fit (or reuse) hyperparameters for the output ``name``.
 
         Up to ``opt_skip_init_length`` observations the hyperparameters are refitted whenever
         the data changed; beyond, only once ``opt_skip_period`` new observations (and at least
         5% more) arrived: one new point among hundreds barely moves them. Refits start from the
         previous optimum with at most ``WARM_MAXITER`` L-BFGS-B iterations; the optimisation
-        carries on at the next refit.
+        carries on at the next refit. ``decay``: the last column of ``X`` is the resource of the
+        exp-decay resource kernel.
         """
         scale = Standardizer(y)
         fits = self._fits
         previous = fits.params.get(name)
-        if previous is not None and len(previous.lengthscales) == X.shape[1]:
+        if (
+            previous is not None
+            and (previous.decay is not None) == decay
+            and len(previous.lengthscales) == X.shape[1] - decay
+        ):
             changes = self._data_version - fits.data_version.get(name, -1)
             if changes == 0:
                 return scale, previous
@@ -501,17 +451,23 @@ class GPSearcher(MultiFidelitySearcher):
             previous = None
             restarts, maxiter = self.opt_nstarts, self.opt_maxiter
         params = fit_hyperparameters(
-            X, scale(y), previous, self.random_state, num_restarts=restarts, maxiter=maxiter
+            X,
+            scale(y),
+            previous,
+            self.random_state,
+            num_restarts=restarts,
+            maxiter=maxiter,
+            decay=decay,
         )
         fits.params[name] = params
         fits.data_version[name] = self._data_version
         return scale, params
 
     def _objective_posterior(
-        self, name: Any, X: np.ndarray, y: np.ndarray, X_pending: np.ndarray
+        self, name: Any, X: np.ndarray, y: np.ndarray, X_pending: np.ndarray, joint: bool = False
     ) -> tuple[Posterior, Standardizer]:
         """The fitted objective GP conditioned on data and on fantasies at ``X_pending``."""
-        scale, params = self._fit(name, X, y)
+        scale, params = self._fit(name, X, y, decay=joint and self._decay)
         z = scale(y)
         posterior = Posterior(X, z, params)
         if len(X_pending) and not self.no_fantasizing:
@@ -533,7 +489,9 @@ class GPSearcher(MultiFidelitySearcher):
         X = self._inputs(data, joint)
         y = np.array([o.values["objective"] for o in data])
         name = ("objective", None if joint else target)
-        posterior, _ = self._objective_posterior(name, X, y, self._pending_inputs(target, joint))
+        posterior, _ = self._objective_posterior(
+            name, X, y, self._pending_inputs(target, joint), joint
+        )
         at_target = np.array(
             [target is None or o.resource == target for o in data]
             + [False] * (len(posterior.X) - len(data))
@@ -588,7 +546,7 @@ class ConstrainedGPSearcher(GPSearcher):
 
     def _values_of(self, result: dict[str, Any]) -> dict[str, float] | None:
         values = super()._values_of(result)
-        constraint = _finite(result.get(self.constraint_attr))
+        constraint = finite_or_none(result.get(self.constraint_attr))
         if values is None or constraint is None:
             return None
         values["constraint"] = constraint
@@ -654,7 +612,7 @@ class CostAwareGPSearcher(GPSearcher):
 
     def _values_of(self, result: dict[str, Any]) -> dict[str, float] | None:
         values = super()._values_of(result)
-        cost = _finite(result.get(self.cost_attr))
+        cost = finite_or_none(result.get(self.cost_attr))
         if values is None or cost is None or cost <= 0:
             return None
         values["log_cost"] = math.log(cost)
@@ -682,13 +640,3 @@ class CostAwareGPSearcher(GPSearcher):
             return lei - factor * m[:, 0], None
 
         return acquisition, anchors, extra
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
