@@ -40,7 +40,10 @@ report = Reporter()
 for epoch in range(1, args.epochs + 1):
     report(epoch=epoch, loss=(args.x - 0.3) ** 2 + 1.0 / epoch)
 """
-IMPORTS = {"synetune": "from synetune_sdk import Reporter", "syne-tune": "from syne_tune import Reporter"}
+IMPORTS = {
+    "synetune": "from synetune_sdk import Reporter",
+    "syne-tune": "from syne_tune import Reporter",
+}
 SETTINGS = [(20, 2), (100, 4)]
 ST_VENV = Path("/tmp/st-venv")
 
@@ -60,13 +63,22 @@ def script_time(script: Path, python: str) -> float:
     return statistics.median(times)
 
 
-def run_synetune(script: Path, n_trials: int, n_workers: int, folder: Path) -> tuple[float, list[float]]:
+def run_synetune(
+    script: Path, n_trials: int, n_workers: int, folder: Path, backend: str = "local"
+) -> tuple[float, list[float]]:
+    """One synetune run on ``backend`` (``ray_overhead.py`` measures the Ray backend with it);
+    returns (wall seconds, report-to-decision latencies in seconds)."""
     import synetune
     from synetune import StoppingCriterion, Tuner
     from synetune.config_space import uniform
 
     latencies: list[float] = []
-    scheduler = synetune.schedulers.create("random_search", config_space={"x": uniform(0, 1), "epochs": 3}, metric="loss", random_seed=0)
+    scheduler = synetune.schedulers.create(
+        "random_search",
+        config_space={"x": uniform(0, 1), "epochs": 3},
+        metric="loss",
+        random_seed=0,
+    )
     decide = scheduler.on_trial_result
 
     def timed_decide(trial, result):
@@ -76,7 +88,7 @@ def run_synetune(script: Path, n_trials: int, n_workers: int, folder: Path) -> t
     scheduler.on_trial_result = timed_decide
     os.environ["SYNETUNE_FOLDER"] = str(folder)
     tuner = Tuner(
-        trial_backend=synetune.backends.create("local", entry_point=str(script)),
+        trial_backend=synetune.backends.create(backend, entry_point=str(script)),
         scheduler=scheduler,
         stop_criterion=StoppingCriterion(max_num_trials_started=n_trials),
         n_workers=n_workers,
@@ -88,7 +100,9 @@ def run_synetune(script: Path, n_trials: int, n_workers: int, folder: Path) -> t
     return time.perf_counter() - start, latencies
 
 
-def run_syne_tune(script: Path, n_trials: int, n_workers: int, folder: Path, sleep_time: float | None) -> tuple[float, list[float]]:
+def run_syne_tune(
+    script: Path, n_trials: int, n_workers: int, folder: Path, sleep_time: float | None
+) -> tuple[float, list[float]]:
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend import LocalBackend
     from syne_tune.config_space import uniform
@@ -105,7 +119,9 @@ def run_syne_tune(script: Path, n_trials: int, n_workers: int, folder: Path, sle
     kwargs = {} if sleep_time is None else {"sleep_time": sleep_time}
     tuner = Tuner(
         trial_backend=LocalBackend(entry_point=str(script)),
-        scheduler=TimedRandomSearch({"x": uniform(0, 1), "epochs": 3}, metric="loss", random_seed=0),
+        scheduler=TimedRandomSearch(
+            {"x": uniform(0, 1), "epochs": 3}, metric="loss", random_seed=0
+        ),
         # Syne Tune fires when started > N: N - 1 gives N trials
         stop_criterion=StoppingCriterion(max_num_trials_started=n_trials - 1),
         n_workers=n_workers,
@@ -129,45 +145,73 @@ def measure(engine: str, sleep_time: float | None) -> list[dict]:
                 wall, lat = run_synetune(script, n_trials, n_workers, folder)
             else:
                 wall, lat = run_syne_tune(script, n_trials, n_workers, folder, sleep_time)
-            rows.append(
-                {
-                    "engine": engine if sleep_time is None else f"{engine} (sleep_time={sleep_time})",
-                    "trials": n_trials,
-                    "workers": n_workers,
-                    "wall_s": wall,
-                    "script_alone_s": alone,
-                    "overhead_per_trial_s": wall * n_workers / n_trials - alone,
-                    "latency_p50_ms": 1000 * percentile(lat, 0.5),
-                    "latency_p95_ms": 1000 * percentile(lat, 0.95),
-                    "results": len(lat),
-                }
-            )
+            label = engine if sleep_time is None else f"{engine} (sleep_time={sleep_time})"
+            rows.append(table_row(label, n_trials, n_workers, wall, alone, lat))
     return rows
+
+
+def table_row(
+    engine: str, n_trials: int, n_workers: int, wall: float, alone: float, latencies: list[float]
+) -> dict:
+    """The figures of one run, as the module docstring defines them."""
+    return {
+        "engine": engine,
+        "trials": n_trials,
+        "workers": n_workers,
+        "wall_s": wall,
+        "script_alone_s": alone,
+        "overhead_per_trial_s": wall * n_workers / n_trials - alone,
+        "latency_p50_ms": 1000 * percentile(latencies, 0.5),
+        "latency_p95_ms": 1000 * percentile(latencies, 0.95),
+        "results": len(latencies),
+    }
 
 
 def ensure_syne_tune_venv() -> Path:
     python = ST_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(ST_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "syne-tune==0.13.0", "numpy<2", "pandas<2.2"], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "syne-tune==0.13.0",
+                "numpy<2",
+                "pandas<2.2",
+            ],
+            check=True,
+        )
     return python
 
 
-def print_table(rows: list[dict]) -> None:
-    header = f"{'engine':34} {'trials':>6} {'workers':>7} {'wall s':>8} {'alone s':>8} {'ovh/trial s':>11} {'p50 ms':>8} {'p95 ms':>8}"
+def print_table(rows: list[dict], engine_width: int = 34, with_results: bool = False) -> None:
+    """The rows as a fixed-width table; ``with_results`` adds the number of results seen."""
+    header = (
+        f"{'engine':{engine_width}} {'trials':>6} {'workers':>7} {'wall s':>8} {'alone s':>8} "
+        f"{'ovh/trial s':>11} {'p50 ms':>8} {'p95 ms':>8}"
+    ) + (f" {'results':>7}" if with_results else "")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['engine']:34} {r['trials']:6d} {r['workers']:7d} {r['wall_s']:8.2f} {r['script_alone_s']:8.3f} "
-            f"{r['overhead_per_trial_s']:11.3f} {r['latency_p50_ms']:8.1f} {r['latency_p95_ms']:8.1f}"
+            f"{r['engine']:{engine_width}} {r['trials']:6d} {r['workers']:7d} {r['wall_s']:8.2f} "
+            f"{r['script_alone_s']:8.3f} {r['overhead_per_trial_s']:11.3f} "
+            f"{r['latency_p50_ms']:8.1f} {r['latency_p95_ms']:8.1f}"
+            + (f" {r['results']:7d}" if with_results else "")
         )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--syne-tune", action="store_true", help="also measure Syne Tune 0.13.0 in /tmp/st-venv")
-    parser.add_argument("--engine", choices=["synetune", "syne-tune"], default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--syne-tune", action="store_true", help="also measure Syne Tune 0.13.0 in /tmp/st-venv"
+    )
+    parser.add_argument(
+        "--engine", choices=["synetune", "syne-tune"], default=None, help=argparse.SUPPRESS
+    )
     parser.add_argument("--sleep-time", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine:  # child mode: print JSON rows

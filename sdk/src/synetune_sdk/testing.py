@@ -10,13 +10,17 @@ every ``test_*`` method of the contract on the component::
             return MyScheduler(config_space, metric=metric, mode=mode, random_seed=random_seed)
 
 The kits use pytest and the synetune kernel (for the config space); both are imported when a
-test runs, so importing this module stays cheap.
+test runs, so importing this module stays cheap. ``run_to_end``, ``collect_until`` and
+``wait_for`` drive a TrialBackend directly, and ``write_script`` writes the training script it
+runs, for a backend plugin's own tests.
 """
 
 from __future__ import annotations
 
 import pickle
+import textwrap
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -293,6 +297,73 @@ class SearcherContract:
         searcher.register_pending(0, config)
         searcher.evaluation_failed(0)
         assert searcher.suggest(1) is not None
+
+
+BACKEND_TIMEOUT = 30.0  # seconds the backend helpers below wait by default
+
+
+def write_script(folder: Path, name: str, source: str) -> Path:
+    """Write ``source`` to ``folder / name`` and return the path: a training script for a
+    backend test, written inline in the test (it is dedented, so it may be indented there)."""
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def run_to_end(
+    backend: Any, trial_ids: list[int], timeout: float = BACKEND_TIMEOUT, poll: float = 0.5
+) -> list[tuple[int, dict]]:
+    """Drive ``backend`` as the tuner does (``wait``, then ``fetch_status_results``) and return
+    every result of ``trial_ids`` until each of them finished or is paused.
+
+    ``poll`` bounds each ``wait``; a backend that never gets there fails the test after
+    ``timeout`` seconds instead of hanging it.
+    """
+    results: list[tuple[int, dict]] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        backend.wait(poll)
+        statuses, new = backend.fetch_status_results(trial_ids)
+        results.extend(new)
+        if all(s in TrialStatus.FINISHED or s == TrialStatus.PAUSED for _, s in statuses.values()):
+            return results
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"trials did not end in {timeout} s: {statuses}")
+
+
+def collect_until(
+    backend: Any,
+    trial_ids: list[int],
+    done: Callable[[list], bool],
+    timeout: float = BACKEND_TIMEOUT,
+    poll: float = 0.5,
+) -> list[tuple[int, dict]]:
+    """The results of ``trial_ids`` fetched from ``backend`` until ``done(results)`` holds, for
+    acting on a trial while it runs (e.g. pause it after its first result)."""
+    results: list[tuple[int, dict]] = []
+    deadline = time.monotonic() + timeout
+    while not done(results):
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met in {timeout} s: {results}")
+        backend.wait(poll)
+        results.extend(backend.fetch_status_results(trial_ids)[1])
+    return results
+
+
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = BACKEND_TIMEOUT,
+    what: str = "condition",
+    interval: float = 0.02,
+) -> None:
+    """Poll ``condition()`` until it is true, for effects a backend has outside its results
+    (a process gone, a file written); ``what`` names it in the failure message."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} not met in {timeout} s")
+        time.sleep(interval)
 
 
 class BackendContract:

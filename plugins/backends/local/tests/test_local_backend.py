@@ -19,6 +19,7 @@ from synetune_plugin_local.local_backend import LocalBackend
 
 import synetune
 from synetune_sdk.processes import pid_alive
+from synetune_sdk.testing import collect_until, run_to_end, wait_for
 from synetune_sdk.trial import TrialStatus
 
 REPORT_EPOCHS = """
@@ -70,7 +71,7 @@ def read_pids(backend: LocalBackend, trial_id: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def test_trial_runs_to_completion_with_results_in_order(tmp_path, write_script, run_to_end):
+def test_trial_runs_to_completion_with_results_in_order(tmp_path, write_script):
     script = write_script("train.py", REPORT_EPOCHS)
     backend = make_backend(tmp_path, script)
     config = {"lr": 0.5, "epochs": 5}
@@ -93,7 +94,7 @@ def test_trial_runs_to_completion_with_results_in_order(tmp_path, write_script, 
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_script_gets_config_and_checkpoint_folder(tmp_path, write_script, run_to_end, as_json):
+def test_script_gets_config_and_checkpoint_folder(tmp_path, write_script, as_json):
     script = write_script(
         "argv.py",
         """
@@ -130,7 +131,7 @@ def test_script_gets_config_and_checkpoint_folder(tmp_path, write_script, run_to
         ]  # fmt: skip
 
 
-def test_stop_kills_the_whole_process_group(tmp_path, write_script, collect_until, wait_for):
+def test_stop_kills_the_whole_process_group(tmp_path, write_script):
     backend = make_backend(tmp_path, write_script("forever.py", REPORT_FOREVER))
     backend.start_trial({"lr": 0.1})
     collect_until(backend, [0], lambda results: len(results) >= 2)
@@ -146,9 +147,7 @@ def test_stop_kills_the_whole_process_group(tmp_path, write_script, collect_unti
     backend.close()
 
 
-def test_script_ignoring_sigterm_is_killed_after_grace_period(
-    tmp_path, write_script, collect_until, wait_for
-):
+def test_script_ignoring_sigterm_is_killed_after_grace_period(tmp_path, write_script):
     script = write_script(
         "stubborn.py",
         """
@@ -179,9 +178,7 @@ def test_script_ignoring_sigterm_is_killed_after_grace_period(
     assert backend.status[0] == TrialStatus.STOPPED
 
 
-def test_results_after_stop_are_dropped_and_counted(
-    tmp_path, write_script, collect_until, wait_for
-):
+def test_results_after_stop_are_dropped_and_counted(tmp_path, write_script):
     script = write_script(
         "late.py",
         """
@@ -213,9 +210,7 @@ def test_results_after_stop_are_dropped_and_counted(
     backend.close()
 
 
-def test_pause_then_resume_continues_from_checkpoint(
-    tmp_path, write_script, collect_until, run_to_end
-):
+def test_pause_then_resume_continues_from_checkpoint(tmp_path, write_script):
     # the script saves its checkpoint only when told to stop, and takes its time doing so: the
     # resumed run sees it only if the backend waited for the paused run to be gone
     script = write_script(
@@ -262,7 +257,7 @@ def test_pause_then_resume_continues_from_checkpoint(
     assert len(metric_lines) >= len(first_epochs) + len(second_epochs)  # std.out appended
 
 
-def test_crash_fails_with_command_and_stderr_tail(tmp_path, write_script, run_to_end):
+def test_crash_fails_with_command_and_stderr_tail(tmp_path, write_script):
     script = write_script(
         "crash.py",
         """
@@ -284,7 +279,7 @@ def test_crash_fails_with_command_and_stderr_tail(tmp_path, write_script, run_to
     assert any("boom in training" in line for line in backend.stderr(0))
 
 
-def test_completed_without_metrics_fails(tmp_path, write_script, run_to_end):
+def test_completed_without_metrics_fails(tmp_path, write_script):
     backend = make_backend(tmp_path, write_script("quiet.py", "print('hello')\n"))
     backend.start_trial({})
     assert run_to_end(backend, [0]) == []
@@ -293,9 +288,7 @@ def test_completed_without_metrics_fails(tmp_path, write_script, run_to_end):
     assert backend.stdout(0) == ["hello\n"]
 
 
-def test_malformed_metric_line_is_logged_and_trial_continues(
-    tmp_path, write_script, run_to_end, caplog
-):
+def test_malformed_metric_line_is_logged_and_trial_continues(tmp_path, write_script, caplog):
     script = write_script(
         "malformed.py",
         """
@@ -319,7 +312,7 @@ def test_malformed_metric_line_is_logged_and_trial_continues(
 
 
 def test_syne_tune_style_script_printing_metric_lines_runs_unchanged(
-    tmp_path, write_script, collect_until, run_to_end, monkeypatch
+    tmp_path, write_script, monkeypatch
 ):
     monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
     # prints without flushing and then waits for the test: the line must arrive while it runs
@@ -365,7 +358,7 @@ GPU_SCRIPT = """
 """
 
 
-def run_gpu_trials(backend, tmp_path, num_trials, run_to_end) -> list[str]:
+def run_gpu_trials(backend, tmp_path, num_trials) -> list[str]:
     """Start ``num_trials`` trials that all run at the same time; their CUDA_VISIBLE_DEVICES."""
     release = tmp_path / "release"
     release.unlink(missing_ok=True)
@@ -378,34 +371,32 @@ def run_gpu_trials(backend, tmp_path, num_trials, run_to_end) -> list[str]:
     return [(backend.trial_path(t) / "cuda.txt").read_text() for t in ids]
 
 
-def test_gpu_rotation_over_injected_devices(tmp_path, write_script, run_to_end, monkeypatch):
+def test_gpu_rotation_over_injected_devices(tmp_path, write_script, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     script = write_script("gpu.py", GPU_SCRIPT)
     backend = make_backend(tmp_path, script, gpus=["0", "1"])
-    assert run_gpu_trials(backend, tmp_path, 3, run_to_end) == ["0", "1", "0"]
+    assert run_gpu_trials(backend, tmp_path, 3) == ["0", "1", "0"]
 
     two_each = make_backend(
         tmp_path / "two", script, gpus=["0", "1", "2", "3"], num_gpus_per_trial=2
     )
-    assert run_gpu_trials(two_each, tmp_path, 2, run_to_end) == ["0,1", "2,3"]
+    assert run_gpu_trials(two_each, tmp_path, 2) == ["0,1", "2,3"]
 
     no_rotation = make_backend(tmp_path / "off", script, gpus=["0", "1"], rotate_gpus=False)
-    assert run_gpu_trials(no_rotation, tmp_path, 2, run_to_end) == ["<unset>", "<unset>"]
+    assert run_gpu_trials(no_rotation, tmp_path, 2) == ["<unset>", "<unset>"]
 
 
-def test_gpu_rotation_honours_preset_cuda_visible_devices(
-    tmp_path, write_script, run_to_end, monkeypatch
-):
+def test_gpu_rotation_honours_preset_cuda_visible_devices(tmp_path, write_script, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
     script = write_script("gpu.py", GPU_SCRIPT)
     backend = make_backend(tmp_path, script)
     assert backend.devices() == ["4", "5", "6", "7"]
-    assert run_gpu_trials(backend, tmp_path, 2, run_to_end) == ["4", "5"]
+    assert run_gpu_trials(backend, tmp_path, 2) == ["4", "5"]
     # idle GPUs are rotated: the next trials go to those not used yet
-    assert run_gpu_trials(backend, tmp_path, 2, run_to_end) == ["6", "7"]
+    assert run_gpu_trials(backend, tmp_path, 2) == ["6", "7"]
 
     from_env_argument = make_backend(tmp_path / "env", script, env={"CUDA_VISIBLE_DEVICES": "2,3"})
-    assert run_gpu_trials(from_env_argument, tmp_path, 2, run_to_end) == ["2", "3"]
+    assert run_gpu_trials(from_env_argument, tmp_path, 2) == ["2", "3"]
 
 
 def test_gpus_are_detected_with_nvidia_smi(tmp_path, write_script, monkeypatch):
@@ -426,9 +417,7 @@ def test_gpus_are_detected_with_nvidia_smi(tmp_path, write_script, monkeypatch):
     assert make_backend(tmp_path, script).devices() == []
 
 
-def test_delete_checkpoints_when_trial_ends_but_not_when_paused(
-    tmp_path, write_script, run_to_end, collect_until, wait_for
-):
+def test_delete_checkpoints_when_trial_ends_but_not_when_paused(tmp_path, write_script):
     script = write_script(
         "ckpt_forever.py",
         """
@@ -467,9 +456,7 @@ def test_delete_checkpoints_when_trial_ends_but_not_when_paused(
 
 
 @pytest.mark.parametrize("pickler", [pickle, dill], ids=["pickle", "dill"])
-def test_backend_pickles_with_finished_and_running_trials(
-    tmp_path, write_script, run_to_end, collect_until, pickler
-):
+def test_backend_pickles_with_finished_and_running_trials(tmp_path, write_script, pickler):
     script = write_script("train.py", REPORT_EPOCHS)
     backend = make_backend(tmp_path, script)
     backend.start_trial({"lr": 0.5, "epochs": 2})
@@ -494,7 +481,7 @@ def test_backend_pickles_with_finished_and_running_trials(
     assert restored.status[2] == TrialStatus.COMPLETED
 
 
-def test_close_stops_running_trials(tmp_path, write_script, collect_until, wait_for):
+def test_close_stops_running_trials(tmp_path, write_script):
     backend = make_backend(tmp_path, write_script("forever.py", REPORT_FOREVER))
     backend.start_trial({})
     collect_until(backend, [0], lambda results: len(results) >= 1)
@@ -507,7 +494,7 @@ def test_close_stops_running_trials(tmp_path, write_script, collect_until, wait_
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
-def test_trials_die_when_the_tuner_is_killed(tmp_path, write_script, wait_for):
+def test_trials_die_when_the_tuner_is_killed(tmp_path, write_script):
     # the trial prints nothing once started, so no SIGPIPE can end it: only the death signal
     script = write_script(
         "silent.py",
@@ -549,7 +536,7 @@ def test_trials_die_when_the_tuner_is_killed(tmp_path, write_script, wait_for):
                 os.killpg(pid, signal.SIGKILL)
 
 
-def test_copy_checkpoint_copies_the_source_trial_folder(tmp_path, write_script, run_to_end):
+def test_copy_checkpoint_copies_the_source_trial_folder(tmp_path, write_script):
     script = write_script(
         "save.py",
         """
@@ -578,7 +565,7 @@ def test_missing_entry_point_is_a_clear_error(tmp_path):
         LocalBackend(entry_point=str(tmp_path / "nope.py"))
 
 
-def test_python_that_cannot_start_fails_the_trial(tmp_path, write_script, run_to_end):
+def test_python_that_cannot_start_fails_the_trial(tmp_path, write_script):
     script = write_script("train.py", REPORT_EPOCHS)
     backend = make_backend(tmp_path, script, python=str(tmp_path / "no-python"))
     backend.start_trial({"lr": 0.1, "epochs": 1})

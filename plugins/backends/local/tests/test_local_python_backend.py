@@ -9,6 +9,7 @@ from synetune_plugin_local.function_runner import parse_arguments, parse_value
 from synetune_plugin_local.python_backend import PythonBackend
 
 from synetune.config_space import choice, loguniform, randint
+from synetune_sdk.testing import run_to_end
 from synetune_sdk.trial import TrialStatus
 
 
@@ -33,7 +34,7 @@ TYPED_TRAIN = """
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_python_backend_tunes_a_function_with_typed_config(tmp_path, run_to_end, as_json):
+def test_python_backend_tunes_a_function_with_typed_config(tmp_path, as_json):
     config_space = {
         "lr": loguniform(1e-3, 1.0),
         "layers": randint(1, 4),
@@ -54,7 +55,7 @@ def test_python_backend_tunes_a_function_with_typed_config(tmp_path, run_to_end,
     assert (tmp_path / "0" / "std.out").exists()
 
 
-def test_python_backend_without_config_space_parses_literals(tmp_path, run_to_end):
+def test_python_backend_without_config_space_parses_literals(tmp_path):
     train = launcher_function(
         """
         def train(**config):
@@ -73,7 +74,7 @@ def test_python_backend_without_config_space_parses_literals(tmp_path, run_to_en
     assert backend.status[0] == TrialStatus.COMPLETED, backend.errors.get(0)
 
 
-def test_python_backend_function_raising_fails_the_trial(tmp_path, run_to_end):
+def test_python_backend_function_raising_fails_the_trial(tmp_path):
     train = launcher_function(
         """
         def train(lr):
@@ -89,7 +90,7 @@ def test_python_backend_function_raising_fails_the_trial(tmp_path, run_to_end):
     assert "synetune_plugin_local.function_runner" in backend.errors[0]
 
 
-def test_python_backend_pickles_with_its_function(tmp_path, run_to_end):
+def test_python_backend_pickles_with_its_function(tmp_path):
     import dill
 
     train = launcher_function(

@@ -8,18 +8,14 @@ initialised and leave it running. ``RAY_AUTH_MODE=disabled`` keeps Ray from writ
 from __future__ import annotations
 
 import os
-import textwrap
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from synetune_sdk import processes
-from synetune_sdk.trial import TrialStatus
-
-TIMEOUT = 60.0
+from synetune_sdk import processes, testing
 
 
 @pytest.fixture(scope="session")
@@ -54,59 +50,7 @@ def synetune_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def write_script(tmp_path: Path) -> Callable[[str, str], Path]:
-    def write(name: str, source: str) -> Path:
-        path = tmp_path / name
-        path.write_text(textwrap.dedent(source))
-        return path
-
-    return write
-
-
-def _run_to_end(backend: Any, trial_ids: list[int], timeout: float = TIMEOUT) -> list[tuple]:
-    """Every result of ``trial_ids`` until none of them is in progress."""
-    results: list[tuple[int, dict]] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        backend.wait(1.0)
-        statuses, new = backend.fetch_status_results(trial_ids)
-        results.extend(new)
-        if all(s != TrialStatus.IN_PROGRESS for _, s in statuses.values()):
-            return results
-        assert time.monotonic() < deadline, f"trials did not end in {timeout} s: {statuses}"
-
-
-def _collect_until(
-    backend: Any, trial_ids: list[int], done: Callable[[list], bool], timeout: float = TIMEOUT
-) -> list[tuple]:
-    results: list[tuple[int, dict]] = []
-    deadline = time.monotonic() + timeout
-    while not done(results):
-        assert time.monotonic() < deadline, f"condition not met in {timeout} s: {results}"
-        backend.wait(1.0)
-        results.extend(backend.fetch_status_results(trial_ids)[1])
-    return results
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"condition not met in {timeout} s"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def run_to_end() -> Callable[..., list[tuple]]:
-    return _run_to_end
-
-
-@pytest.fixture
-def collect_until() -> Callable[..., list[tuple]]:
-    return _collect_until
-
-
-@pytest.fixture
-def wait_for() -> Callable[..., None]:
-    return _wait_for
+    return partial(testing.write_script, tmp_path)
 
 
 @pytest.fixture

@@ -10,8 +10,17 @@ import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
 from synetune.config_space import uniform
 from synetune.tuner import TrialFailuresError
-from synetune_sdk.testing import CONTRACT_SCRIPT, BackendContract, contract_config_space
+from synetune_sdk.testing import (
+    CONTRACT_SCRIPT,
+    BackendContract,
+    collect_until,
+    contract_config_space,
+    run_to_end,
+    wait_for,
+)
 from synetune_sdk.trial import TrialStatus
+
+TIMEOUT = 60.0  # a trial waits for Ray to schedule it on the shared 2-CPU cluster
 
 
 class TestRayBackendContract(BackendContract):
@@ -113,7 +122,7 @@ def test_asha_promotion_pauses_and_resumes_trials(ray_cluster, synetune_folder):
 
 @pytest.mark.parametrize("ignore_sigterm", [False, True])
 def test_stopped_trial_ends_its_process_group(
-    ray_cluster, tmp_path, write_script, collect_until, wait_for, pid_alive, ignore_sigterm
+    ray_cluster, tmp_path, write_script, pid_alive, ignore_sigterm
 ):
     script = write_script(
         "spawner.py",
@@ -134,14 +143,14 @@ def test_stopped_trial_ends_its_process_group(
     backend.set_path(tmp_path)
     try:
         trial = backend.start_trial({"ignore_sigterm": ignore_sigterm})
-        results = collect_until(backend, [trial.trial_id], lambda r: len(r) >= 2)
+        results = collect_until(backend, [trial.trial_id], lambda r: len(r) >= 2, timeout=TIMEOUT)
         pid, child_pid = results[0][1]["pid"], results[0][1]["child_pid"]
         assert backend.trial_pid(trial.trial_id) == pid
         assert pid_alive(pid) and pid_alive(child_pid)
 
         backend.stop_trial(trial.trial_id)
         assert backend.status[trial.trial_id] == TrialStatus.STOPPED
-        wait_for(lambda: not pid_alive(pid) and not pid_alive(child_pid))
+        wait_for(lambda: not pid_alive(pid) and not pid_alive(child_pid), timeout=TIMEOUT)
         # the task ends only once the group is gone
         assert backend._trial_runs[trial.trial_id].wait_until_gone(30)
         backend.fetch_status_results([trial.trial_id])
@@ -151,7 +160,7 @@ def test_stopped_trial_ends_its_process_group(
         backend.close()
 
 
-def test_trials_wait_for_their_ray_resources(ray_cluster, tmp_path, run_to_end):
+def test_trials_wait_for_their_ray_resources(ray_cluster, tmp_path):
     # each trial takes both CPUs of the cluster: the second one runs after the first one
     backend = RayBackend(entry_point=CONTRACT_SCRIPT, num_cpus_per_trial=2)
     backend.set_path(tmp_path)
@@ -160,7 +169,7 @@ def test_trials_wait_for_their_ray_resources(ray_cluster, tmp_path, run_to_end):
         second = backend.start_trial({"epochs": 2})
         queued = backend.start_trial({"epochs": 2})
         backend.stop_trial(queued.trial_id)  # cancelled before Ray ever started it
-        results = run_to_end(backend, [first.trial_id, second.trial_id])
+        results = run_to_end(backend, [first.trial_id, second.trial_id], timeout=TIMEOUT)
         assert backend._trial_runs[queued.trial_id].wait_until_gone(30)
     finally:
         backend.close()
@@ -204,7 +213,7 @@ def test_crashing_trial_is_reported_with_its_stderr(ray_cluster, synetune_folder
     assert "boom in training" in "".join(backend.stderr(0))
 
 
-def test_function_mode_ships_the_function_to_the_cluster(ray_cluster, tmp_path, run_to_end):
+def test_function_mode_ships_the_function_to_the_cluster(ray_cluster, tmp_path):
     def train(config, reporter, checkpoint_dir):
         import os
 
@@ -218,7 +227,7 @@ def test_function_mode_ships_the_function_to_the_cluster(ray_cluster, tmp_path, 
     try:
         good = backend.start_trial({"x": 0.5, "epochs": 3})
         bad = backend.start_trial({"x": -1.0, "epochs": 3})
-        results = run_to_end(backend, [good.trial_id, bad.trial_id])
+        results = run_to_end(backend, [good.trial_id, bad.trial_id], timeout=TIMEOUT)
     finally:
         backend.close()
     assert backend.status == {

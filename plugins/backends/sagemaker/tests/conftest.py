@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-import textwrap
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,7 @@ from sagemaker_executor import (  # noqa: E402
     set_current,
 )
 
-from synetune_sdk.trial import TrialStatus  # noqa: E402
-
-TIMEOUT = 30.0
+from synetune_sdk import testing  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -103,44 +100,4 @@ def make_backend(sagemaker: FakeSageMaker, tmp_path: Path) -> Iterator[Callable[
 
 @pytest.fixture
 def write_script(tmp_path: Path) -> Callable[[str, str], Path]:
-    def write(name: str, source: str) -> Path:
-        path = tmp_path / "code" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source))
-        return path
-
-    return write
-
-
-def _run_to_end(
-    backend: Any, trial_ids: list[int], timeout: float = TIMEOUT
-) -> list[tuple[int, dict]]:
-    """Every result of ``trial_ids`` until all of them finished (or are paused)."""
-    results: list[tuple[int, dict]] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        backend.wait(0.5)
-        statuses, new = backend.fetch_status_results(trial_ids)
-        results.extend(new)
-        if all(s in TrialStatus.FINISHED or s == TrialStatus.PAUSED for _, s in statuses.values()):
-            return results
-        assert time.monotonic() < deadline, f"trials did not end in {timeout} s: {statuses}"
-
-
-def _wait_for(
-    condition: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition"
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not met in {timeout} s"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def run_to_end() -> Callable[..., list[tuple[int, dict]]]:
-    return _run_to_end
-
-
-@pytest.fixture
-def wait_for() -> Callable[..., None]:
-    return _wait_for
+    return partial(testing.write_script, tmp_path / "code")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sagemaker_executor import BUCKET, IMAGE, ROLE
 
-from synetune_sdk.testing import CONTRACT_SCRIPT, BackendContract
+from synetune_sdk.testing import CONTRACT_SCRIPT, BackendContract, run_to_end, wait_for
 from synetune_sdk.trial import TrialStatus
 
 
@@ -22,9 +22,7 @@ class TestSageMakerBackendContract(BackendContract):
         return self._make(entry_point)
 
 
-def test_job_request_carries_config_checkpoints_and_code(
-    make_backend, sagemaker, tmp_path, run_to_end
-):
+def test_job_request_carries_config_checkpoints_and_code(make_backend, sagemaker, tmp_path):
     backend = make_backend(CONTRACT_SCRIPT, instance_type="ml.c5.xlarge", environment={"A": "1"})
     backend.set_path(tmp_path / "my-tuner")
     trial = backend.start_trial({"epochs": 2, "x": 0.25})
@@ -84,7 +82,7 @@ def test_plugin_registers_lazily_and_builds_by_name(aws_env, sagemaker):
         synetune_plugin_sagemaker.nothing  # noqa: B018
 
 
-def test_delete_checkpoints_and_concurrency_limit(make_backend, sagemaker, tmp_path, run_to_end):
+def test_delete_checkpoints_and_concurrency_limit(make_backend, sagemaker, tmp_path):
     backend = make_backend(CONTRACT_SCRIPT, delete_checkpoints=True, max_concurrent_jobs=1)
     backend.set_path(tmp_path / "t")
     trials = [backend.start_trial({"epochs": 2, "sleep": 0.05}) for _ in range(2)]
@@ -95,9 +93,7 @@ def test_delete_checkpoints_and_concurrency_limit(make_backend, sagemaker, tmp_p
     assert not [k for k in keys if "/checkpoints/" in k]
 
 
-def test_pickled_backend_stops_jobs_of_the_interrupted_tuner(
-    make_backend, sagemaker, tmp_path, wait_for
-):
+def test_pickled_backend_stops_jobs_of_the_interrupted_tuner(make_backend, sagemaker, tmp_path):
     import dill
 
     backend = make_backend(CONTRACT_SCRIPT)

@@ -13,7 +13,7 @@ from synetune_plugin_sagemaker.backend import SageMakerBackend
 
 from synetune import StoppingCriterion, Tuner
 from synetune_sdk.scheduler import Scheduler
-from synetune_sdk.testing import CONTRACT_SCRIPT
+from synetune_sdk.testing import CONTRACT_SCRIPT, run_to_end, wait_for
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion
 
 # moto warns that SageMaker's API model lists no ThrottlingException; AWS sends it anyway
@@ -99,9 +99,7 @@ def test_missing_bucket_fails_before_any_trial(make_backend, sagemaker, tmp_path
     assert sagemaker.requests == []
 
 
-def test_job_failing_at_start_fails_its_trial_with_the_reason(
-    make_backend, sagemaker, tmp_path, run_to_end
-):
+def test_job_failing_at_start_fails_its_trial_with_the_reason(make_backend, sagemaker, tmp_path):
     sagemaker.fail_images.add(IMAGE)
     backend = make_backend(CONTRACT_SCRIPT)
     backend.set_path(tmp_path / "t")
@@ -112,9 +110,7 @@ def test_job_failing_at_start_fails_its_trial_with_the_reason(
     assert "t-0 failed" in backend.errors[trial.trial_id]
 
 
-def test_create_rejected_fails_the_trial_with_the_reason(
-    make_backend, sagemaker, tmp_path, run_to_end
-):
+def test_create_rejected_fails_the_trial_with_the_reason(make_backend, sagemaker, tmp_path):
     backend = make_backend(CONTRACT_SCRIPT)
     backend.set_path(tmp_path / "t")
     trial = backend.start_trial({"epochs": 2, "x": "v" * 3000})
@@ -124,7 +120,7 @@ def test_create_rejected_fails_the_trial_with_the_reason(
     assert sagemaker.requests == []
 
 
-def test_throttling_is_retried_with_backoff(make_backend, sagemaker, tmp_path, run_to_end):
+def test_throttling_is_retried_with_backoff(make_backend, sagemaker, tmp_path):
     """Syne Tune issue 339: throttled API calls must not end the tuning."""
     sagemaker.throttle.update(
         {"CreateTrainingJob": 1, "DescribeTrainingJob": 3, "GetLogEvents": 2, "StopTrainingJob": 1}
@@ -147,7 +143,7 @@ def test_throttling_is_retried_with_backoff(make_backend, sagemaker, tmp_path, r
     assert sagemaker.stop_calls == [backend.job_names(second.trial_id)[0]]
 
 
-def test_late_log_stream_still_delivers_every_result(make_backend, sagemaker, tmp_path, run_to_end):
+def test_late_log_stream_still_delivers_every_result(make_backend, sagemaker, tmp_path):
     sagemaker.log_delay = 1.0  # the job completes before its log stream exists
     backend = make_backend(CONTRACT_SCRIPT)
     backend.set_path(tmp_path / "t")
@@ -157,9 +153,7 @@ def test_late_log_stream_still_delivers_every_result(make_backend, sagemaker, tm
     assert [r["epoch"] for _, r in results] == [1, 2, 3]
 
 
-def test_log_stream_that_never_appears_fails_the_trial(
-    make_backend, sagemaker, tmp_path, run_to_end
-):
+def test_log_stream_that_never_appears_fails_the_trial(make_backend, sagemaker, tmp_path):
     sagemaker.log_delay = 60.0
     backend = make_backend(CONTRACT_SCRIPT, log_timeout=0.5)
     backend.set_path(tmp_path / "t")
@@ -170,7 +164,7 @@ def test_log_stream_that_never_appears_fails_the_trial(
 
 
 def test_job_stuck_after_stop_request_fails_the_trial_after_stop_timeout(
-    make_backend, sagemaker, tmp_path, run_to_end, wait_for
+    make_backend, sagemaker, tmp_path
 ):
     sagemaker.ignore_stop = True  # StopTrainingJob is answered, the job goes on
     backend = make_backend(CONTRACT_SCRIPT, stop_timeout=1.0)

@@ -11,7 +11,7 @@ from synetune import StoppingCriterion, Tuner, load_experiment
 from synetune.config_space import uniform
 from synetune.results import read_events
 from synetune_sdk.scheduler import Scheduler
-from synetune_sdk.testing import CONTRACT_SCRIPT
+from synetune_sdk.testing import CONTRACT_SCRIPT, run_to_end
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion
 
 
@@ -240,7 +240,7 @@ def test_warm_pool_is_reused_across_trials_and_released_at_the_end(
 
 @pytest.mark.parametrize("instance_type", ["ml.m5.large", "ml.unpriced.xlarge"])
 def test_worker_cost_from_instance_price_and_billable_seconds(
-    make_backend, sagemaker, tmp_path, run_to_end, instance_type
+    make_backend, sagemaker, tmp_path, instance_type
 ):
     # 3600 USD per hour: the cost in USD is the number of billable seconds
     backend = make_backend(

@@ -22,26 +22,17 @@ from typing import Any
 from synetune.config_space import (
     config_key,
     config_space_size,
-    config_space_to_json,
     impute_points_to_evaluate,
     make_random_state,
-    validate_config_space,
 )
-from synetune_plugin_hyperband.common import (
-    check_metric_mode,
-    check_unknown,
-    draw_seed,
-    infer_max_t,
-    read_result,
-)
+from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
+from synetune_plugin_hyperband.common import draw_seed, infer_max_t, read_result
 from synetune_plugin_hyperband.encoding import Encoder
 from synetune_plugin_hyperband.synchronous import BracketManager, Slot, geometric_bracket_rungs
-from synetune_sdk.scheduler import Scheduler
-from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
+from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
 
-CONTINUE, PAUSE, STOP = SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP
 MAX_RETRIES = 50  # attempts to find a configuration not suggested before (half of them by DE)
 
 
@@ -66,7 +57,7 @@ _DEHB_ARGUMENTS = (
 )
 
 
-class GeometricDifferentialEvolutionHyperbandScheduler(Scheduler):
+class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
     """DEHB with geometric rungs ``grace_period * reduction_factor**k`` and ``max_t``.
 
     Configurations come from an internal random search in the encoded space (after
@@ -91,20 +82,15 @@ class GeometricDifferentialEvolutionHyperbandScheduler(Scheduler):
         random_seed: int | None = None,
         **kwargs: Any,
     ):
-        check_unknown(type(self).__name__, kwargs, _DEHB_ARGUMENTS)
-        validate_config_space(config_space)
-        super().__init__(config_space)
-        check_metric_mode(metric, mode)
+        super().__init__(
+            config_space, metric, mode, resource_attr, max_resource_attr, kwargs, _DEHB_ARGUMENTS
+        )
         for name, value in (
             ("mutation_factor", mutation_factor),
             ("crossover_probability", crossover_probability),
         ):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
                 raise ValueError(f"{name} must be a number in (0, 1], got {value!r}")
-        self.metric = metric
-        self.mode = mode
-        self.resource_attr = resource_attr
-        self.max_resource_attr = max_resource_attr
         self.mutation_factor = float(mutation_factor)
         self.crossover_probability = float(crossover_probability)
         self.max_t = infer_max_t(
@@ -133,10 +119,6 @@ class GeometricDifferentialEvolutionHyperbandScheduler(Scheduler):
                 self._parent_rung[(offset, level)] = (
                     (1, rung_index + 1) if offset > 0 else (self.num_brackets - rung_index, 0)
                 )
-
-    @property
-    def max_resource_level(self) -> int:
-        return self.max_t
 
     # -- suggest ------------------------------------------------------------------------------
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
@@ -275,12 +257,7 @@ class GeometricDifferentialEvolutionHyperbandScheduler(Scheduler):
             return STOP
         if record.slot is None:
             return record.decision
-        if record.last_resource is not None and resource < record.last_resource:
-            raise ValueError(
-                f"trial {trial_id} reported {self.resource_attr}={resource} after "
-                f"{self.resource_attr}={record.last_resource}: the resource level must not go "
-                "backwards within a run"
-            )
+        self._check_counting_up(trial_id, resource, record.last_resource)
         record.last_resource = resource
         slot = record.slot
         if resource < slot.level:
@@ -328,20 +305,9 @@ class GeometricDifferentialEvolutionHyperbandScheduler(Scheduler):
         if record is not None and record.slot is not None:
             self.on_trial_error(trial)  # ended before its rung level: the slot counts as failed
 
-    def metric_names(self) -> list[str]:
-        return [self.metric]
-
-    def metric_mode(self) -> str:
-        return self.mode
-
     def metadata(self) -> dict[str, Any]:
         out = super().metadata()
         out.update(
-            config_space=config_space_to_json(self.config_space),
-            random_seed=self.random_seed,
-            resource_attr=self.resource_attr,
-            max_resource_attr=self.max_resource_attr,
-            max_t=self.max_t,
             bracket_rungs=[list(map(list, rungs)) for rungs in self.bracket_rungs],
             mutation_factor=self.mutation_factor,
             crossover_probability=self.crossover_probability,

@@ -24,12 +24,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from synetune.config_space import config_space_to_json, make_random_state, validate_config_space
+from synetune.config_space import make_random_state
+from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
 from synetune_plugin_hyperband.common import (
     attach_searcher,
-    check_metric_mode,
     check_positive_int,
-    check_unknown,
     complete_config,
     draw_seed,
     infer_max_t,
@@ -38,14 +37,12 @@ from synetune_plugin_hyperband.common import (
 )
 from synetune_plugin_hyperband.pasha import PashaState
 from synetune_plugin_hyperband.rungs import Rung, bracket_distribution, promotion_quantiles
-from synetune_sdk.scheduler import Scheduler
-from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
+from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
 
 TYPES = ("stopping", "promotion", "pasha")
 SEARCHER_DATA = ("rungs", "all", "rungs_and_last")
-CONTINUE, PAUSE, STOP = SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP
 
 _ARGUMENTS = (
     "config_space, metric, mode, resource_attr, max_resource_attr, max_t, grace_period, "
@@ -78,7 +75,7 @@ class TrialRecord:
     paused_rung: int | None = None  # rung index where it waits to be promoted
 
 
-class HyperbandScheduler(Scheduler):
+class HyperbandScheduler(MultiFidelityScheduler):
     """Asynchronous successive halving / Hyperband with stopping, promotion or PASHA rungs.
 
     ``max_t`` comes from ``config_space[max_resource_attr]``, else from ``max_t``, else from the
@@ -116,10 +113,9 @@ class HyperbandScheduler(Scheduler):
         early_checkpoint_removal_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ):
-        check_unknown(type_name(self), kwargs, _ARGUMENTS)
-        validate_config_space(config_space)
-        super().__init__(config_space)
-        check_metric_mode(metric, mode)
+        super().__init__(
+            config_space, metric, mode, resource_attr, max_resource_attr, kwargs, _ARGUMENTS
+        )
         if type not in TYPES:
             raise ValueError(f"type must be one of {list(TYPES)}, got {type!r}")
         if searcher_data not in SEARCHER_DATA:
@@ -130,14 +126,10 @@ class HyperbandScheduler(Scheduler):
             raise ValueError(
                 f"resource_attr must be the name of the reported resource, got {resource_attr!r}"
             )
-        self.metric = metric
-        self.mode = mode
         self.type = type
         self.early_checkpoint_removal_kwargs = _check_early_removal(
             early_checkpoint_removal_kwargs, type
         )
-        self.resource_attr = resource_attr
-        self.max_resource_attr = max_resource_attr
         self.searcher_data = searcher_data
         self.max_t = infer_max_t(self.config_space, max_resource_attr, max_t)
         if reduction_factor is None and rung_increment is None:
@@ -171,10 +163,6 @@ class HyperbandScheduler(Scheduler):
     def does_pause_resume(self) -> bool:
         """Whether trials are paused at rungs and resumed later (they should checkpoint)."""
         return self.type != "stopping"
-
-    @property
-    def max_resource_level(self) -> int:
-        return self.max_t
 
     def first_milestone(self, bracket: int) -> int:
         """The first rung level a new trial of ``bracket`` reaches (``max_t`` if none)."""
@@ -276,12 +264,12 @@ class HyperbandScheduler(Scheduler):
         if record.decision != CONTINUE:
             # A late result of a trial already paused or stopped: it changes nothing.
             return record.decision
-        if record.last_resource is not None and resource < record.last_resource:
-            raise ValueError(
-                f"trial {trial_id} reported {self.resource_attr}={resource} after "
-                f"{self.resource_attr}={record.last_resource}: the resource level must not go "
-                "backwards within a run (report the number of epochs done, counting up)"
-            )
+        self._check_counting_up(
+            trial_id,
+            resource,
+            record.last_resource,
+            advice=" (report the number of epochs done, counting up)",
+        )
         record.last_resource = resource
         if self.type == "stopping":
             decision, reached, next_milestone, ignore = self._on_stopping(
@@ -430,12 +418,6 @@ class HyperbandScheduler(Scheduler):
             record.decision = STOP
 
     # -- reporting ----------------------------------------------------------------------------
-    def metric_names(self) -> list[str]:
-        return [self.metric]
-
-    def metric_mode(self) -> str:
-        return self.mode
-
     def paused_trials(self, resource: int | None = None) -> list[tuple[int, int, float, int]]:
         """``(trial_id, rank, value, level)`` of the paused trials not promoted yet (at rung level
         ``resource`` only, if given); ``rank`` counts the better values recorded at the rung (0:
@@ -454,22 +436,12 @@ class HyperbandScheduler(Scheduler):
     def metadata(self) -> dict[str, Any]:
         out = super().metadata()
         out.update(
-            config_space=config_space_to_json(self.config_space),
-            searcher=self.searcher_name,
-            random_seed=self.random_seed,
             type=self.type,
-            resource_attr=self.resource_attr,
-            max_resource_attr=self.max_resource_attr,
-            max_t=self.max_t,
             rung_levels=list(self.rung_levels),
             brackets=self.num_brackets,
             searcher_data=self.searcher_data,
         )
         return out
-
-
-def type_name(obj: Any) -> str:
-    return type(obj).__name__
 
 
 def _check_early_removal(kwargs: dict[str, Any] | None, type: str) -> dict[str, Any] | None:  # noqa: A002

@@ -18,23 +18,19 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from synetune.config_space import config_space_to_json, validate_config_space
+from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
 from synetune_plugin_hyperband.common import (
     attach_searcher,
-    check_metric_mode,
     check_positive_int,
-    check_unknown,
     complete_config,
     draw_seed,
     infer_max_t,
     read_result,
 )
-from synetune_sdk.scheduler import Scheduler
-from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
+from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
 
-CONTINUE, PAUSE, STOP = SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP
 
 # (number of slots, resource level) per rung, lowest rung first
 BracketRungs = list[tuple[int, int]]
@@ -220,7 +216,7 @@ _SYNC_ARGUMENTS = (
 )
 
 
-class SynchronousGeometricHyperbandScheduler(Scheduler):
+class SynchronousGeometricHyperbandScheduler(MultiFidelityScheduler):
     """Synchronous Hyperband with geometric rungs; ``brackets=1`` is synchronous successive halving.
 
     Trials pause at their rung level (PAUSE) and are resumed with ``resume_suggestion`` when
@@ -246,18 +242,13 @@ class SynchronousGeometricHyperbandScheduler(Scheduler):
         random_seed: int | None = None,
         **kwargs: Any,
     ):
-        check_unknown(type(self).__name__, kwargs, _SYNC_ARGUMENTS)
-        validate_config_space(config_space)
-        super().__init__(config_space)
-        check_metric_mode(metric, mode)
+        super().__init__(
+            config_space, metric, mode, resource_attr, max_resource_attr, kwargs, _SYNC_ARGUMENTS
+        )
         if searcher_data not in ("rungs", "all"):
             raise ValueError(
                 f"searcher_data must be 'rungs' or 'all' for synchronous Hyperband, got {searcher_data!r}"
             )
-        self.metric = metric
-        self.mode = mode
-        self.resource_attr = resource_attr
-        self.max_resource_attr = max_resource_attr
         self.searcher_data = searcher_data
         self.max_t = infer_max_t(
             self.config_space, max_resource_attr, max_resource_level, "max_resource_level"
@@ -274,10 +265,6 @@ class SynchronousGeometricHyperbandScheduler(Scheduler):
         self._trials: dict[int, SyncTrial] = {}
         self._not_promoted: list[int] = []
         attach_searcher(self, searcher, search_options, metric, mode, points_to_evaluate)
-
-    @property
-    def max_resource_level(self) -> int:
-        return self.max_t
 
     def does_pause_resume(self) -> bool:
         return True
@@ -329,12 +316,7 @@ class SynchronousGeometricHyperbandScheduler(Scheduler):
             return STOP
         if record.slot is None:
             return record.decision  # late result after PAUSE, or beyond max_t
-        if record.last_resource is not None and resource < record.last_resource:
-            raise ValueError(
-                f"trial {trial_id} reported {self.resource_attr}={resource} after "
-                f"{self.resource_attr}={record.last_resource}: the resource level must not go "
-                "backwards within a run"
-            )
+        self._check_counting_up(trial_id, resource, record.last_resource)
         record.last_resource = resource
         slot = record.slot
         decision = CONTINUE
@@ -386,21 +368,7 @@ class SynchronousGeometricHyperbandScheduler(Scheduler):
         out, self._not_promoted = self._not_promoted, []
         return out
 
-    def metric_names(self) -> list[str]:
-        return [self.metric]
-
-    def metric_mode(self) -> str:
-        return self.mode
-
     def metadata(self) -> dict[str, Any]:
         out = super().metadata()
-        out.update(
-            config_space=config_space_to_json(self.config_space),
-            searcher=self.searcher_name,
-            random_seed=self.random_seed,
-            resource_attr=self.resource_attr,
-            max_resource_attr=self.max_resource_attr,
-            max_t=self.max_t,
-            bracket_rungs=[list(map(list, rungs)) for rungs in self.bracket_rungs],
-        )
+        out["bracket_rungs"] = [list(map(list, rungs)) for rungs in self.bracket_rungs]
         return out
