@@ -83,6 +83,27 @@ def test_log_ei_gradient_matches_finite_differences():
         assert np.allclose(numeric, grad[:, j], rtol=1e-4, atol=1e-6)
 
 
+def test_lcb_gradient_matches_finite_differences_and_prefers_uncertain_low_means():
+    X, y = _data()
+    params = Hyperparameters(np.array([0.3, 0.7, 1.5]), 1.3, 1e-3, 0.1)
+    posterior = Posterior(X, np.stack([y, y - 0.2], axis=1), params)
+
+    def score(*args):
+        return acq.lower_confidence_bound(*args, kappa=2.0)
+
+    function = acq.expected_improvement(posterior, np.zeros(2), score)
+    Xs = np.random.default_rng(3).uniform(size=(6, 3))
+    values, grad = function(Xs, True)
+    mean, var = posterior.predict(Xs)
+    assert np.allclose(values, 2.0 * np.sqrt(var) - mean.mean(axis=1))
+    eps = 1e-6
+    for j in range(3):
+        step = np.zeros(3)
+        step[j] = eps
+        numeric = (function(Xs + step, False)[0] - function(Xs - step, False)[0]) / (2 * eps)
+        assert np.allclose(numeric, grad[:, j], rtol=1e-4, atol=1e-6)
+
+
 def test_posterior_interpolates_noise_free_data():
     X, y = _data(n=10, d=2)
     params = Hyperparameters(np.array([0.5, 0.5]), 1.0, 1e-8, 0.0)

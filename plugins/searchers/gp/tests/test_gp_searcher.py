@@ -42,6 +42,17 @@ def hartmann6(config):
     return float(-np.sum(_ALPHA * np.exp(-np.sum(_A * (x - _P) ** 2, axis=1))))
 
 
+def branin(x1, x2):
+    return (
+        (x2 - 5.1 / (4 * math.pi**2) * x1**2 + 5 / math.pi * x1 - 6) ** 2
+        + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1)
+        + 10
+    )
+
+
+BRANIN_SPACE = {"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0)}
+
+
 def run_sequential(searcher, objective, n, metric="y"):
     """Suggest and evaluate ``n`` configurations one after another; the best value seen."""
     best = math.inf
@@ -238,6 +249,37 @@ def test_bad_arguments_say_what_to_fix():
         GPSearcher(space, "loss", debug_log=False, opt_warmstart=True)  # Syne Tune options
     with pytest.raises(ValueError, match="multi-fidelity"):
         HyperTuneSearcher(space, "loss").configure_scheduler(SimpleNamespace(max_t=None))
+    with pytest.raises(ValueError, match=r"acq_function in \['ei', 'lcb'\], got 'pi'"):
+        GPSearcher(space, "loss", acq_function="pi")
+    with pytest.raises(ValueError, match=r"acq_function in \['ei'\], got 'lcb'"):
+        ConstrainedGPSearcher(space, "loss", constraint_attr="c", acq_function="lcb")
+    with pytest.raises(ValueError, match="kappa"):
+        GPSearcher(space, "loss", acq_function="lcb", acq_function_kwargs={"kappa": -1.0})
+    with pytest.raises(ValueError, match="not understood"):
+        GPSearcher(space, "loss", acq_function="lcb", acq_function_kwargs={"beta": 1.0})
+
+
+def test_lcb_finds_the_branin_minimum_and_kappa_sets_exploration():
+    spread = {}
+    for kappa in (0.0, 1.0, 5.0):
+        searcher = GPSearcher(
+            BRANIN_SPACE,
+            "y",
+            acq_function="lcb",
+            acq_function_kwargs={"kappa": kappa},
+            random_seed=0,
+        )
+        values, configs = [], []
+        for trial_id in range(30):
+            config = searcher.suggest(trial_id)
+            values.append(branin(config["x1"], config["x2"]))
+            configs.append([config["x1"], config["x2"]])
+            searcher.on_trial_complete(trial_id, config, {"y": values[-1]})
+        spread[kappa] = np.std(np.array(configs[10:]), axis=0).sum()
+        if kappa == 1.0:  # the default
+            assert min(values) < 0.397887 + 0.05
+    # kappa=0 exploits (evaluations bunch up), a large kappa explores more widely
+    assert spread[5.0] > spread[0.0]
 
 
 # -- multi-fidelity ----------------------------------------------------------------------------
@@ -371,16 +413,9 @@ def test_registries_and_baselines():
 def test_bayesian_optimization_in_an_ask_tell_loop_finds_branin_minimum():
     from synetune.ask_tell import AskTellScheduler
 
-    def branin(x1, x2):
-        return (
-            (x2 - 5.1 / (4 * math.pi**2) * x1**2 + 5 / math.pi * x1 - 6) ** 2
-            + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1)
-            + 10
-        )
-
     scheduler = synetune.schedulers.create(
         "bayesian_optimization",
-        config_space={"x1": uniform(-5.0, 10.0), "x2": uniform(0.0, 15.0)},
+        config_space=BRANIN_SPACE,
         metric="y",
         random_seed=0,
     )

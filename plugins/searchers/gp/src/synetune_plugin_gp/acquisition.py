@@ -80,6 +80,24 @@ def log_expected_improvement(
     return value, np.einsum("ms,msd->md", weights, dlog)
 
 
+def lower_confidence_bound(
+    mean: np.ndarray,
+    var: np.ndarray,
+    best: np.ndarray,
+    dmean: np.ndarray | None = None,
+    dvar: np.ndarray | None = None,
+    kappa: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Negated lower confidence bound (for minimisation; larger is better), ``kappa sigma -
+    mean`` with the mean averaged over sample columns; ``best`` is not used. Same shapes as
+    ``log_expected_improvement``."""
+    sigma = np.sqrt(var)
+    value = kappa * sigma - mean.mean(axis=1)
+    if dmean is None:
+        return value, None
+    return value, kappa * dvar / (2.0 * sigma[:, None]) - dmean.mean(axis=1)
+
+
 def log_probability_below(
     mean: np.ndarray,
     var: np.ndarray,
@@ -105,15 +123,22 @@ def current_best(posterior: Posterior, rows: np.ndarray) -> np.ndarray:
     return posterior.mean_at_data()[rows].min(axis=0)
 
 
-def expected_improvement(posterior: Posterior, best: np.ndarray) -> Acquisition:
-    """log EI of ``posterior`` relative to ``best`` (one value per sample column)."""
+# score(mean, var, best, dmean, dvar) -> (values, gradients): log EI or negated LCB
+Score = Callable[..., tuple[np.ndarray, np.ndarray | None]]
+
+
+def expected_improvement(
+    posterior: Posterior, best: np.ndarray, score: Score = log_expected_improvement
+) -> Acquisition:
+    """log EI (or another ``score``) of ``posterior`` relative to ``best`` (one value per sample
+    column)."""
 
     def acquisition(X: np.ndarray, with_gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
         if with_gradient:
             mean, var, dmean, dvar = posterior.predict_with_gradient(X)
-            return log_expected_improvement(mean, var, best, dmean, dvar)
+            return score(mean, var, best, dmean, dvar)
         mean, var = posterior.predict(X)
-        return log_expected_improvement(mean, var, best)
+        return score(mean, var, best)
 
     return acquisition
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from synetune_plugin_gp import acquisition as acq
 from synetune_plugin_gp.gp import Posterior
 from synetune_plugin_gp.searcher import HYPERTUNE_MIN_DATA, GPSearcher
 from synetune_plugin_gp.threads import single_threaded_blas
@@ -160,8 +159,8 @@ class HyperTuneSearcher(GPSearcher):
         def acquisition(Xc: np.ndarray, with_gradient: bool) -> tuple[np.ndarray, Any]:
             mean, var, dmean, dvar = ensemble(Xc, with_gradient)
             if with_gradient:
-                return acq.log_expected_improvement(mean, var, best, dmean, dvar)
-            return acq.log_expected_improvement(mean, var, best)
+                return self._score(mean, var, best, dmean, dvar)
+            return self._score(mean, var, best)
 
         anchors = [o for o in self._data.values() if o.resource == top]
         return acquisition, self._anchors(anchors, None), None

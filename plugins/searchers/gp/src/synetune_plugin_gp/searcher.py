@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,6 @@ IGNORED_OPTIONS = frozenset(
         "opt_debug_writer",
         "initial_scoring",
         "normalize_targets",
-        "acq_function",
-        "acq_function_kwargs",
         "gp_base_kernel",
         "input_warping",
         "boxcox_transform",
@@ -103,7 +102,11 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
     observations, ``"first"``, ``"final"``). The joint model's ``gp_resource_kernel`` is
     ``"exp-decay-sum"`` (Syne Tune's default: learning curves as mixtures of exponential decays,
     see ``synetune_plugin_gp.gp``) or ``"matern52"`` (the log resource as one more Matérn input).
+    ``acq_function`` is ``"ei"`` (log expected improvement) or ``"lcb"`` (lower confidence bound
+    ``mean - kappa * stddev``, ``acq_function_kwargs={"kappa": 1.0}``).
     """
+
+    acq_functions: tuple[str, ...] = ("ei", "lcb")
 
     def __init__(
         self,
@@ -127,6 +130,8 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         gp_resource_kernel: str = "exp-decay-sum",
         resource_acq: str = "bohb",
         resource_acq_bohb_threshold: int = 3,
+        acq_function: str = "ei",
+        acq_function_kwargs: dict[str, Any] | None = None,
         resource_attr: str | None = None,
         max_t: int | None = None,
         **kwargs: Any,
@@ -138,6 +143,20 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
                 f"gp_resource_kernel must be one of {list(RESOURCE_KERNELS)}, got "
                 f"{gp_resource_kernel!r} (Syne Tune's other resource kernels are not implemented)"
             )
+        if acq_function not in self.acq_functions:
+            raise ValueError(
+                f"{type(self).__name__} takes acq_function in {list(self.acq_functions)}, got "
+                f"{acq_function!r}"
+            )
+        acq_kwargs = dict(acq_function_kwargs or {})
+        kappa = acq_kwargs.pop("kappa", 1.0)
+        if acq_kwargs or acq_function == "ei" and acq_function_kwargs:
+            raise ValueError(
+                f"acq_function_kwargs {acq_function_kwargs!r} not understood: only "
+                "acq_function='lcb' takes one, {'kappa': float >= 0}"
+            )
+        if isinstance(kappa, bool) or not isinstance(kappa, int | float) or not kappa >= 0:
+            raise ValueError(f"acq_function_kwargs['kappa'] must be a number >= 0, got {kappa!r}")
         if resource_acq not in RESOURCE_ACQ:
             raise ValueError(
                 f"resource_acq must be one of {list(RESOURCE_ACQ)}, got {resource_acq!r}"
@@ -185,6 +204,12 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         self.model = model
         self.gp_resource_kernel = gp_resource_kernel
         self.resource_acq = resource_acq
+        self.acq_function = acq_function
+        self._score: acq.Score = (
+            partial(acq.lower_confidence_bound, kappa=float(kappa))
+            if acq_function == "lcb"
+            else acq.log_expected_improvement
+        )
         self.resource_acq_bohb_threshold = resource_acq_bohb_threshold
         self.resource_attr = resource_attr
         self.max_t = max_t
@@ -500,7 +525,8 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
             at_target[: len(data)] = True
         best = acq.current_best(posterior, at_target)
         extra = self._resource_column([target]) if joint else None
-        return acq.expected_improvement(posterior, best), self._anchors(data, target), extra
+        function = acq.expected_improvement(posterior, best, self._score)
+        return function, self._anchors(data, target), extra
 
     def _anchors(self, data: list[Observation], target: int | None) -> np.ndarray:
         """Encoded rows of the best few observations (at the target level)."""
@@ -517,6 +543,8 @@ class ConstrainedGPSearcher(GPSearcher):
     feasible (only the latter while nothing feasible was seen). Results without the constraint
     value are left out.
     """
+
+    acq_functions = ("ei",)
 
     def __init__(
         self,
@@ -590,6 +618,8 @@ class ConstrainedGPSearcher(GPSearcher):
 class CostAwareGPSearcher(GPSearcher):
     """BO that trades improvement against cost (``bayesopt_cost``): expected improvement per unit
     of cost, ``EI(x) / c(x)^cost_exponent``, with a second GP on ``log(result[cost_attr])``."""
+
+    acq_functions = ("ei",)
 
     def __init__(
         self,
