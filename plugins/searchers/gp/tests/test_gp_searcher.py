@@ -247,6 +247,9 @@ def test_bad_arguments_say_what_to_fix():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         GPSearcher(space, "loss", debug_log=False, opt_warmstart=True)  # Syne Tune options
+        GPSearcher(space, "loss", input_warping=False)  # Syne Tune's default: nothing to say
+    with pytest.warns(UserWarning, match="input_warping=True is not implemented"):
+        GPSearcher(space, "loss", input_warping=True)
     with pytest.raises(ValueError, match="multi-fidelity"):
         HyperTuneSearcher(space, "loss").configure_scheduler(SimpleNamespace(max_t=None))
     with pytest.raises(ValueError, match=r"acq_function in \['ei', 'lcb'\], got 'pi'"):

@@ -22,6 +22,7 @@ suggested again); failed trials likewise.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -34,8 +35,8 @@ from synetune_plugin_gp.gp import Hyperparameters, Posterior, Standardizer, fit_
 from synetune_plugin_gp.threads import single_threaded_blas
 from synetune_sdk.searcher import MultiFidelitySearcher
 
-# Syne Tune search_options this implementation accepts and has no use for (it always scores with
-# EI, has no input warping, MCMC or debug log): accepted so that Syne Tune code runs unchanged.
+# Syne Tune search_options this implementation accepts and has no use for (no input warping,
+# Box-Cox, MCMC or debug log): accepted so that Syne Tune code runs unchanged.
 IGNORED_OPTIONS = frozenset(
     {
         "debug_log",
@@ -58,6 +59,13 @@ IGNORED_OPTIONS = frozenset(
         "hypertune_distribution_num_brackets",
     }
 )
+# Ignored options that would change the search: a value other than Syne Tune's default warns.
+UNIMPLEMENTED_VALUES = {
+    "gp_base_kernel": "matern52-ard",
+    "input_warping": False,
+    "boxcox_transform": False,
+    "normalize_targets": True,
+}
 MODELS = ("gp_multitask", "gp_independent")
 RESOURCE_KERNELS = ("exp-decay-sum", "matern52")
 RESOURCE_ACQ = ("bohb", "first", "final")
@@ -181,6 +189,14 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
             raise ValueError(
                 f"num_init_random must be a non-negative integer, got {num_init_random!r}"
             )
+        for name, default in UNIMPLEMENTED_VALUES.items():
+            if name in kwargs and kwargs[name] != default:
+                warnings.warn(
+                    f"{type(self).__name__}: {name}={kwargs[name]!r} is not implemented; the "
+                    f"search runs as with {name}={default!r}",
+                    UserWarning,
+                    stacklevel=2,
+                )
         super().__init__(
             config_space,
             metric,
