@@ -9,17 +9,19 @@ quartiles, on Branin (2-d) and Hartmann6 (6-d). Methods, each with its library's
 * ``syne-tune-bo``: Syne Tune 0.13.0 ``BayesianOptimization``;
 * ``optuna-gp`` / ``optuna-tpe``: Optuna ``GPSampler`` / ``TPESampler``.
 
-Part 2, multi-fidelity (``--mf``, synetune only), 4 asynchronous workers, ``--mf-seeds`` seeds:
+Part 2, multi-fidelity (``--mf``), 4 asynchronous workers, ``--mf-seeds`` seeds:
 ``random_search``, ``asha``, ``mobster`` (exp-decay resource kernel, the default),
 ``mobster-matern52`` (``gp_resource_kernel="matern52"``) and ``hypertune`` on the digits-mlp
 learning-curve table through the Tuner and the simulator backend, ``--mf-digits-budget``
 simulated seconds (see ``simulate_digits``: best validation error reported, and the true error
-of the configuration each run returns); then the same GP methods and ``asha`` on a synthetic
+of the configuration each run returns), next to Syne Tune 0.13.0's ``ASHA``, ``MOBSTER`` and
+``HyperTune`` on the same table (``st-*``, see ``simulate_digits_syne_tune``; Syne Tune needs
+``'pyarrow<18'`` in its venv for the table); then the same GP methods and ``asha`` on a synthetic
 benchmark whose learning curves cross (``learning_curve``, ``--mf-budget`` simulated seconds).
 
 Peers run in scratch virtual environments, never dependencies of synetune::
 
-    python -m venv /tmp/bo-st && /tmp/bo-st/bin/pip install 'syne-tune[gpsearchers]==0.13.0' 'numpy<2' 'pandas<2.2' 'scipy<1.14'
+    python -m venv /tmp/bo-st && /tmp/bo-st/bin/pip install 'syne-tune[gpsearchers]==0.13.0' 'numpy<2' 'pandas<2.2' 'scipy<1.14' 'pyarrow<18'
     python -m venv /tmp/bo-optuna && /tmp/bo-optuna/bin/pip install optuna torch==2.13.0 scipy
     python benchmarks/bo_quality.py [--seeds 10] [--evals 50] [--mf]
 
@@ -190,6 +192,79 @@ def learning_curve(config: dict, epoch: int, rng: np.random.Generator) -> float:
 
 def epoch_time(config: dict) -> float:
     return 2.0 + config["width"] / 64.0
+
+
+def simulate_digits_syne_tune(
+    name: str, seed: int, budget: float, table: str, n_workers: int = 4
+) -> tuple[float, float]:
+    """``simulate_digits`` for Syne Tune 0.13's baselines (``RandomSearch``, ``ASHA``,
+    ``MOBSTER``, ``HyperTune``) on the same table, in Syne Tune's venv.
+
+    Its simulator advances the clock by ``tuner_sleep_time`` per tuner loop and by modelled
+    delays per event; both are set near zero so that, as in synetune's simulator, the budget
+    is spent on training time only. A table seed is drawn per trial on both sides.
+    """
+    import logging
+    import tempfile
+
+    from simulator_throughput import syne_tune_blackbox
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_backend import SimulatorConfig
+    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+    from syne_tune.blackbox_repository import simulated_tabular_backend
+    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+    from syne_tune.optimizer import baselines
+
+    logging.disable(logging.WARNING)
+    os.chdir(tempfile.mkdtemp(prefix="st-bo-quality-"))  # Syne Tune writes into ~/syne-tune
+    blackbox = syne_tune_blackbox(Path(table))
+    # Syne Tune draws a table seed per trial only for its BlackboxTabular class
+    simulated_tabular_backend.BlackboxTabular = type(blackbox)
+    space = blackbox.configuration_space_with_max_resource_attr("epochs")
+    kwargs = dict(metric="val_error", mode="min", random_seed=seed)
+    if name != "random_search":
+        kwargs.update(resource_attr="epoch", max_resource_attr="epochs")
+    scheduler_class = {
+        "random_search": baselines.RandomSearch,
+        "asha": baselines.ASHA,
+        "mobster": baselines.MOBSTER,
+        "hypertune": baselines.HyperTune,
+    }[name]
+    callback = SimulatorCallback()
+    tiny = 1e-3
+    tuner = Tuner(
+        trial_backend=UserBlackboxBackend(
+            blackbox=blackbox,
+            elapsed_time_attr="elapsed_time",
+            max_resource_attr="epochs",
+            simulator_config=SimulatorConfig(tiny, tiny, tiny, tiny, tiny),
+            tuner_sleep_time=0.02,
+        ),
+        scheduler=scheduler_class(space, **kwargs),
+        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
+        n_workers=n_workers,
+        sleep_time=0,
+        callbacks=[callback],
+        tuner_name=f"st-bo-quality-{name.replace('_', '-')}-{seed}",
+        save_tuner=False,
+        results_update_interval=3600,
+        print_update_interval=3600,
+    )
+    tuner.run()
+    df = callback.dataframe()
+    top = df[df["epoch"] == df["epoch"].max()]
+    best = top.loc[top["val_error"].idxmin()]
+    import pandas as pd
+
+    table_df = pd.read_parquet(Path(table) / "evaluations.parquet")
+    rows = table_df[table_df["epoch"] == table_df["epoch"].max()]
+    for name in blackbox.configuration_space:
+        value = best[f"config_{name}"]
+        if isinstance(value, str):
+            rows = rows[rows[name] == value]
+        else:
+            rows = rows[np.isclose(rows[name].astype(float), float(value), rtol=1e-6)]
+    return float(df["val_error"].min()), float(rows["val_error"].mean())
 
 
 def _variant(name: str, kwargs: dict) -> str:
@@ -372,12 +447,19 @@ def main() -> None:
     parser.add_argument(
         "--mf-digits-budget", type=float, default=10.0, help="simulated seconds on digits-mlp"
     )
+    parser.add_argument("--table", help="digits-mlp table folder (Syne Tune worker)")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--worker")
     parser.add_argument("--function")
     args = parser.parse_args()
     if args.worker:
-        if args.worker.startswith("mfd-"):
+        if args.worker.startswith("st-mfd-"):
+            values = [
+                simulate_digits_syne_tune(args.worker[7:], s, args.mf_digits_budget, args.table)
+                for s in range(args.mf_seeds)
+            ]
+            print(json.dumps(values))
+        elif args.worker.startswith("mfd-"):
             print(
                 json.dumps(
                     [
@@ -407,13 +489,17 @@ def main() -> None:
                 text = summary(values) if values else "not run (interpreter missing or failed)"
                 print(f"  {method:18s} {text}   ({elapsed:.0f} s)", flush=True)
     if args.mf:
+        import synetune
+
+        table = str(synetune.blackboxes.generate("digits-mlp"))
         mf_runs = [
             (
                 f"digits-mlp table (simulator backend), {args.mf_digits_budget:g} simulated s, "
                 f"4 workers, {args.mf_seeds} seeds: best val_error reported | true final "
                 "val_error of the returned configuration (table optimum 0.0167)",
                 "mfd",
-                ("random_search", "asha", "mobster", "mobster-matern52", "hypertune"),
+                ("random_search", "asha", "mobster", "mobster-matern52", "hypertune")
+                + tuple(f"st-{n}" for n in ("asha", "mobster", "hypertune")),
             ),
             (
                 f"Synthetic crossing learning curves: best validation error within "
@@ -423,20 +509,17 @@ def main() -> None:
             ),
         ]
         for title, prefix, names in mf_runs:
-            print(f"\n{title}: median [q1, q3], mean")
+            print(f"\n{title}: median [q1, q3], mean (st-: Syne Tune 0.13.0)")
             for name in names:
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--worker",
-                    f"{prefix}-{name}",
-                    "--mf-seeds",
-                    str(args.mf_seeds),
-                    "--mf-budget",
-                    str(args.mf_budget),
-                    "--mf-digits-budget",
-                    str(args.mf_digits_budget),
-                ]
+                peer = name.startswith("st-")
+                python = ST_PYTHON if peer else sys.executable
+                if not Path(python).exists():
+                    print(f"  {name:18s} not run ({python} missing)")
+                    continue
+                worker_name = f"st-{prefix}-{name[3:]}" if peer else f"{prefix}-{name}"
+                cmd = [python, __file__, "--worker", worker_name, "--table", table]
+                cmd += ["--mf-seeds", str(args.mf_seeds), "--mf-budget", str(args.mf_budget)]
+                cmd += ["--mf-digits-budget", str(args.mf_digits_budget)]
                 start = time.perf_counter()
                 proc = subprocess.run(
                     cmd, capture_output=True, text=True, env={**os.environ, **SINGLE_THREAD}

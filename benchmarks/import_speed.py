@@ -19,7 +19,18 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("numpy", "pandas", "dill", "torch", "botorch", "boto3", "sklearn", "tensorboardX", "ray", "scipy")
+HEAVY = (
+    "numpy",
+    "pandas",
+    "dill",
+    "torch",
+    "botorch",
+    "boto3",
+    "sklearn",
+    "tensorboardX",
+    "ray",
+    "scipy",
+)
 
 
 def timed(cmd: list[str], repeat: int) -> float:
@@ -44,20 +55,36 @@ def main() -> None:
         "import sys, json, synetune; from synetune import plugins; plugins.list(); "
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
-    heavy_after_listing = json.loads(subprocess.run([py, "-c", probe], check=True, capture_output=True, text=True).stdout)
+    heavy_after_listing = json.loads(
+        subprocess.run([py, "-c", probe], check=True, capture_output=True, text=True).stdout
+    )
     heavy_after_import = json.loads(
         subprocess.run(
-            [py, "-c", f"import sys, json, synetune; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"],
+            [
+                py,
+                "-c",
+                f"import sys, json, synetune; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))",
+            ],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
     )
-    n_plugins = len(json.loads(subprocess.run([py, "-m", "synetune.cli", "plugins", "--json"], capture_output=True, text=True).stdout))
+    n_plugins = len(
+        json.loads(
+            subprocess.run(
+                [py, "-m", "synetune.cli", "plugins", "--json"], capture_output=True, text=True
+            ).stdout
+        )
+    )
     print(f"bare interpreter                       {bare * 1000:7.1f} ms")
-    print(f"import synetune (over bare)            {(kernel - bare) * 1000:7.1f} ms   target <= 100 ms; heavy modules: {heavy_after_import}")
+    print(
+        f"import synetune (over bare)            {(kernel - bare) * 1000:7.1f} ms   target <= 100 ms; heavy modules: {heavy_after_import}"
+    )
     print(f"from synetune_sdk import Reporter      {(sdk - bare) * 1000:7.1f} ms   target <= 30 ms")
-    print(f"synetune plugins --json ({n_plugins} plugins)   {listing * 1000:7.1f} ms   target < 500 ms; heavy modules: {heavy_after_listing}")
+    print(
+        f"synetune plugins --json ({n_plugins} plugins)   {listing * 1000:7.1f} ms   target < 500 ms; heavy modules: {heavy_after_listing}"
+    )
 
 
 if __name__ == "__main__":

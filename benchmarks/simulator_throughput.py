@@ -82,19 +82,13 @@ def run_synetune(num_trials: int, seed: int) -> dict[str, float]:
     }
 
 
-def run_syne_tune(num_trials: int, seed: int, table: Path) -> dict[str, float]:
-    import logging
-
+def syne_tune_blackbox(table: Path):
+    """The digits-mlp table folder as a Syne Tune 0.13 ``BlackboxOffline`` (in Syne Tune's venv)."""
     import numpy as np
     import pandas as pd
-    from syne_tune import StoppingCriterion, Tuner
-    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
     from syne_tune.blackbox_repository.blackbox_offline import BlackboxOffline
-    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
     from syne_tune.config_space import FiniteRange, choice, randint
-    from syne_tune.optimizer.baselines import ASHA
 
-    logging.getLogger("syne_tune").setLevel(logging.ERROR)
     metadata = json.loads((table / "metadata.json").read_text())
     df = pd.read_parquet(table / "evaluations.parquet")
     space = {}
@@ -120,13 +114,29 @@ def run_syne_tune(num_trials: int, seed: int, table: Path) -> dict[str, float]:
         def fidelity_values(self):
             return np.array(fidelities)
 
-    blackbox = OfflineWithFidelities(
+        @property
+        def num_seeds(self):
+            return int(df[metadata["seed_col"]].nunique())
+
+    return OfflineWithFidelities(
         df_evaluations=df,
         configuration_space=space,
         fidelity_space={RESOURCE_ATTR: randint(fidelities[0], fidelities[-1])},
         objectives_names=metadata["objectives_names"],
         seed_col=metadata["seed_col"],
     )
+
+
+def run_syne_tune(num_trials: int, seed: int, table: Path) -> dict[str, float]:
+    import logging
+
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+    from syne_tune.optimizer.baselines import ASHA
+
+    logging.getLogger("syne_tune").setLevel(logging.ERROR)
+    blackbox = syne_tune_blackbox(table)
     callback = SimulatorCallback()
     tuner = Tuner(
         trial_backend=UserBlackboxBackend(
