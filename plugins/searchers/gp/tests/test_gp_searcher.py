@@ -302,8 +302,11 @@ def _feed_levels(searcher, n, levels=(1, 3, 9)):
             )
 
 
-def test_mobster_joint_model_learns_from_every_level():
-    searcher = GPSearcher({"x": uniform(0.0, 1.0)}, "loss", random_seed=0)
+@pytest.mark.parametrize("kernel", ["exp-decay-sum", "matern52"])
+def test_mobster_joint_model_learns_from_every_level(kernel):
+    searcher = GPSearcher(
+        {"x": uniform(0.0, 1.0)}, "loss", gp_resource_kernel=kernel, random_seed=0
+    )
     searcher.configure_scheduler(
         SimpleNamespace(resource_attr="epoch", max_t=9, rung_levels=[1, 3])
     )
@@ -317,6 +320,36 @@ def test_mobster_joint_model_learns_from_every_level():
     assert abs(config["x"] - 0.3) < 0.3
     searcher.remove_case(0, loss=0.0, epoch=9)
     assert searcher.dataset_size() == 7 * 3 + 6
+    fitted = searcher._fits.params[("objective", None)]
+    assert (fitted.decay is not None) == (kernel == "exp-decay-sum")
+
+
+def test_exp_decay_model_predicts_final_values_from_early_ones():
+    """Configurations seen only at epoch 1 get final-value predictions shaped by the curves
+    of configurations that went on: MOBSTER's point of learning a joint model."""
+    searcher = GPSearcher({"x": uniform(0.0, 1.0)}, "loss", random_seed=0)
+    searcher.configure_scheduler(
+        SimpleNamespace(resource_attr="epoch", max_t=9, rung_levels=[1, 3])
+    )
+    _feed_levels(searcher, 20)
+    problem = searcher._acquisition(9)
+    assert problem is not None
+    posterior = searcher._objective_posterior(
+        ("objective", None),
+        searcher._inputs(list(searcher._data.values()), True),
+        np.array([o.values["objective"] for o in searcher._data.values()]),
+        np.zeros((0, 2)),
+        joint=True,
+    )[0]
+    xs = np.array([[0.3, 1.0], [0.9, 1.0], [0.3, 1.0 / 9]])
+    mean = posterior.predict(xs)[0][:, 0]
+    # the final value at the optimum x=0.3 beats a poor x=0.9, and is below its epoch-1 value
+    assert mean[0] < mean[1] and mean[0] < mean[2]
+
+
+def test_unsupported_resource_kernel_names_the_supported_ones():
+    with pytest.raises(ValueError, match=r"\['exp-decay-sum', 'matern52'\]"):
+        GPSearcher({"x": uniform(0.0, 1.0)}, "loss", gp_resource_kernel="freeze-thaw")
 
 
 def test_hypertune_weights_and_bracket_distribution():
