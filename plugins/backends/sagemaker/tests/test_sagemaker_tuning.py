@@ -110,7 +110,9 @@ def test_pbt_starts_trials_from_s3_copies_of_checkpoints(
 ):
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "experiments"))
     backend = make_backend(write_script("pbt_train.py", PBT_SCRIPT))
-    space = {"x": uniform(0.0, 1.0), "epochs": 10}
+    # 30 epochs (3 s): a trial exploited at its epoch-2 check copies a checkpoint that still
+    # has epochs to go even on a loaded machine (a finished copy would leave nothing to report)
+    space = {"x": uniform(0.0, 1.0), "epochs": 30}
     scheduler = synetune.schedulers.create(
         "pbt",
         config_space=space,
