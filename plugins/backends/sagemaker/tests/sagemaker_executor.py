@@ -117,12 +117,14 @@ def install_shims() -> dict[tuple[type, str], Any]:
             job.training_job_status, job.secondary_status = "InProgress", "Starting"
             job.training_end_time = None
             job.environment = self._get_param("Environment") or {}
+            job.st_input_channels = self._get_param("InputDataConfig") or []
             executor.requests.append(
                 {
                     "TrainingJobName": name,
                     "ResourceConfig": self._get_param("ResourceConfig"),
                     "HyperParameters": self._get_param("HyperParameters"),
                     "CheckpointConfig": self._get_param("CheckpointConfig"),
+                    "InputDataConfig": job.st_input_channels,
                     "Environment": job.environment,
                     "AlgorithmSpecification": self._get_param("AlgorithmSpecification"),
                 }
@@ -429,6 +431,10 @@ class FakeSageMaker:
             local_path = checkpoint_config.get("LocalPath", "/opt/ml/checkpoints")
             if checkpoint_uri:
                 self._download(checkpoint_uri, checkpoints)
+            inputs = folder / "input" / "data"  # stands for /opt/ml/input/data
+            for channel in getattr(job, "st_input_channels", None) or []:
+                uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+                self._download(uri, inputs / channel["ChannelName"])
             program = hyperparameters.get("sagemaker_program", "")
             if not (code / program).is_file():
                 self._end(
@@ -443,6 +449,8 @@ class FakeSageMaker:
                     continue
                 if value == local_path:
                     value = str(checkpoints)
+                elif value.startswith("/opt/ml/input/data/"):
+                    value = str(inputs / value[len("/opt/ml/input/data/") :])
                 args += [f"--{key_}", value]
             env = {
                 **os.environ,

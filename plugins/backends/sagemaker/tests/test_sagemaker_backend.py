@@ -54,6 +54,50 @@ def test_job_request_carries_config_checkpoints_and_code(make_backend, sagemaker
     assert json.loads((tmp_path / "my-tuner" / "0" / "config.json").read_text())["x"] == 0.25
 
 
+JSON_SCRIPT = """
+import argparse
+from synetune_sdk import Reporter
+from synetune_sdk.checkpoint import add_config_json_to_argparse, load_config_json
+
+parser = argparse.ArgumentParser()
+add_config_json_to_argparse(parser)
+parser.add_argument("--st_checkpoint_dir")
+config = load_config_json(vars(parser.parse_known_args()[0]))
+report = Reporter()
+for epoch in range(1, config["epochs"] + 1):
+    report(epoch=epoch, loss=config["x"] * epoch, words=len(config["text"].split()))
+"""
+
+
+def test_pass_args_as_json_brings_the_config_as_an_input_channel(
+    make_backend, sagemaker, tmp_path, write_script
+):
+    backend = make_backend(write_script("json_train.py", JSON_SCRIPT), pass_args_as_json=True)
+    backend.set_path(tmp_path / "json-tuner")
+    long_text = " ".join(["word"] * 1000)  # over SageMaker's 2500 characters per hyperparameter
+    trial = backend.start_trial({"epochs": 2, "x": 0.5, "text": long_text})
+    results = run_to_end(backend, [trial.trial_id])
+
+    assert backend.status[trial.trial_id] == TrialStatus.COMPLETED, backend.stderr(trial.trial_id)
+    assert [(r["epoch"], r["loss"], r["words"]) for _, r in results] == [
+        (1, 0.5, 1000),
+        (2, 1.0, 1000),
+    ]
+    request = sagemaker.requests[0]
+    assert request["HyperParameters"]["st_config_json_filename"] == (
+        "/opt/ml/input/data/st_config/config.json"
+    )
+    assert "x" not in request["HyperParameters"]
+    (channel,) = request["InputDataConfig"]
+    assert channel["ChannelName"] == "st_config"
+    uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+    assert uri == f"s3://{BUCKET}/syne-tune/json-tuner/0/st_config/"
+    body = sagemaker.s3.get_object(
+        Bucket=BUCKET, Key="syne-tune/json-tuner/0/st_config/config.json"
+    )
+    assert json.loads(body["Body"].read())["text"] == long_text
+
+
 def test_plugin_registers_lazily_and_builds_by_name(aws_env, sagemaker):
     import subprocess
     import sys

@@ -43,6 +43,7 @@ from synetune_sdk.backend import TrialBackend
 from synetune_sdk.constants import (
     METRIC_LINE_PREFIX,
     ST_CHECKPOINT_DIR,
+    ST_CONFIG_JSON_FNAME_ARG,
     ST_WORKER_COST,
     ST_WORKER_TIMESTAMP,
 )
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+# pass_args_as_json: the config goes to the job as this input channel's only file
+CONFIG_CHANNEL = "st_config"
+CONFIG_LOCAL_PATH = f"/opt/ml/input/data/{CONFIG_CHANNEL}/config.json"
 JOB_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 ROLE_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
@@ -143,6 +147,12 @@ class SageMakerBackend(TrialBackend):
             trials wait in the backend (default: no limit besides the tuner's ``n_workers``).
         delete_checkpoints: delete a trial's S3 checkpoints once it completed, failed or was
             stopped (never when paused).
+        pass_args_as_json: hand the config to the script as one JSON file instead of
+            ``--<name> <value>`` arguments (for configs beyond SageMaker's 100 hyperparameters
+            of at most 2500 characters): it is uploaded next to the trial's checkpoints and
+            reaches the job as the input channel ``st_config``; the script gets
+            ``--st_config_json_filename /opt/ml/input/data/st_config/config.json`` (read it with
+            ``synetune_sdk.checkpoint.load_config_json``).
         instance_prices: USD per hour per instance type, on top of the shipped table.
         estimator: optional ``sagemaker`` SDK ``Estimator`` (v2) or ``ModelTrainer`` (v3) used as
             a template for the arguments left unset (image, role, instances, environment, ...).
@@ -174,6 +184,7 @@ class SageMakerBackend(TrialBackend):
         metrics_names: list[str] | None = None,
         max_concurrent_jobs: int | None = None,
         delete_checkpoints: bool = False,
+        pass_args_as_json: bool = False,
         instance_prices: dict[str, float] | None = None,
         estimator: Any = None,
         endpoint_url: str | None = None,
@@ -262,6 +273,7 @@ class SageMakerBackend(TrialBackend):
         )
         self.release_warm_pools = release_warm_pools
         self.metrics_names = list(metrics_names or [])
+        self.pass_args_as_json = bool(pass_args_as_json)
         self.max_concurrent_jobs = None if max_concurrent_jobs is None else int(max_concurrent_jobs)
         self.instance_prices = dict(instance_prices or {})
         self.endpoint_url = endpoint_url
@@ -621,7 +633,10 @@ class SageMakerBackend(TrialBackend):
         config = dict(config)
         instance_type = str(config.pop(INSTANCE_TYPE_KEY, self.instance_type))
         instance_count = int(config.pop(INSTANCE_COUNT_KEY, self.instance_count))
-        hyperparameters = {str(k): _hyperparameter(v) for k, v in config.items()}
+        if self.pass_args_as_json:
+            hyperparameters = {ST_CONFIG_JSON_FNAME_ARG: CONFIG_LOCAL_PATH}
+        else:
+            hyperparameters = {str(k): _hyperparameter(v) for k, v in config.items()}
         hyperparameters[ST_CHECKPOINT_DIR] = CHECKPOINT_LOCAL_PATH
         hyperparameters["sagemaker_program"] = self.program
         hyperparameters["sagemaker_submit_directory"] = str(self.code_uri)
@@ -671,7 +686,28 @@ class SageMakerBackend(TrialBackend):
                 {"Key": "synetune-trial", "Value": str(trial_id)},
             ],
         }
+        if self.pass_args_as_json:
+            request["InputDataConfig"] = [self._config_channel(trial_id, config)]
         return request, instance_type, instance_count
+
+    def _config_channel(self, trial_id: int, config: dict[str, Any]) -> dict[str, Any]:
+        """Upload the config as JSON; the input channel that brings it into the job."""
+        bucket, prefix = self.bucket_and_prefix
+        folder = aws.s3_uri(bucket, prefix, str(self.tuner_name), str(trial_id), CONFIG_CHANNEL)
+        key = folder[len(f"s3://{bucket}/") :] + "/config.json"
+        body = json.dumps(config, default=str).encode()
+        self._aws("s3", "put_object", Bucket=bucket, Key=key, Body=body)
+        return {
+            "ChannelName": CONFIG_CHANNEL,
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": folder + "/",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+            "InputMode": "File",
+        }
 
     def _job_name(self, trial_id: int, attempt: int) -> str:
         suffix = f"-{trial_id}" + (f"-{attempt}" if attempt else "")
