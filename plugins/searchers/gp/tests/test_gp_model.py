@@ -157,6 +157,20 @@ def test_fit_finds_the_irrelevant_dimension():
     assert params.noise_variance < 1e-3
 
 
+def test_shared_lengthscale_fit_is_the_best_single_lengthscale():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(size=(30, 2))
+    y = Standardizer(np.sin(6 * X[:, 0]))(np.sin(6 * X[:, 0]))
+    params = fit_hyperparameters(X, y, None, rng, num_restarts=2, ard=False)
+    assert params.lengthscales[0] == params.lengthscales[1]
+    theta = params.to_vector()
+    value = negative_log_posterior(theta, _sqdiff(X), y)[0]
+    for factor in (0.8, 1.25):  # a local optimum in the shared lengthscale
+        moved = theta.copy()
+        moved[:2] += math.log(factor)
+        assert negative_log_posterior(moved, _sqdiff(X), y)[0] > value
+
+
 def test_warm_started_fit_is_no_worse_than_its_start():
     X, y = _data(n=25)
     rng = np.random.default_rng(5)

@@ -258,8 +258,18 @@ def test_bad_arguments_say_what_to_fix():
         ConstrainedGPSearcher(space, "loss", constraint_attr="c", acq_function="lcb")
     with pytest.raises(ValueError, match="kappa"):
         GPSearcher(space, "loss", acq_function="lcb", acq_function_kwargs={"kappa": -1.0})
+    with pytest.raises(ValueError, match=r"gp_base_kernel must be one of"):
+        GPSearcher(space, "loss", gp_base_kernel="rbf")
     with pytest.raises(ValueError, match="not understood"):
         GPSearcher(space, "loss", acq_function="lcb", acq_function_kwargs={"beta": 1.0})
+
+
+def test_noard_kernel_shares_one_lengthscale_and_finds_the_branin_minimum():
+    searcher = GPSearcher(BRANIN_SPACE, "y", gp_base_kernel="matern52-noard", random_seed=0)
+    best = run_sequential(searcher, lambda c: branin(c["x1"], c["x2"]), 30)
+    assert best < 0.397887 + 0.05
+    (params,) = searcher._fits.params.values()
+    assert params.lengthscales[0] == params.lengthscales[1]
 
 
 def test_lcb_finds_the_branin_minimum_and_kappa_sets_exploration():

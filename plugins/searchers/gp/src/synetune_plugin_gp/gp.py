@@ -230,12 +230,14 @@ def fit_hyperparameters(
     num_restarts: int = 1,
     maxiter: int = 50,
     decay: bool = False,
+    ard: bool = True,
 ) -> Hyperparameters:
     """Hyperparameters maximising the log posterior for standardised targets ``y``.
 
     Starts from ``start`` (the previous fit: a warm start) or the defaults, plus
     ``num_restarts - 1`` random starting points; returns the best optimum found. With
-    ``decay`` the last column of ``X`` is the resource of the exp-decay resource kernel.
+    ``decay`` the last column of ``X`` is the resource of the exp-decay resource kernel;
+    without ``ard`` one lengthscale is shared by all inputs (Syne Tune's ``matern52-noard``).
     """
     resources = X[:, -1] if decay else None
     Xc = X[:, :-1] if decay else X
@@ -254,11 +256,22 @@ def fit_hyperparameters(
         if decay:
             theta[d + 3 :] += random_state.uniform(-1.0, 1.0, size=3)
         starts.append(np.clip(theta, low, high))
+    objective: Any = negative_log_posterior
+    if not ard:  # optimise one log lengthscale, repeated for every input
+        box = box[d - 1 :]
+        starts = [np.concatenate([[theta[:d].mean()], theta[d:]]) for theta in starts]
+
+        def objective(t: np.ndarray, *args: Any) -> tuple[float, np.ndarray]:
+            value, grad = negative_log_posterior(
+                np.concatenate([np.repeat(t[:1], d), t[1:]]), *args
+            )
+            return value, np.concatenate([[grad[:d].sum()], grad[d:]])
+
     best_theta, best_value = starts[0], math.inf
     with single_threaded_blas():
         for theta0 in starts:
             result = minimize(
-                negative_log_posterior,
+                objective,
                 theta0,
                 args=(sqdiff, y, resources),
                 jac=True,
@@ -269,6 +282,8 @@ def fit_hyperparameters(
             value = float(result.fun)
             if math.isfinite(value) and value < best_value:
                 best_theta, best_value = result.x, value
+    if not ard:
+        best_theta = np.concatenate([np.repeat(best_theta[:1], d), best_theta[1:]])
     return Hyperparameters.from_vector(np.clip(best_theta, low, high), decay)
 
 

@@ -45,7 +45,6 @@ IGNORED_OPTIONS = frozenset(
         "opt_debug_writer",
         "initial_scoring",
         "normalize_targets",
-        "gp_base_kernel",
         "input_warping",
         "boxcox_transform",
         "max_size_top_fraction",
@@ -61,13 +60,13 @@ IGNORED_OPTIONS = frozenset(
 )
 # Ignored options that would change the search: a value other than Syne Tune's default warns.
 UNIMPLEMENTED_VALUES = {
-    "gp_base_kernel": "matern52-ard",
     "input_warping": False,
     "boxcox_transform": False,
     "normalize_targets": True,
 }
 MODELS = ("gp_multitask", "gp_independent")
 RESOURCE_KERNELS = ("exp-decay-sum", "matern52")
+BASE_KERNELS = ("matern52-ard", "matern52-noard")
 RESOURCE_ACQ = ("bohb", "first", "final")
 # Hyper-Tune learns its weights once a level has this many observations.
 HYPERTUNE_MIN_DATA = 6
@@ -111,7 +110,8 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
     ``"exp-decay-sum"`` (Syne Tune's default: learning curves as mixtures of exponential decays,
     see ``synetune_plugin_gp.gp``) or ``"matern52"`` (the log resource as one more Matérn input).
     ``acq_function`` is ``"ei"`` (log expected improvement) or ``"lcb"`` (lower confidence bound
-    ``mean - kappa * stddev``, ``acq_function_kwargs={"kappa": 1.0}``).
+    ``mean - kappa * stddev``, ``acq_function_kwargs={"kappa": 1.0}``). ``gp_base_kernel`` is
+    ``"matern52-ard"`` (one lengthscale per input) or ``"matern52-noard"`` (one for all).
     """
 
     acq_functions: tuple[str, ...] = ("ei", "lcb")
@@ -140,6 +140,7 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         resource_acq_bohb_threshold: int = 3,
         acq_function: str = "ei",
         acq_function_kwargs: dict[str, Any] | None = None,
+        gp_base_kernel: str = "matern52-ard",
         resource_attr: str | None = None,
         max_t: int | None = None,
         **kwargs: Any,
@@ -150,6 +151,10 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
             raise ValueError(
                 f"gp_resource_kernel must be one of {list(RESOURCE_KERNELS)}, got "
                 f"{gp_resource_kernel!r} (Syne Tune's other resource kernels are not implemented)"
+            )
+        if gp_base_kernel not in BASE_KERNELS:
+            raise ValueError(
+                f"gp_base_kernel must be one of {list(BASE_KERNELS)}, got {gp_base_kernel!r}"
             )
         if acq_function not in self.acq_functions:
             raise ValueError(
@@ -219,6 +224,7 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         self.max_size_data_for_model = max_size_data_for_model
         self.model = model
         self.gp_resource_kernel = gp_resource_kernel
+        self.gp_base_kernel = gp_base_kernel
         self.resource_acq = resource_acq
         self.acq_function = acq_function
         self._score: acq.Score = (
@@ -499,6 +505,7 @@ class GPSearcher(ModelBasedSearcher, MultiFidelitySearcher):
             num_restarts=restarts,
             maxiter=maxiter,
             decay=decay,
+            ard=self.gp_base_kernel == "matern52-ard",
         )
         fits.params[name] = params
         fits.data_version[name] = self._data_version
