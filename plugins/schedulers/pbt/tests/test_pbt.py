@@ -218,6 +218,20 @@ def test_max_t_stops_and_frees_a_worker_for_the_searcher():
     assert pbt._quantiles()[1] == [1]
 
 
+def test_a_source_that_finished_before_its_clone_starts_is_not_copied():
+    """Copying a finished trial's checkpoint would leave the clone nothing to train."""
+    pbt = make_pbt(max_t=6)
+    trials = population(pbt)
+    assert report(pbt, trials[3], 2, 4.0) == PAUSE  # replacement queued, copying trial 0
+    assert pbt._queue[0].source_trial_id == 0
+    assert report(pbt, trials[0], 6, 1.0) == STOP  # trial 0 finishes before a worker is free
+    pbt.on_trial_remove(trials[0])
+    report(pbt, trials[1], 3, 2.0)  # the ranking is now 1 < 2
+    suggestion = pbt.suggest(4)
+    assert suggestion.checkpoint_trial_id == 1  # the current top trial instead
+    assert pbt._pending[4].source_resource == 3
+
+
 def test_max_resource_attr_reads_the_limit_from_the_config():
     pbt = make_pbt(max_t=None, max_resource_attr="epochs", perturbation_interval=100)
     trial = start(pbt, 0)

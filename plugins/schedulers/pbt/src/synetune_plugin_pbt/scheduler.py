@@ -61,7 +61,9 @@ class PopulationBasedTraining(Scheduler):
     that. A trial whose resource reaches ``max_t`` (or its config's ``max_resource_attr``
     value) is stopped. The first ``population_size`` suggestions come from the searcher; after
     that a free worker starts the oldest pending replacement, or else a new config from the
-    searcher (after a trial stopped at ``max_t``, completed or failed).
+    searcher (after a trial stopped at ``max_t``, completed or failed). A replacement whose source
+    left the population before a worker was free clones a current top trial instead: the
+    source's checkpoint would have nothing left to train.
     """
 
     def __init__(
@@ -143,8 +145,10 @@ class PopulationBasedTraining(Scheduler):
 
     # ---------------------------------------------------------------- starting trials
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
-        if self._queue and self.num_searcher_suggestions >= self.population_size:
-            exploit = self._queue.popleft()
+        while self._queue and self.num_searcher_suggestions >= self.population_size:
+            exploit = self._current(self._queue.popleft())
+            if exploit is None:
+                continue
             self._pending[trial_id] = exploit
             return TrialSuggestion.start_suggestion(
                 exploit.config, checkpoint_trial_id=exploit.source_trial_id
@@ -196,13 +200,27 @@ class PopulationBasedTraining(Scheduler):
         bottom, top = self._quantiles()
         if trial.trial_id not in bottom:
             return SchedulerDecision.CONTINUE
-        source_id = top[int(self.random_state.integers(len(top)))]
-        source = self._members[source_id]
-        config = self.explore(dict(source.trial.config))
-        self._queue.append(Exploit(source_id, config, source.resource))
+        self._queue.append(self._exploit(top))
         del self._members[trial.trial_id]
         self._replaced.add(trial.trial_id)
         return SchedulerDecision.PAUSE
+
+    def _exploit(self, top: list[int]) -> Exploit:
+        """Clone a random trial of ``top`` with an explored config."""
+        source = self._members[top[int(self.random_state.integers(len(top)))]]
+        config = self.explore(dict(source.trial.config))
+        return Exploit(source.trial.trial_id, config, source.resource)
+
+    def _current(self, exploit: Exploit) -> Exploit | None:
+        """``exploit`` as it can start now. A source that left the population meanwhile (it
+        reached its last resource level, or failed) has a checkpoint with nothing left to train:
+        another top trial is cloned instead (None if there is none)."""
+        source = self._members.get(exploit.source_trial_id)
+        if source is not None:
+            exploit.source_resource = source.resource  # its checkpoint is this far by now
+            return exploit
+        top = self._quantiles()[1]
+        return self._exploit(top) if top else None
 
     def _max_resource(self, trial: Trial) -> float:
         if self.max_resource_attr is not None and self.max_resource_attr in trial.config:
