@@ -45,7 +45,7 @@ def random_configs(n: int) -> list[dict]:
 class SynetuneAdapter:
     def __init__(self, name: str):
         import synetune
-        from synetune.config_space import uniform
+        from synetune_sdk.config_space import uniform
 
         options = {}
         if name.startswith("botorch"):

@@ -91,7 +91,7 @@ FUNCTIONS = {
 # -- workers: one method, all seeds; print a JSON list of regrets ------------------------------
 def run_synetune(name: str, function: str, seed: int, evals: int) -> float:
     import synetune
-    from synetune.config_space import uniform
+    from synetune_sdk.config_space import uniform
 
     f, bounds, fmin = FUNCTIONS[function]
     space = {k: uniform(lo, hi) for k, (lo, hi) in bounds.items()}
@@ -281,7 +281,7 @@ def simulate(name: str, seed: int, budget: float, n_workers: int = 4) -> float:
     from datetime import datetime
 
     import synetune
-    from synetune.config_space import choice, lograndint, loguniform, uniform
+    from synetune_sdk.config_space import choice, lograndint, loguniform, uniform
     from synetune_sdk.trial import SchedulerDecision, Trial
 
     space = {

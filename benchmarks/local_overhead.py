@@ -70,7 +70,7 @@ def run_synetune(
     returns (wall seconds, report-to-decision latencies in seconds)."""
     import synetune
     from synetune import StoppingCriterion, Tuner
-    from synetune.config_space import uniform
+    from synetune_sdk.config_space import uniform
 
     latencies: list[float] = []
     scheduler = synetune.schedulers.create(

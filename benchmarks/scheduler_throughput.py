@@ -84,7 +84,7 @@ class SynetuneAdapter:
 
     def __init__(self, kind: str, seed: int):
         import synetune
-        from synetune.config_space import uniform
+        from synetune_sdk.config_space import uniform
         from synetune_sdk.trial import Trial
 
         self._trial_cls = Trial

@@ -14,9 +14,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Tuner": ("synetune.tuner", "Tuner"),
+    "TrialFailuresError": ("synetune.tuner", "TrialFailuresError"),
     "StoppingCriterion": ("synetune.stopping", "StoppingCriterion"),
     "TuningStatus": ("synetune.stopping", "TuningStatus"),
-    "AskTellScheduler": ("synetune.ask_tell", "AskTellScheduler"),
+    "AskTellScheduler": ("synetune_sdk.ask_tell", "AskTellScheduler"),
     "load_experiment": ("synetune.experiments", "load_experiment"),
     "list_experiments": ("synetune.experiments", "list_experiments"),
     "ExperimentResult": ("synetune.experiments", "ExperimentResult"),
@@ -33,11 +34,11 @@ __all__ = sorted(_LAZY) + ["__version__", "config_space", "plugins"]
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from synetune.ask_tell import AskTellScheduler
     from synetune.experiments import ExperimentResult, list_experiments, load_experiment
     from synetune.registry import BlackboxRegistry, Registry
     from synetune.stopping import StoppingCriterion, TuningStatus
     from synetune.tuner import Tuner
+    from synetune_sdk.ask_tell import AskTellScheduler
     from synetune_sdk.reporter import Reporter
 
     schedulers: Registry
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("plugins", "config_space", "registry", "results"):
+    if name in ("plugins", "config_space", "plugin_api", "registry", "results"):
         return importlib.import_module(f"synetune.{name}")
     spec = _LAZY.get(name)
     if spec is None:

@@ -50,7 +50,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from synetune.config_space import (
+from synetune_sdk.blackbox import Blackbox, BlackboxRecipe
+from synetune_sdk.config_space import (
     Categorical,
     Domain,
     FiniteRange,
@@ -60,7 +61,6 @@ from synetune.config_space import (
     config_space_from_json,
     config_space_to_json,
 )
-from synetune_sdk.blackbox import Blackbox, BlackboxRecipe
 
 logger = logging.getLogger(__name__)
 

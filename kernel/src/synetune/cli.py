@@ -265,7 +265,7 @@ def main() -> None:
     except PluginError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(1)
-    cli()
+    cli(prog_name="synetune")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from synetune_sdk.constants import DEFAULT_FOLDER, ENV_FOLDER
+from synetune_sdk.jsonutil import json_default_or_str
 
 EVENTS_FILENAME = "events.jsonl"
 RESULTS_FILENAME = "results.csv.zip"
@@ -34,14 +35,6 @@ def experiment_root() -> Path:
 
 def experiment_path(tuner_name: str, root: str | Path | None = None) -> Path:
     return Path(root if root is not None else experiment_root()) / tuner_name
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -77,7 +70,7 @@ class EventLog:
         try:
             line = json.dumps(event)  # the shared default encoder: the fast path
         except (TypeError, ValueError):
-            line = json.dumps(event, default=_json_default)
+            line = json.dumps(event, default=json_default_or_str)
         self._file.write(line + "\n")
         self._file.flush()
         self.count += 1
@@ -197,7 +190,7 @@ def write_results_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def write_metadata(path: Path, metadata: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(metadata, indent=2, default=_json_default))
+    atomic_write_text(path, json.dumps(metadata, indent=2, default=json_default_or_str))
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

@@ -555,7 +555,7 @@ class Tuner:
         store.atomic_write_bytes(path, data)
 
     def _write_metadata(self) -> None:
-        from synetune.config_space import config_space_to_json
+        from synetune_sdk.config_space import config_space_to_json
 
         now = time.time()
         entry = self.trial_backend.entrypoint_path()

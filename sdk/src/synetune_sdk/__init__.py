@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Reporter": "synetune_sdk.reporter",
+    "AskTellScheduler": "synetune_sdk.ask_tell",
     "hookimpl": "synetune_sdk.hooks",
     "Trial": "synetune_sdk.trial",
     "TrialStatus": "synetune_sdk.trial",
@@ -36,6 +37,7 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from synetune_sdk.ask_tell import AskTellScheduler
     from synetune_sdk.backend import TrialBackend
     from synetune_sdk.blackbox import Blackbox, BlackboxRecipe
     from synetune_sdk.callback import Callback

@@ -13,19 +13,11 @@ from synetune_sdk.constants import (
     ST_WORKER_TIME,
     ST_WORKER_TIMESTAMP,
 )
+from synetune_sdk.jsonutil import json_default
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import: training scripts should not pay it
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
-
-
-def _to_jsonable(value: Any) -> Any:
-    # numpy scalars and arrays, without importing numpy
-    if hasattr(value, "tolist") and callable(value.tolist):
-        return value.tolist()
-    if hasattr(value, "item") and callable(value.item):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 class Reporter:
@@ -59,7 +51,7 @@ class Reporter:
         if self.add_time:
             line[ST_WORKER_TIME] = now - self.start
         line[ST_WORKER_ITER] = self.iter
-        text = json.dumps(line, default=_to_jsonable)
+        text = json.dumps(line, default=json_default)
         if len(text) >= MAX_METRIC_LINE_BYTES:
             raise ValueError(
                 f"reported metrics take {len(text)} bytes once serialised, the limit is "

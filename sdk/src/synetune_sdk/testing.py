@@ -9,7 +9,7 @@ every ``test_*`` method of the contract on the component::
         def make_scheduler(self, config_space, metric, mode, random_seed):
             return MyScheduler(config_space, metric=metric, mode=mode, random_seed=random_seed)
 
-The kits use pytest and the synetune kernel (for the config space); both are imported when a
+The kits use pytest (and numpy, through the config space), imported when a
 test runs, so importing this module stays cheap. ``run_to_end``, ``collect_until`` and
 ``wait_for`` drive a TrialBackend directly, and ``write_script`` writes the training script it
 runs, for a backend plugin's own tests.
@@ -35,7 +35,7 @@ MAX_EPOCHS = 9
 
 
 def contract_config_space() -> dict[str, Any]:
-    from synetune.config_space import choice, randint, uniform
+    from synetune_sdk.config_space import choice, randint, uniform
 
     return {
         "x": uniform(0.0, 1.0),
@@ -190,7 +190,7 @@ class SchedulerContract:
         )
 
     def test_contract_suggest_gives_config_from_space(self) -> None:
-        from synetune.config_space import Domain
+        from synetune_sdk.config_space import Domain
 
         space = contract_config_space()
         suggestion = self._scheduler().suggest(0)
@@ -274,7 +274,7 @@ class SearcherContract:
         assert {k: first[k] for k in point} == point
 
     def test_contract_configs_valid(self) -> None:
-        from synetune.config_space import is_valid_config
+        from synetune_sdk.config_space import is_valid_config
 
         space = contract_config_space()
         configs = self._run(self.make_searcher(space, self.metric, self.mode, 1, []), 8)

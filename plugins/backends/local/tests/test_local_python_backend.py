@@ -8,7 +8,7 @@ import pytest
 from synetune_plugin_local.function_runner import parse_arguments, parse_value
 from synetune_plugin_local.python_backend import PythonBackend
 
-from synetune.config_space import choice, loguniform, randint
+from synetune_sdk.config_space import choice, loguniform, randint
 from synetune_sdk.testing import run_to_end
 from synetune_sdk.trial import TrialStatus
 

@@ -7,9 +7,8 @@ import pytest
 from synetune_plugin_ray.backend import RayBackend
 
 import synetune
-from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune.config_space import uniform
-from synetune.tuner import TrialFailuresError
+from synetune import StoppingCriterion, TrialFailuresError, Tuner, load_experiment
+from synetune_sdk.config_space import uniform
 from synetune_sdk.testing import (
     CONTRACT_SCRIPT,
     BackendContract,

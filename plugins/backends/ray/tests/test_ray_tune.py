@@ -13,7 +13,7 @@ from synetune_plugin_ray.raytune import RayTuneScheduler, to_ray_config_space
 
 import synetune
 from synetune import StoppingCriterion, Tuner
-from synetune.config_space import choice, randint, uniform
+from synetune_sdk.config_space import choice, randint, uniform
 from synetune_sdk.testing import CONTRACT_SCRIPT, SchedulerContract
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus
 

@@ -21,7 +21,7 @@ import sys
 
 import synetune
 from synetune import StoppingCriterion, Tuner
-from synetune.config_space import uniform
+from synetune_sdk.config_space import uniform
 
 name = sys.argv[sys.argv.index("--tuner-name") + 1]
 space = {"x": uniform(0.0, 1.0), "epochs": 3}
@@ -93,11 +93,9 @@ def test_remote_launch_results_land_in_s3_and_load(launcher, sagemaker, tmp_path
 
 
 def _cli():
-    from synetune.cli import cli
-    from synetune.plugins import get_plugin_manager
+    from synetune.plugin_api import cli
 
-    get_plugin_manager().call_commands_hook(cli)
-    return cli
+    return cli()
 
 
 def test_cli_remote_launch_with_logs_then_download(launcher, sagemaker, tmp_path, monkeypatch):

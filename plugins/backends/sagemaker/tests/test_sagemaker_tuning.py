@@ -8,8 +8,8 @@ import pytest
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune.config_space import uniform
-from synetune.results import read_events
+from synetune.plugin_api import read_events
+from synetune_sdk.config_space import uniform
 from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.testing import CONTRACT_SCRIPT, run_to_end
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion

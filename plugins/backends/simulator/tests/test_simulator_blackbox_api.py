@@ -20,7 +20,7 @@ from synetune.blackbox_repository import (
     validate_folder,
     write_tabular,
 )
-from synetune.config_space import choice, logfinrange, loguniform, randint, uniform
+from synetune_sdk.config_space import choice, logfinrange, loguniform, randint, uniform
 
 SPACE = {
     "lr": logfinrange(1e-3, 1e-1, 3),

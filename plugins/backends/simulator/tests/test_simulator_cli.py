@@ -13,9 +13,8 @@ import pytest
 
 def synetune_cli(*args: str, folder: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "SYNETUNE_FOLDER": str(folder)}
-    code = "import sys; from synetune.cli import main; sys.argv[0] = 'synetune'; main()"
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "synetune", *args], capture_output=True, text=True, env=env, timeout=120
     )
 
 

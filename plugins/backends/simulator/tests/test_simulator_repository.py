@@ -11,9 +11,9 @@ import pytest
 
 import synetune
 from synetune.blackbox_repository import cache_path, repository_root, write_tabular
-from synetune.config_space import choice, randint
 from synetune_sdk import hookimpl
 from synetune_sdk.blackbox import BlackboxRecipe
+from synetune_sdk.config_space import choice, randint
 
 GENERATED: list[dict] = []
 

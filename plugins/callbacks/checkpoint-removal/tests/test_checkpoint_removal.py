@@ -18,8 +18,8 @@ from synetune_plugin_local.local_backend import LocalBackend
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune.config_space import uniform
 from synetune_sdk import Callback
+from synetune_sdk.config_space import uniform
 from synetune_sdk.testing import CONTRACT_SCRIPT
 from synetune_sdk.trial import TrialStatus
 
@@ -256,7 +256,7 @@ class FakeHyperband:
 
 class FakeTuner:
     def __init__(self, scheduler: FakeHyperband, elapsed: float):
-        from synetune.stopping import TuningStatus
+        from synetune.plugin_api import TuningStatus
 
         self.scheduler = scheduler
         self.n_workers = 1

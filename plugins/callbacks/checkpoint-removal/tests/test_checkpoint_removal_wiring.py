@@ -8,7 +8,7 @@ from synetune_plugin_checkpoint_removal.callback import HyperbandRemoveCheckpoin
 
 import synetune
 from synetune import StoppingCriterion, Tuner
-from synetune.config_space import uniform
+from synetune_sdk.config_space import uniform
 
 SPACE = {"x": uniform(0, 1), "epochs": 9}
 

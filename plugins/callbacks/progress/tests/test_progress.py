@@ -13,8 +13,8 @@ from synetune_plugin_progress.callback import ProgressCallback
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune.config_space import uniform
-from synetune.stopping import TuningStatus
+from synetune.plugin_api import TuningStatus
+from synetune_sdk.config_space import uniform
 from synetune_sdk.trial import Trial
 
 SPACE = {"x": uniform(0.0, 1.0), "epochs": 4, "sleep": 0.03}

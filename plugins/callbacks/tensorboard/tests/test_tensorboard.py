@@ -18,7 +18,7 @@ from tensorboardX.proto.event_pb2 import Event
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune.config_space import uniform
+from synetune_sdk.config_space import uniform
 from synetune_sdk.testing import CONTRACT_SCRIPT
 
 

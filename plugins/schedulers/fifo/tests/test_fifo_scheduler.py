@@ -8,8 +8,8 @@ from synetune_plugin_fifo.baselines import GridSearch, RandomSearch
 from synetune_plugin_fifo.scheduler import FIFOScheduler
 
 import synetune
-from synetune.config_space import choice, randint, uniform
 from synetune_sdk import SchedulerDecision, Searcher, Trial
+from synetune_sdk.config_space import choice, randint, uniform
 
 SPACE = {"x": uniform(0.0, 1.0), "n": randint(1, 4), "c": choice(["a", "b"]), "epochs": 9}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from synetune.config_space import uniform
+from synetune_sdk.config_space import uniform
 from synetune_sdk.searcher import Searcher
 from synetune_sdk.trial import Trial
 

@@ -17,7 +17,7 @@ from synetune_plugin_hyperband.rungs import (
 )
 from synetune_plugin_hyperband.scheduler import HyperbandScheduler
 
-from synetune.config_space import randint, uniform
+from synetune_sdk.config_space import randint, uniform
 
 CONTINUE, PAUSE, STOP = "CONTINUE", "PAUSE", "STOP"
 

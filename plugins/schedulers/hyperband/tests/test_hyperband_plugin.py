@@ -13,7 +13,7 @@ from synetune_plugin_hyperband.scheduler import HyperbandScheduler
 from synetune_plugin_hyperband.synchronous import SynchronousGeometricHyperbandScheduler
 
 import synetune
-from synetune.config_space import randint, uniform
+from synetune_sdk.config_space import randint, uniform
 from synetune_sdk.testing import SchedulerContract
 
 NAMES = {

@@ -13,7 +13,7 @@ from synetune_plugin_hyperband.encoding import Encoder
 from synetune_plugin_hyperband.synchronous import SynchronousGeometricHyperbandScheduler as SyncHB
 from synetune_plugin_hyperband.synchronous import geometric_bracket_rungs
 
-from synetune.config_space import (
+from synetune_sdk.config_space import (
     choice,
     finrange,
     is_valid_config,

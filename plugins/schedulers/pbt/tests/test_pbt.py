@@ -9,7 +9,8 @@ from synetune_plugin_pbt.scheduler import PopulationBasedTraining
 
 import synetune
 import synetune_sdk
-from synetune.config_space import (
+from synetune_sdk import SchedulerDecision, Searcher, Trial
+from synetune_sdk.config_space import (
     choice,
     finrange,
     is_valid_config,
@@ -18,7 +19,6 @@ from synetune.config_space import (
     randint,
     uniform,
 )
-from synetune_sdk import SchedulerDecision, Searcher, Trial
 from synetune_sdk.testing import SchedulerContract
 
 CONTINUE, PAUSE, STOP = SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP

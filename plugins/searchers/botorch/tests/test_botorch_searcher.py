@@ -11,7 +11,7 @@ import torch
 from synetune_plugin_botorch.searcher import BoTorchSearcher
 
 import synetune
-from synetune.config_space import choice, uniform
+from synetune_sdk.config_space import choice, uniform
 from synetune_sdk.testing import SchedulerContract, SearcherContract
 
 

@@ -13,7 +13,7 @@ from synetune_plugin_gp.hypertune import HyperTuneSearcher
 from synetune_plugin_gp.searcher import ConstrainedGPSearcher, CostAwareGPSearcher, GPSearcher
 
 import synetune
-from synetune.config_space import choice, loguniform, randint, uniform
+from synetune_sdk.config_space import choice, loguniform, randint, uniform
 from synetune_sdk.testing import drive_scheduler
 
 HARTMANN6_MIN = -3.32237
@@ -457,7 +457,7 @@ def test_registries_and_baselines():
 
 
 def test_bayesian_optimization_in_an_ask_tell_loop_finds_branin_minimum():
-    from synetune.ask_tell import AskTellScheduler
+    from synetune_sdk.ask_tell import AskTellScheduler
 
     scheduler = synetune.schedulers.create(
         "bayesian_optimization",

@@ -10,7 +10,7 @@ from synetune_plugin_random.grid_searcher import GridSearcher
 from synetune_plugin_random.random_searcher import RandomSearcher
 
 import synetune
-from synetune.config_space import choice, config_key, loguniform, randint, uniform
+from synetune_sdk.config_space import choice, config_key, loguniform, randint, uniform
 
 SPACE = {
     "lr": loguniform(1e-4, 1e-1),

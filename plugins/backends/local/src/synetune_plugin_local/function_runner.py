@@ -44,7 +44,7 @@ def parse_arguments(argv: list[str]) -> dict[str, str]:
 def parse_value(text: str, domain: Any = None, has_domain: bool = False) -> Any:
     """A value from its command-line text, cast to ``domain`` (a Domain or a constant)."""
     if has_domain:
-        from synetune.config_space import Domain
+        from synetune_sdk.config_space import Domain
 
         if isinstance(domain, Domain):
             return domain.cast(text)
@@ -72,7 +72,7 @@ def build_config(args: dict[str, str], config_space: dict[str, Any] | None) -> d
         with open(args.pop(_CONFIG_JSON)) as f:
             config = json.load(f)
         if config_space is not None:
-            from synetune.config_space import cast_config
+            from synetune_sdk.config_space import cast_config
 
             config = cast_config(config, config_space)
         return config
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     space_path = function_path.parent / CONFIG_SPACE_FILE
     config_space = None
     if space_path.exists():
-        from synetune.config_space import config_space_from_json
+        from synetune_sdk.config_space import config_space_from_json
 
         config_space = config_space_from_json(json.loads(space_path.read_text()))
     config = build_config(args, config_space)

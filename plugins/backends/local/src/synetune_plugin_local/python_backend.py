@@ -57,7 +57,7 @@ class PythonBackend(LocalBackend):
         if "entry_point" in kwargs:
             raise TypeError("PythonBackend takes tune_function, not entry_point (use LocalBackend)")
         if config_space is not None:
-            from synetune.config_space import validate_config_space
+            from synetune_sdk.config_space import validate_config_space
 
             validate_config_space(config_space)
         super().__init__(entry_point=function_runner.__file__, **kwargs)
@@ -79,7 +79,7 @@ class PythonBackend(LocalBackend):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_dumps(self.tune_function))
         if self.config_space is not None:
-            from synetune.config_space import config_space_to_json
+            from synetune_sdk.config_space import config_space_to_json
 
             data = config_space_to_json(self.config_space)
             (path.parent / CONFIG_SPACE_FILE).write_text(json.dumps(data, default=jsonable))

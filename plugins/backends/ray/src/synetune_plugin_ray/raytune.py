@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from synetune.config_space import (
+from synetune_sdk.config_space import (
     Categorical,
     Domain,
     FiniteRange,
@@ -162,7 +162,7 @@ class RayTuneScheduler(Scheduler):
         else:
             self._points = []
             self.searcher_name = searcher if isinstance(searcher, str) else type(searcher).__name__
-            from synetune.registry import resolve
+            from synetune.plugin_api import resolve
 
             options = dict(search_options or {}) if isinstance(searcher, str) else {}
             self.searcher = resolve(

@@ -83,7 +83,7 @@ def download_experiment(
     """Download experiment ``name`` from ``<s3_path>/<name>/`` (or ``s3://<bucket>/syne-tune``,
     default SageMaker's default bucket) into ``<root or $SYNETUNE_FOLDER>/<name>/``; returns
     the folder, which ``synetune.load_experiment`` then reads."""
-    from synetune.results import experiment_path
+    from synetune.plugin_api import experiment_path
 
     session = aws.make_session(region_name, profile_name)
     s3 = aws.make_client(session, "s3", endpoint_url)

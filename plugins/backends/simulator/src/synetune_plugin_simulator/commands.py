@@ -78,7 +78,7 @@ def list_command(as_json: bool) -> None:
 def generate_command(name: str, options: tuple[str, ...], force: bool) -> None:
     """Generate blackbox NAME into the local repository (resumes an interrupted run)."""
     import synetune
-    from synetune.registry import AmbiguousNameError, UnknownNameError
+    from synetune.plugin_api import AmbiguousNameError, UnknownNameError
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     kwargs = _parse_options(options)

@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from synetune.blackbox_repository import BlackboxFunction
-from synetune.config_space import randint, uniform
+from synetune_sdk.config_space import randint, uniform
 
 BRANIN_MINIMUM = 0.397887
 BRANIN_MINIMIZERS = [(-math.pi, 12.275), (math.pi, 2.275), (9.42478, 2.475)]

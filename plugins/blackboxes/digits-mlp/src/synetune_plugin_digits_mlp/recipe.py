@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from synetune.blackbox_repository import write_tabular
-from synetune.config_space import config_space_to_json, randint
 from synetune_plugin_digits_mlp.space import OBJECTIVES, RESOURCE_ATTR, SEED_COL, config_space, grid
 from synetune_sdk.blackbox import BlackboxRecipe
+from synetune_sdk.config_space import config_space_to_json, randint
 
 SHIPPED = Path(__file__).with_name("data") / "evaluations.parquet"
 SHIPPED_INFO = Path(__file__).with_name("data") / "generation.json"

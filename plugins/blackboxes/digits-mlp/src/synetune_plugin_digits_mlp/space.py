@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from synetune.config_space import Domain, choice, logfinrange, randint
+from synetune_sdk.config_space import Domain, choice, logfinrange, randint
 
 OBJECTIVES = ["val_error", "val_loss", "train_loss", "elapsed_time"]
 RESOURCE_ATTR = "epoch"

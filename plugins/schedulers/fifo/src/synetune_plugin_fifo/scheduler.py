@@ -11,7 +11,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from synetune.config_space import Domain, cast_config, config_space_to_json, validate_config_space
+from synetune_sdk.config_space import (
+    Domain,
+    cast_config,
+    config_space_to_json,
+    validate_config_space,
+)
 from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
 
@@ -93,7 +98,7 @@ class FIFOScheduler(Scheduler):
                 f"search_options must not contain {clashes}: pass them to "
                 f"{type(self).__name__} itself, which hands them to the searcher"
             )
-        from synetune.registry import resolve
+        from synetune.plugin_api import resolve
 
         single = len(self._metrics) == 1 and isinstance(self.metric, str)
         return resolve(

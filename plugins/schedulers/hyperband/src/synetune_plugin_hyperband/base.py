@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from synetune.config_space import config_space_to_json, validate_config_space
 from synetune_plugin_hyperband.common import check_metric_mode, check_unknown
+from synetune_sdk.config_space import config_space_to_json, validate_config_space
 from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.trial import SchedulerDecision
 

@@ -12,7 +12,7 @@ import math
 import secrets
 from typing import Any
 
-from synetune.config_space import Domain, cast_config
+from synetune_sdk.config_space import Domain, cast_config
 
 # Config-space keys that hold the maximum resource when neither max_t nor max_resource_attr says
 # (Syne Tune's order).
@@ -228,7 +228,7 @@ def make_searcher(
             f"search_options must not contain {clashes}: pass them to {type(owner).__name__} itself, "
             "which hands them to the searcher"
         )
-    from synetune.registry import resolve
+    from synetune.plugin_api import resolve
 
     return resolve(
         "searchers",

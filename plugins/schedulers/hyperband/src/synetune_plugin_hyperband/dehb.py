@@ -19,16 +19,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from synetune.config_space import (
+from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
+from synetune_plugin_hyperband.common import draw_seed, infer_max_t, read_result
+from synetune_plugin_hyperband.encoding import Encoder
+from synetune_plugin_hyperband.synchronous import BracketManager, Slot, geometric_bracket_rungs
+from synetune_sdk.config_space import (
     config_key,
     config_space_size,
     impute_points_to_evaluate,
     make_random_state,
 )
-from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
-from synetune_plugin_hyperband.common import draw_seed, infer_max_t, read_result
-from synetune_plugin_hyperband.encoding import Encoder
-from synetune_plugin_hyperband.synchronous import BracketManager, Slot, geometric_bracket_rungs
 from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)

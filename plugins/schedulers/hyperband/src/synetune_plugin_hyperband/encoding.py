@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from synetune.config_space import Categorical, Domain, FiniteRange, Float, Integer
+from synetune_sdk.config_space import Categorical, Domain, FiniteRange, Float, Integer
 
 
 class Encoder:

@@ -24,7 +24,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from synetune.config_space import make_random_state
 from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
 from synetune_plugin_hyperband.common import (
     attach_searcher,
@@ -37,6 +36,7 @@ from synetune_plugin_hyperband.common import (
 )
 from synetune_plugin_hyperband.pasha import PashaState
 from synetune_plugin_hyperband.rungs import Rung, bracket_distribution, promotion_quantiles
+from synetune_sdk.config_space import make_random_state
 from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)

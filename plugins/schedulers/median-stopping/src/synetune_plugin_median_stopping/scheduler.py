@@ -50,7 +50,7 @@ class MedianStoppingRule(Scheduler):
                     "scheduler_kwargs) so that the wrapped scheduler can be built, or pass a "
                     "scheduler instance instead"
                 )
-            from synetune.registry import resolve
+            from synetune.plugin_api import resolve
 
             kwargs = {"config_space": config_space, "metric": metric, **(scheduler_kwargs or {})}
             if mode is not None:

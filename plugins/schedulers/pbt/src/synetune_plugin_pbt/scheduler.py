@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from synetune.config_space import (
+from synetune_sdk import Scheduler, SchedulerDecision, Trial, TrialSuggestion
+from synetune_sdk.config_space import (
     Categorical,
     Domain,
     FiniteRange,
@@ -24,7 +25,6 @@ from synetune.config_space import (
     make_random_state,
     validate_config_space,
 )
-from synetune_sdk import Scheduler, SchedulerDecision, Trial, TrialSuggestion
 
 
 @dataclass
@@ -123,7 +123,7 @@ class PopulationBasedTraining(Scheduler):
             random_seed = int(make_random_state(None).integers(0, 2**31 - 1))
         self.random_seed = random_seed
         self.random_state = make_random_state(random_seed + 1)
-        from synetune.registry import resolve
+        from synetune.plugin_api import resolve
 
         self.searcher = resolve(
             "searchers",

@@ -8,8 +8,14 @@ from typing import Any
 
 def botorch(config_space: dict[str, Any], metric: str, mode: str = "min", **kwargs: Any) -> Any:
     """FIFO scheduling with ``searcher="botorch"``; searcher options go into ``search_options``."""
-    from synetune.registry import REGISTRIES
+    from synetune.plugin_api import create
 
-    return REGISTRIES["schedulers"].create(
-        "fifo", config_space=config_space, metric=metric, mode=mode, searcher="botorch", **kwargs
+    return create(
+        "schedulers",
+        "fifo",
+        config_space=config_space,
+        metric=metric,
+        mode=mode,
+        searcher="botorch",
+        **kwargs,
     )

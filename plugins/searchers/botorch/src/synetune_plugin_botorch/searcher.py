@@ -1,7 +1,7 @@
 """BoTorch searcher (Syne Tune's ``BoTorchSearcher``): a ``SingleTaskGP`` with Kumaraswamy input
 warping, fitted by marginal likelihood, and ``qLogNoisyExpectedImprovement`` with the
 configurations being evaluated as ``X_pending``, optimised by ``optimize_acqf`` over the encoded
-space [0, 1]^d (``synetune.encoding``). torch and botorch are imported when the searcher is
+space [0, 1]^d (``synetune_sdk.encoding``). torch and botorch are imported when the searcher is
 created, never when the plugin is listed.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from synetune.model_based import ModelBasedSearcher, check_integers, finite_or_none
+from synetune_sdk.model_based import ModelBasedSearcher, check_integers, finite_or_none
 
 IGNORED_OPTIONS = frozenset(
     {"debug_log", "resource_attr", "max_t", "scheduler", "random_seed_generator"}

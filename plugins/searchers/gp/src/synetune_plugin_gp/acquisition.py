@@ -21,8 +21,8 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import erfcx, log_ndtr, ndtr
 
-from synetune.model_based import row_keys
 from synetune_plugin_gp.gp import Posterior
+from synetune_sdk.model_based import row_keys
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 LOG_SQRT_PI_2 = 0.5 * math.log(math.pi / 2)

@@ -19,11 +19,11 @@ def _create(
 ) -> Any:
     """``scheduler`` with ``searcher``; ``search_options`` from ``kwargs`` plus ``options``,
     with ``defaults`` where the user gave none."""
-    from synetune.registry import REGISTRIES
+    from synetune.plugin_api import create
 
     search_options = {**(defaults or {}), **(kwargs.pop("search_options", None) or {}), **options}
-    return REGISTRIES["schedulers"].create(
-        scheduler, searcher=searcher, search_options=search_options, **kwargs
+    return create(
+        "schedulers", scheduler, searcher=searcher, search_options=search_options, **kwargs
     )
 
 

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from synetune.model_based import ModelBasedSearcher, check_integers, finite_or_none
 from synetune_plugin_gp import acquisition as acq
 from synetune_plugin_gp.gp import Hyperparameters, Posterior, Standardizer, fit_hyperparameters
 from synetune_plugin_gp.threads import single_threaded_blas
+from synetune_sdk.model_based import ModelBasedSearcher, check_integers, finite_or_none
 from synetune_sdk.searcher import MultiFidelitySearcher
 
 # Syne Tune search_options this implementation accepts and has no use for (no input warping,

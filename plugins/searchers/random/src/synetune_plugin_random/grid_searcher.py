@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from synetune.config_space import (
+from synetune_plugin_random._options import warn_unknown_options
+from synetune_sdk.config_space import (
     Domain,
     config_key,
     hyperparameter_keys,
@@ -20,7 +21,6 @@ from synetune.config_space import (
     make_random_state,
     validate_config_space,
 )
-from synetune_plugin_random._options import warn_unknown_options
 from synetune_sdk.searcher import Searcher
 
 DEFAULT_NUM_SAMPLES = 5

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from synetune.config_space import (
+from synetune_plugin_random._options import warn_unknown_options
+from synetune_sdk.config_space import (
     Domain,
     config_key,
     config_space_size,
@@ -19,7 +20,6 @@ from synetune.config_space import (
     sample_config,
     validate_config_space,
 )
-from synetune_plugin_random._options import warn_unknown_options
 from synetune_sdk.searcher import Searcher
 
 # A finite space whose random draws keep hitting known configurations is nearly exhausted; up to

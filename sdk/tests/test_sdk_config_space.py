@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from synetune.config_space import (
+from synetune_sdk.config_space import (
     Domain,
     cast_config,
     choice,

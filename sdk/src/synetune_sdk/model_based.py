@@ -5,7 +5,7 @@ implements ``_model_ready()`` (enough data for the model) and ``_model_row(**kwa
 encoded row the model proposes, or None). The base class validates the common arguments, hands
 out ``points_to_evaluate`` first, draws random configurations until the model is ready or when
 it proposes nothing, and never suggests a configuration twice unless ``allow_duplicates``:
-configurations are compared on the snapped encoded rows of ``synetune.encoding``, and small
+configurations are compared on the snapped encoded rows of ``synetune_sdk.encoding``, and small
 finite spaces are enumerated so that random draws only pick configurations not seen yet.
 
 Only searchers import this module (numpy is imported at module level).
@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from synetune.config_space import (
+from synetune_sdk.config_space import (
     impute_points_to_evaluate,
     make_random_state,
     validate_config_space,
 )
-from synetune.encoding import ConfigEncoder
+from synetune_sdk.encoding import ConfigEncoder
 from synetune_sdk.searcher import Searcher
 
 __all__ = ["ModelBasedSearcher", "check_integers", "finite_or_none", "row_keys"]

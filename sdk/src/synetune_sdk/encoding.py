@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from synetune.config_space import (
+from synetune_sdk.config_space import (
     Categorical,
     Domain,
     FiniteRange,

@@ -1,4 +1,4 @@
-"""The config-space encoding shared by model-based searchers (``synetune.encoding``)."""
+"""The config-space encoding shared by model-based searchers (``synetune_sdk.encoding``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from synetune.config_space import (
+from synetune_sdk.config_space import (
     choice,
     finrange,
     is_valid_config,
@@ -20,7 +20,7 @@ from synetune.config_space import (
     sample_config,
     uniform,
 )
-from synetune.encoding import ConfigEncoder
+from synetune_sdk.encoding import ConfigEncoder
 
 SPACE = {
     "lr": loguniform(1e-4, 1.0),

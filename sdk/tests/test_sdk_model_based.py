@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from synetune.config_space import choice, randint, uniform
-from synetune.model_based import ModelBasedSearcher, check_integers, finite_or_none
+from synetune_sdk.config_space import choice, randint, uniform
+from synetune_sdk.model_based import ModelBasedSearcher, check_integers, finite_or_none
 
 
 class FixedModel(ModelBasedSearcher):

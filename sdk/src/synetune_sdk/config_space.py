@@ -1,0 +1,512 @@
+"""Search-space domains (Syne Tune's ``syne_tune.config_space``).
+
+A config space is a plain dict: values that are ``Domain`` objects are searched, anything else
+is a constant passed to the training script unchanged. Domains check their arguments when a
+space is validated (``validate_config_space``, called by every scheduler and searcher), so the
+error can name the hyperparameter. numpy is imported only when sampling.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "Domain",
+    "Float",
+    "Integer",
+    "Categorical",
+    "Ordinal",
+    "FiniteRange",
+    "uniform",
+    "loguniform",
+    "randint",
+    "lograndint",
+    "choice",
+    "ordinal",
+    "logordinal",
+    "finrange",
+    "logfinrange",
+    "validate_config_space",
+    "sample_config",
+    "cast_config",
+    "is_valid_config",
+    "config_key",
+    "config_space_size",
+    "hyperparameter_keys",
+    "impute_points_to_evaluate",
+    "config_space_to_json",
+    "config_space_from_json",
+    "make_random_state",
+]
+
+
+def make_random_state(seed: Any = None) -> Any:
+    """A ``numpy.random.Generator`` from a seed, a Generator or None."""
+    import numpy as np
+
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+class Domain:
+    """A searchable range of values for one hyperparameter."""
+
+    value_type: type = object
+
+    def problems(self) -> list[str]:
+        """What is wrong with the arguments (empty when the domain is usable)."""
+        return []
+
+    def sample(self, random_state: Any = None, size: int | None = None) -> Any:
+        """One value (``size=None``) or a list of ``size`` values."""
+        rng = make_random_state(random_state)
+        values = self._sample(rng, 1 if size is None else size)
+        return values[0] if size is None else values
+
+    def _sample(self, rng: Any, size: int) -> list[Any]:
+        raise NotImplementedError
+
+    def cast(self, value: Any) -> Any:
+        return self.value_type(value)
+
+    def is_valid(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def midpoint(self) -> Any:
+        """A central value: the default for configs imputed into ``points_to_evaluate``."""
+        raise NotImplementedError
+
+    def grid(self, num_samples: int) -> list[Any]:
+        """Values a grid search visits (finite domains: all of them)."""
+        raise NotImplementedError
+
+    def size(self) -> int | None:
+        """Number of distinct values, None when infinite."""
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"domain_cls": type(self).__name__, "domain_kwargs": dict(self._kwargs())}
+
+    def _kwargs(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._kwargs() == other._kwargs()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, repr(sorted(self._kwargs().items()))))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._kwargs().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Float(Domain):
+    value_type = float
+
+    def __init__(self, lower: float, upper: float, log: bool = False):
+        self.lower, self.upper, self.log = float(lower), float(upper), bool(log)
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.lower < self.upper:
+            out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
+        if self.log and self.lower <= 0:
+            out.append(f"a log domain needs lower > 0, got lower={self.lower}")
+        return out
+
+    def _sample(self, rng: Any, size: int) -> list[float]:
+        if self.log:
+            values = rng.uniform(math.log(self.lower), math.log(self.upper), size)
+            import numpy as np
+
+            values = np.exp(values)
+        else:
+            values = rng.uniform(self.lower, self.upper, size)
+        return [min(max(float(v), self.lower), self.upper) for v in values]
+
+    def is_valid(self, value: Any) -> bool:
+        return isinstance(value, int | float) and self.lower <= value <= self.upper
+
+    def midpoint(self) -> float:
+        if self.log:
+            return math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))
+        return 0.5 * (self.lower + self.upper)
+
+    def grid(self, num_samples: int) -> list[float]:
+        if num_samples == 1:
+            return [self.midpoint()]
+        if self.log:
+            lo, hi = math.log(self.lower), math.log(self.upper)
+            return [math.exp(lo + (hi - lo) * i / (num_samples - 1)) for i in range(num_samples)]
+        step = (self.upper - self.lower) / (num_samples - 1)
+        return [self.lower + step * i for i in range(num_samples)]
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"lower": self.lower, "upper": self.upper, "log": self.log}
+
+
+class Integer(Domain):
+    """Integers from ``lower`` to ``upper``, both inclusive (as in Syne Tune)."""
+
+    value_type = int
+
+    def __init__(self, lower: int, upper: int, log: bool = False):
+        self.lower, self.upper, self.log = int(lower), int(upper), bool(log)
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.lower < self.upper:
+            out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
+        if self.log and self.lower <= 0:
+            out.append(f"a log domain needs lower >= 1, got lower={self.lower}")
+        return out
+
+    def _sample(self, rng: Any, size: int) -> list[int]:
+        if self.log:
+            import numpy as np
+
+            values = np.exp(rng.uniform(math.log(self.lower), math.log(self.upper + 1), size))
+            return [min(max(int(v), self.lower), self.upper) for v in values]
+        return [int(v) for v in rng.integers(self.lower, self.upper + 1, size)]
+
+    def cast(self, value: Any) -> int:
+        return int(round(float(value)))
+
+    def is_valid(self, value: Any) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.lower <= value <= self.upper
+        )
+
+    def midpoint(self) -> int:
+        if self.log:
+            return int(round(math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))))
+        return (self.lower + self.upper) // 2
+
+    def grid(self, num_samples: int) -> list[int]:
+        if self.upper - self.lower + 1 <= num_samples:
+            return list(range(self.lower, self.upper + 1))
+        values = Float(self.lower, self.upper, self.log).grid(num_samples)
+        return sorted({int(round(v)) for v in values})
+
+    def size(self) -> int:
+        return self.upper - self.lower + 1
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"lower": self.lower, "upper": self.upper, "log": self.log}
+
+
+class Categorical(Domain):
+    """An unordered set of values (strings, numbers or booleans)."""
+
+    def __init__(self, categories: list[Any]):
+        self.categories = list(categories)
+
+    @property
+    def value_type(self) -> type:  # type: ignore[override]
+        return type(self.categories[0]) if self.categories else object
+
+    def problems(self) -> list[str]:
+        if not self.categories:
+            return ["categories must not be empty"]
+        if len({type(c) for c in self.categories}) > 1:
+            return [f"categories must all have the same type, got {self.categories!r}"]
+        return []
+
+    def _sample(self, rng: Any, size: int) -> list[Any]:
+        return [self.categories[int(i)] for i in rng.integers(0, len(self.categories), size)]
+
+    def cast(self, value: Any) -> Any:
+        if value in self.categories:
+            return self.categories[self.categories.index(value)]
+        text = str(value)
+        for category in self.categories:
+            if str(category) == text:
+                return category
+        raise ValueError(f"{value!r} is not one of {self.categories!r}")
+
+    def is_valid(self, value: Any) -> bool:
+        return value in self.categories
+
+    def midpoint(self) -> Any:
+        return self.categories[0]
+
+    def grid(self, num_samples: int) -> list[Any]:
+        return list(self.categories)
+
+    def size(self) -> int:
+        return len(self.categories)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"categories": self.categories}
+
+
+class Ordinal(Categorical):
+    """An ordered finite set; ``kind`` says how model-based searchers encode it.
+
+    ``"equal"``: equally spaced ranks. ``"nn"`` / ``"nn-log"``: numeric values, a continuous
+    proposal (log scale for ``"nn-log"``) rounded to the nearest category.
+    """
+
+    def __init__(self, categories: list[Any], kind: str | None = None):
+        super().__init__(categories)
+        if kind is None:
+            numeric = all(
+                isinstance(c, int | float) and not isinstance(c, bool) for c in self.categories
+            )
+            increasing = all(a < b for a, b in zip(self.categories, self.categories[1:]))
+            kind = "nn" if numeric and increasing else "equal"
+        self.kind = kind
+
+    def problems(self) -> list[str]:
+        out = super().problems()
+        if self.kind not in ("equal", "nn", "nn-log"):
+            out.append(f"kind must be 'equal', 'nn' or 'nn-log', got {self.kind!r}")
+        if self.kind.startswith("nn") and self.categories:
+            if not all(a < b for a, b in zip(self.categories, self.categories[1:])):
+                out.append("kind 'nn' needs numeric categories in increasing order")
+            elif self.kind == "nn-log" and self.categories[0] <= 0:
+                out.append("kind 'nn-log' needs positive categories")
+        return out
+
+    def _sample(self, rng: Any, size: int) -> list[Any]:
+        if self.kind == "equal" or len(self.categories) == 1:
+            return super()._sample(rng, size)
+        log = self.kind == "nn-log"
+        values = Float(self.categories[0], self.categories[-1], log)._sample(rng, size)
+        return [self.nearest(v) for v in values]
+
+    def nearest(self, value: float) -> Any:
+        """The category closest to ``value`` (in log space for ``nn-log``)."""
+        if self.kind == "nn-log":
+            return min(
+                self.categories, key=lambda c: abs(math.log(c) - math.log(max(value, 1e-300)))
+            )
+        return min(self.categories, key=lambda c: abs(c - value))
+
+    def midpoint(self) -> Any:
+        return self.categories[(len(self.categories) - 1) // 2]
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"categories": self.categories, "kind": self.kind}
+
+
+class FiniteRange(Domain):
+    """``size`` equally spaced values from ``lower`` to ``upper`` (log-spaced if ``log_scale``)."""
+
+    def __init__(
+        self, lower: float, upper: float, size: int, log_scale: bool = False, cast_int: bool = False
+    ):
+        self.lower, self.upper, self._size = float(lower), float(upper), int(size)
+        self.log_scale, self.cast_int = bool(log_scale), bool(cast_int)
+
+    @property
+    def value_type(self) -> type:  # type: ignore[override]
+        return int if self.cast_int else float
+
+    @property
+    def values(self) -> list[Any]:
+        """The finite set of values (computed once: sampling and casting use it often)."""
+        cached = self.__dict__.get("_values")
+        if cached is None:
+            raw = Float(self.lower, self.upper, self.log_scale).grid(self._size)
+            cached = [int(round(v)) for v in raw] if self.cast_int else raw
+            self.__dict__["_values"] = cached
+        return cached
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.lower < self.upper:
+            out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
+        if self._size < 2:
+            out.append(f"size must be at least 2, got {self._size}")
+        if self.log_scale and self.lower <= 0:
+            out.append(f"a log domain needs lower > 0, got lower={self.lower}")
+        return out
+
+    def _sample(self, rng: Any, size: int) -> list[Any]:
+        values = self.values
+        return [values[int(i)] for i in rng.integers(0, len(values), size)]
+
+    def cast(self, value: Any) -> Any:
+        values = self.values
+        return min(values, key=lambda v: abs(v - float(value)))
+
+    def is_valid(self, value: Any) -> bool:
+        return any(math.isclose(value, v, rel_tol=1e-9, abs_tol=1e-12) for v in self.values)
+
+    def midpoint(self) -> Any:
+        return self.values[(self._size - 1) // 2]
+
+    def grid(self, num_samples: int) -> list[Any]:
+        return self.values
+
+    def size(self) -> int:
+        return self._size
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "lower": self.lower,
+            "upper": self.upper,
+            "size": self._size,
+            "log_scale": self.log_scale,
+            "cast_int": self.cast_int,
+        }
+
+
+def uniform(lower: float, upper: float) -> Float:
+    return Float(lower, upper)
+
+
+def loguniform(lower: float, upper: float) -> Float:
+    return Float(lower, upper, log=True)
+
+
+def randint(lower: int, upper: int) -> Integer:
+    """Integers from ``lower`` to ``upper`` inclusive."""
+    return Integer(lower, upper)
+
+
+def lograndint(lower: int, upper: int) -> Integer:
+    return Integer(lower, upper, log=True)
+
+
+def choice(categories: list[Any]) -> Categorical:
+    return Categorical(categories)
+
+
+def ordinal(categories: list[Any], kind: str | None = None) -> Ordinal:
+    return Ordinal(categories, kind)
+
+
+def logordinal(categories: list[Any]) -> Ordinal:
+    return Ordinal(categories, kind="nn-log")
+
+
+def finrange(lower: float, upper: float, size: int, cast_int: bool = False) -> FiniteRange:
+    return FiniteRange(lower, upper, size, cast_int=cast_int)
+
+
+def logfinrange(lower: float, upper: float, size: int, cast_int: bool = False) -> FiniteRange:
+    return FiniteRange(lower, upper, size, log_scale=True, cast_int=cast_int)
+
+
+_DOMAIN_CLASSES = {cls.__name__: cls for cls in (Float, Integer, Categorical, Ordinal, FiniteRange)}
+
+
+def validate_config_space(config_space: dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming the first hyperparameter whose domain is unusable."""
+    if not isinstance(config_space, dict):
+        raise ValueError(
+            f"config_space must be a dict of hyperparameter name to domain or constant, got "
+            f"{type(config_space).__name__}"
+        )
+    for name, domain in config_space.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"hyperparameter names must be non-empty strings, got {name!r}")
+        if name.startswith("st_"):
+            raise ValueError(f"hyperparameter {name!r}: names starting with 'st_' are reserved")
+        if isinstance(domain, Domain):
+            problems = domain.problems()
+            if problems:
+                raise ValueError(f"hyperparameter {name!r} ({domain!r}): " + "; ".join(problems))
+
+
+def hyperparameter_keys(config_space: dict[str, Any]) -> list[str]:
+    """Names of the searched (non-constant) hyperparameters."""
+    return [k for k, v in config_space.items() if isinstance(v, Domain)]
+
+
+def sample_config(config_space: dict[str, Any], random_state: Any = None) -> dict[str, Any]:
+    rng = make_random_state(random_state)
+    return {k: v.sample(rng) if isinstance(v, Domain) else v for k, v in config_space.items()}
+
+
+def cast_config(config: dict[str, Any], config_space: dict[str, Any]) -> dict[str, Any]:
+    """Cast values (e.g. parsed from strings) to their domains' types; unknown keys kept."""
+    out = dict(config)
+    for name, domain in config_space.items():
+        if isinstance(domain, Domain) and name in out:
+            try:
+                out[name] = domain.cast(out[name])
+            except (TypeError, ValueError) as err:
+                raise ValueError(
+                    f"hyperparameter {name!r}: cannot use value {out[name]!r}: {err}"
+                ) from None
+    return out
+
+
+def is_valid_config(config: dict[str, Any], config_space: dict[str, Any]) -> bool:
+    return all(
+        name in config and domain.is_valid(config[name])
+        for name, domain in config_space.items()
+        if isinstance(domain, Domain)
+    )
+
+
+def config_key(config: dict[str, Any], config_space: dict[str, Any]) -> tuple:
+    """A hashable identity of a configuration over the searched hyperparameters (for dedup)."""
+    return tuple(
+        (k, round(config[k], 12) if isinstance(config.get(k), float) else config.get(k))
+        for k in sorted(hyperparameter_keys(config_space))
+    )
+
+
+def config_space_size(config_space: dict[str, Any]) -> int | None:
+    """Number of distinct configurations, None if infinite."""
+    total = 1
+    for domain in config_space.values():
+        if isinstance(domain, Domain):
+            size = domain.size()
+            if size is None:
+                return None
+            total *= size
+    return total
+
+
+def impute_points_to_evaluate(
+    points_to_evaluate: list[dict[str, Any]] | None, config_space: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Complete the initial configurations: None means one all-midpoints config, [] none.
+
+    Missing hyperparameters are filled with their domain's midpoint; constants are added.
+    """
+    points = [{}] if points_to_evaluate is None else list(points_to_evaluate)
+    out = []
+    for point in points:
+        unknown = set(point) - set(config_space)
+        if unknown:
+            raise ValueError(
+                f"points_to_evaluate entry {point!r} names {sorted(unknown)} which are not in the "
+                f"config space (known: {sorted(config_space)})"
+            )
+        full = {}
+        for name, domain in config_space.items():
+            if name in point:
+                full[name] = domain.cast(point[name]) if isinstance(domain, Domain) else point[name]
+            else:
+                full[name] = domain.midpoint() if isinstance(domain, Domain) else domain
+        out.append(full)
+    return out
+
+
+def config_space_to_json(config_space: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-serialisable form; constants are kept as they are."""
+    return {k: v.to_dict() if isinstance(v, Domain) else v for k, v in config_space.items()}
+
+
+def config_space_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, dict) and "domain_cls" in value:
+            cls = _DOMAIN_CLASSES.get(value["domain_cls"])
+            if cls is None:
+                raise ValueError(f"hyperparameter {name!r}: unknown domain {value['domain_cls']!r}")
+            out[name] = cls(**value.get("domain_kwargs", {}))
+        else:
+            out[name] = value
+    return out
