@@ -13,12 +13,9 @@ from typing import Any
 
 from synetune.registry import REGISTRIES, AmbiguousNameError, UnknownNameError, resolve
 from synetune.results import experiment_path, experiment_root, read_events
-from synetune.stopping import StoppingCriterion, TuningStatus
 
 __all__ = [
     "AmbiguousNameError",
-    "StoppingCriterion",
-    "TuningStatus",
     "UnknownNameError",
     "cli",
     "create",

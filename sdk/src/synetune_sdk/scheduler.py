@@ -58,6 +58,12 @@ class Scheduler:
     def is_multiobjective_scheduler(self) -> bool:
         return len(self.metric_names()) > 1
 
+    def default_callbacks(self) -> list[Any]:
+        """Callbacks this scheduler needs in every run (the tuner adds them at start, unless
+        one of the same class was given). Resolve another plugin's callback by name through
+        ``synetune.plugin_api.create`` and declare that plugin as a dependency."""
+        return []
+
     def metadata(self) -> dict[str, Any]:
         """What the tuner writes into ``metadata.json`` about this scheduler."""
         return {
@@ -65,3 +71,24 @@ class Scheduler:
             "metric_mode": self.metric_mode(),
             "scheduler_name": type(self).__name__,
         }
+
+
+class PauseResumeScheduler(Scheduler):
+    """A scheduler that pauses trials at rung levels and resumes the best of them later.
+
+    Callbacks that manage checkpoints (``checkpoint_removal``) rely on these three methods only,
+    so any scheduler that implements them (Hyperband promotion, a third-party one) is served.
+    """
+
+    def does_pause_resume(self) -> bool:
+        """Whether trials are paused at rungs and resumed later (they must checkpoint)."""
+        return True
+
+    def paused_trials(self, resource: int | None = None) -> list[tuple[int, int, float, int]]:
+        """``(trial_id, rank, value, level)`` of the paused trials not resumed yet (at rung
+        level ``resource`` only, if given); ``rank`` 0 is the best value at that rung."""
+        raise NotImplementedError
+
+    def rung_information(self) -> list[tuple[int, int, float]]:
+        """``(level, number of entries, promotion quantile)`` per rung, highest level first."""
+        raise NotImplementedError

@@ -256,7 +256,7 @@ class FakeHyperband:
 
 class FakeTuner:
     def __init__(self, scheduler: FakeHyperband, elapsed: float):
-        from synetune.plugin_api import TuningStatus
+        from synetune_sdk.context import TuningStatus
 
         self.scheduler = scheduler
         self.n_workers = 1

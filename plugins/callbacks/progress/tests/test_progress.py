@@ -13,7 +13,7 @@ from synetune_plugin_progress.callback import ProgressCallback
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune.plugin_api import TuningStatus
+from synetune_sdk.context import TuningStatus
 from synetune_sdk.config_space import uniform
 from synetune_sdk.trial import Trial
 
