@@ -21,6 +21,7 @@ __all__ = [
     "create",
     "experiment_path",
     "experiment_root",
+    "make_searcher",
     "names",
     "read_events",
     "resolve",
@@ -32,6 +33,48 @@ def create(kind: str, name: str, **kwargs: Any) -> Any:
     distribution as a dependency). ``kind``: schedulers, searchers, backends, callbacks,
     blackboxes."""
     return REGISTRIES[kind].create(name, **kwargs)
+
+
+# What a scheduler hands its searcher itself; ``search_options`` must not repeat these.
+SEARCHER_ARGUMENTS = ("config_space", "metric", "mode", "points_to_evaluate", "random_seed")
+
+
+def make_searcher(
+    searcher: Any,
+    *,
+    config_space: dict[str, Any],
+    metric: str | list[str],
+    mode: str | list[str],
+    points_to_evaluate: list[dict[str, Any]] | None = None,
+    random_seed: int | None = None,
+    search_options: dict[str, Any] | None = None,
+) -> Any:
+    """The searcher of a scheduler: ``searcher`` itself if it is an instance (it needs a
+    ``suggest`` method; ``search_options`` are refused then), else the searcher registered under
+    that name, built with the scheduler's settings and ``search_options`` (which must not repeat
+    ``SEARCHER_ARGUMENTS``). The plugin providing the name is a declared dependency."""
+    options = dict(search_options or {})
+    if not isinstance(searcher, str):
+        if not callable(getattr(searcher, "suggest", None)):
+            raise TypeError(
+                "searcher must be a registered searcher name or a Searcher instance, got "
+                f"{type(searcher).__name__}"
+            )
+        if options:
+            raise ValueError(
+                "search_options are only used when searcher is given by name; configure the "
+                "searcher instance directly instead"
+            )
+        return searcher
+    clashes = sorted(set(options) & set(SEARCHER_ARGUMENTS))
+    if clashes:
+        raise ValueError(
+            f"search_options must not contain {clashes}: pass them to the scheduler itself, "
+            "which hands them to the searcher"
+        )
+    settings = dict(config_space=config_space, metric=metric, mode=mode)
+    settings.update(points_to_evaluate=points_to_evaluate, random_seed=random_seed)
+    return create("searchers", searcher, **settings, **options)
 
 
 def names(kind: str) -> list[str]:

@@ -142,6 +142,13 @@ def test_max_t_inference_order():
     assert FIFOScheduler(SPACE, metric="loss", max_t=4).max_t == 4
     space = dict(SPACE, budget=27)
     assert FIFOScheduler(space, metric="loss", max_resource_attr="budget").max_t == 27
+    # the one rule of synetune_sdk.max_resource, shared with Hyperband: the config-space constant
+    # named by max_resource_attr comes first, and an explicit max_t may not contradict it
+    assert FIFOScheduler(space, metric="loss", max_resource_attr="budget", max_t=27).max_t == 27
+    with pytest.raises(ValueError, match="max_t=4 contradicts config_space\\['budget'\\] = 27"):
+        FIFOScheduler(space, metric="loss", max_resource_attr="budget", max_t=4)
+    with pytest.raises(ValueError, match="must name a constant positive integer"):
+        FIFOScheduler(SPACE, metric="loss", max_resource_attr="n")  # a searched hyperparameter
 
 
 def test_grid_search_ends_with_none_when_exhausted():
@@ -172,6 +179,10 @@ def test_search_options_reach_the_searcher():
 
     with pytest.raises(ValueError, match="random_seed"):
         FIFOScheduler(space, metric="loss", search_options={"random_seed": 1})
+    with pytest.raises(ValueError, match="only used when searcher is given by name"):
+        FIFOScheduler(
+            SPACE, metric="loss", searcher=RecordingSearcher([]), search_options={"num_samples": 3}
+        )
 
 
 def test_multi_metric_modes_reach_the_searcher():

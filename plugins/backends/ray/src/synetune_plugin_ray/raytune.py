@@ -162,18 +162,16 @@ class RayTuneScheduler(Scheduler):
         else:
             self._points = []
             self.searcher_name = searcher if isinstance(searcher, str) else type(searcher).__name__
-            from synetune.plugin_api import resolve
+            from synetune.plugin_api import make_searcher
 
-            options = dict(search_options or {}) if isinstance(searcher, str) else {}
-            self.searcher = resolve(
-                "searchers",
+            self.searcher = make_searcher(
                 searcher,
                 config_space=self.config_space,
                 metric=self.metric,
                 mode=self.mode,
                 points_to_evaluate=points_to_evaluate,
                 random_seed=random_seed,
-                **options,
+                search_options=search_options,
             )
             self.searcher.configure_scheduler(self)
 

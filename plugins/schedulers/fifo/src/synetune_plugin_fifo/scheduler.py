@@ -1,9 +1,10 @@
 """FIFO scheduling: a searcher proposes configurations and every trial runs to its end.
 
 This is Syne Tune's ``FIFOScheduler``, the base of random search, grid search and all
-single-fidelity model-based methods. The scheduler owns a searcher, resolved by name through the
-searchers registry (so this plugin never imports another plugin), feeds it every result and the
-final result of each trial, and never stops a trial early.
+single-fidelity model-based methods. The scheduler owns a searcher, resolved by name through
+``synetune.plugin_api.make_searcher`` (the default ``"random"`` comes from the declared
+dependency synetune-plugin-random), feeds it every result and the final result of each trial,
+and never stops a trial early.
 """
 
 from __future__ import annotations
@@ -17,14 +18,9 @@ from synetune_sdk.config_space import (
     config_space_to_json,
     validate_config_space,
 )
+from synetune_sdk.max_resource import infer_max_t
 from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialSuggestion
-
-# Config-space keys that hold the maximum resource when neither max_t nor max_resource_attr says
-# (Syne Tune's order).
-MAX_T_KEYS = ("epochs", "max_t", "max_epochs")
-# Arguments the scheduler passes to the searcher itself; search_options must not repeat them.
-SEARCHER_ARGUMENTS = ("config_space", "metric", "mode", "points_to_evaluate", "random_seed")
 
 
 class FIFOScheduler(Scheduler):
@@ -34,10 +30,11 @@ class FIFOScheduler(Scheduler):
     metric). ``searcher`` is a registered searcher name (``"random"``, ``"grid"``,
     ``"bayesopt"``, ...) built with ``search_options`` as extra arguments, or a searcher
     instance used as it is. ``random_seed=None`` draws a seed, which ``metadata()`` records so
-    the run can be repeated. ``max_t`` (the maximum resource, e.g. epochs) is taken from
-    ``max_t``, else from the config-space entry named by ``max_resource_attr``, else from the
-    config-space keys ``epochs``, ``max_t``, ``max_epochs``; searchers may read it in
-    ``configure_scheduler``. Unknown keyword arguments raise a ``TypeError``.
+    the run can be repeated. ``max_t`` (the maximum resource, e.g. epochs; ``None`` if there is
+    none) follows ``synetune_sdk.max_resource``: the config-space constant named by
+    ``max_resource_attr``, else ``max_t``, else the config-space constants ``epochs``,
+    ``max_t``, ``max_epochs``; searchers may read it in ``configure_scheduler``. Unknown
+    keyword arguments raise a ``TypeError``.
     """
 
     def __init__(
@@ -71,46 +68,22 @@ class FIFOScheduler(Scheduler):
         self.random_seed = int(random_seed)
         self.max_resource_attr = max_resource_attr
         self.resource_attr = resource_attr
-        self.max_t = _infer_max_t(self.config_space, max_resource_attr, max_t)
+        self.max_t = infer_max_t(self.config_space, max_resource_attr, max_t, required=False)
         self.search_options = dict(search_options or {})
         self.searcher_name = searcher if isinstance(searcher, str) else type(searcher).__name__
-        self.searcher = self._make_searcher(searcher, points_to_evaluate)
-        self.searcher.configure_scheduler(self)
+        from synetune.plugin_api import make_searcher
 
-    def _make_searcher(
-        self, searcher: str | Any, points_to_evaluate: list[dict[str, Any]] | None
-    ) -> Any:
-        if not isinstance(searcher, str):
-            if not callable(getattr(searcher, "suggest", None)):
-                raise TypeError(
-                    f"searcher must be a registered searcher name or a Searcher instance, got "
-                    f"{type(searcher).__name__}"
-                )
-            if self.search_options:
-                raise ValueError(
-                    "search_options are only used when searcher is given by name; configure the "
-                    "searcher instance directly instead"
-                )
-            return searcher
-        clashes = sorted(set(self.search_options) & set(SEARCHER_ARGUMENTS))
-        if clashes:
-            raise ValueError(
-                f"search_options must not contain {clashes}: pass them to "
-                f"{type(self).__name__} itself, which hands them to the searcher"
-            )
-        from synetune.plugin_api import resolve
-
-        single = len(self._metrics) == 1 and isinstance(self.metric, str)
-        return resolve(
-            "searchers",
+        single = len(self._metrics) == 1 and isinstance(metric, str)
+        self.searcher = make_searcher(
             searcher,
             config_space=self.config_space,
             metric=self._metrics[0] if single else list(self._metrics),
             mode=self._modes[0] if single else list(self._modes),
             points_to_evaluate=points_to_evaluate,
             random_seed=self.random_seed,
-            **self.search_options,
+            search_options=self.search_options,
         )
+        self.searcher.configure_scheduler(self)
 
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
         config = self.searcher.suggest(trial_id)
@@ -199,21 +172,3 @@ def _metrics_and_modes(
         if m not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {m!r}")
     return metrics, modes
-
-
-def _infer_max_t(
-    config_space: dict[str, Any], max_resource_attr: str | None, max_t: int | None
-) -> int | None:
-    """The maximum resource level: explicit, or read from the config space (Syne Tune's rule)."""
-    if max_t is not None:
-        if isinstance(max_t, bool) or not isinstance(max_t, int) or max_t < 1:
-            raise ValueError(f"max_t must be a positive integer, got {max_t!r}")
-        return max_t
-    names = ([max_resource_attr] if max_resource_attr else []) + list(MAX_T_KEYS)
-    for name in names:
-        value = config_space.get(name)
-        if isinstance(value, Domain):
-            value = getattr(value, "upper", None)  # a searched resource: its largest value
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
-            return int(value)
-    return None

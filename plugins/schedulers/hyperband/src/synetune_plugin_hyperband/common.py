@@ -1,9 +1,10 @@
 """Pieces every Hyperband-family scheduler of this plugin shares.
 
-Argument checks that name the argument, the maximum resource (``max_t``) inferred as Syne Tune
-does, rung levels (geometric, linear or explicit), numpy's quantile interpolation between two
-order statistics (so a decision costs no sort), searcher construction through the registry, and
-completing a searcher's configuration with the config space's constants.
+Argument checks that name the argument, rung levels (geometric, linear or explicit), numpy's
+quantile interpolation between two order statistics (so a decision costs no sort), attaching the
+searcher (built by ``synetune.plugin_api.make_searcher``), and completing a searcher's
+configuration with the config space's constants. The maximum resource ``max_t`` follows
+``synetune_sdk.max_resource.infer_max_t``, the rule FIFO shares.
 """
 
 from __future__ import annotations
@@ -13,12 +14,6 @@ import secrets
 from typing import Any
 
 from synetune_sdk.config_space import Domain, cast_config
-
-# Config-space keys that hold the maximum resource when neither max_t nor max_resource_attr says
-# (Syne Tune's order).
-MAX_T_KEYS = ("epochs", "max_t", "max_epochs")
-# Arguments the scheduler passes to the searcher itself; search_options must not repeat them.
-SEARCHER_ARGUMENTS = ("config_space", "metric", "mode", "points_to_evaluate", "random_seed")
 
 
 def check_unknown(owner: str, kwargs: dict[str, Any], valid: str) -> None:
@@ -57,60 +52,6 @@ def draw_seed(random_seed: int | None) -> int:
     if isinstance(random_seed, bool) or not isinstance(random_seed, int):
         raise ValueError(f"random_seed must be an integer or None, got {random_seed!r}")
     return random_seed
-
-
-def infer_max_t(
-    config_space: dict[str, Any],
-    max_resource_attr: str | None,
-    max_t: int | None,
-    max_t_name: str = "max_t",
-) -> int:
-    """The maximum resource level.
-
-    Taken from ``config_space[max_resource_attr]`` when that is a constant, else from ``max_t``,
-    else from the config-space constants ``epochs``, ``max_t``, ``max_epochs`` (Syne Tune's
-    order). Both given and different is a contradiction and raises.
-    """
-    if max_resource_attr is not None and not isinstance(max_resource_attr, str):
-        raise ValueError(
-            f"max_resource_attr must be a config-space key (a string), got {max_resource_attr!r}"
-        )
-    if max_t is not None:
-        max_t = check_positive_int(max_t_name, max_t)
-    from_attr = _constant_resource(config_space, max_resource_attr) if max_resource_attr else None
-    if max_resource_attr and max_resource_attr in config_space and from_attr is None:
-        raise ValueError(
-            f"max_resource_attr={max_resource_attr!r} must name a constant positive integer of the "
-            f"config space, got config_space[{max_resource_attr!r}] = {config_space[max_resource_attr]!r}"
-        )
-    if from_attr is not None:
-        if max_t is not None and max_t != from_attr:
-            raise ValueError(
-                f"{max_t_name}={max_t} contradicts config_space[{max_resource_attr!r}] = {from_attr}; "
-                f"pass only max_resource_attr (preferred) or make them equal"
-            )
-        return from_attr
-    if max_t is not None:
-        return max_t
-    for name in MAX_T_KEYS:
-        value = _constant_resource(config_space, name)
-        if value is not None:
-            return value
-    raise ValueError(
-        f"the maximum resource level cannot be inferred: pass {max_t_name}=..., or "
-        "max_resource_attr naming a constant of the config space (e.g. max_resource_attr='epochs' "
-        "with config_space['epochs'] = 27), or put one of the constants "
-        f"{', '.join(repr(k) for k in MAX_T_KEYS)} into the config space"
-    )
-
-
-def _constant_resource(config_space: dict[str, Any], name: str) -> int | None:
-    value = config_space.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float) or isinstance(value, Domain):
-        return None
-    if value != int(value) or value < 1:
-        return None
-    return int(value)
 
 
 def geometric_levels(grace_period: int, reduction_factor: float, max_t: int) -> list[int]:
@@ -200,48 +141,6 @@ def interpolate(a: float, b: float, t: float) -> float:
     return lerp(a, b, t)
 
 
-def make_searcher(
-    owner: Any,
-    searcher: Any,
-    search_options: dict[str, Any] | None,
-    config_space: dict[str, Any],
-    metric: str,
-    mode: str,
-    points_to_evaluate: list[dict[str, Any]] | None,
-    random_seed: int,
-) -> Any:
-    """The searcher: an instance as given, or the registered searcher of that name."""
-    options = dict(search_options or {})
-    if not isinstance(searcher, str):
-        if not callable(getattr(searcher, "suggest", None)):
-            raise TypeError(
-                f"searcher must be a registered searcher name or a Searcher instance, got {type(searcher).__name__}"
-            )
-        if options:
-            raise ValueError(
-                "search_options are only used when searcher is given by name; configure the searcher instance directly"
-            )
-        return searcher
-    clashes = sorted(set(options) & set(SEARCHER_ARGUMENTS))
-    if clashes:
-        raise ValueError(
-            f"search_options must not contain {clashes}: pass them to {type(owner).__name__} itself, "
-            "which hands them to the searcher"
-        )
-    from synetune.plugin_api import resolve
-
-    return resolve(
-        "searchers",
-        searcher,
-        config_space=config_space,
-        metric=metric,
-        mode=mode,
-        points_to_evaluate=points_to_evaluate,
-        random_seed=random_seed,
-        **options,
-    )
-
-
 def complete_config(
     config: dict[str, Any], config_space: dict[str, Any], searcher_name: str
 ) -> dict[str, Any]:
@@ -306,14 +205,15 @@ def attach_searcher(
     """Give a scheduler its searcher (``owner.searcher``, ``owner.searcher_name``) and let the
     searcher read the scheduler's settings (rung levels, resource attribute, ...)."""
     owner.searcher_name = searcher if isinstance(searcher, str) else type(searcher).__name__
+    from synetune.plugin_api import make_searcher
+
     owner.searcher = make_searcher(
-        owner,
         searcher,
-        search_options,
-        owner.config_space,
-        metric,
-        mode,
-        points_to_evaluate,
-        owner.random_seed,
+        config_space=owner.config_space,
+        metric=metric,
+        mode=mode,
+        points_to_evaluate=points_to_evaluate,
+        random_seed=owner.random_seed,
+        search_options=search_options,
     )
     owner.searcher.configure_scheduler(owner)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
-from synetune_plugin_hyperband.common import draw_seed, infer_max_t, read_result
+from synetune_plugin_hyperband.common import draw_seed, read_result
 from synetune_plugin_hyperband.encoding import Encoder
 from synetune_plugin_hyperband.synchronous import BracketManager, Slot, geometric_bracket_rungs
 from synetune_sdk.config_space import (
@@ -29,6 +29,7 @@ from synetune_sdk.config_space import (
     impute_points_to_evaluate,
     make_random_state,
 )
+from synetune_sdk.max_resource import infer_max_t
 from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,10 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
         self.mutation_factor = float(mutation_factor)
         self.crossover_probability = float(crossover_probability)
         self.max_t = infer_max_t(
-            self.config_space, max_resource_attr, max_resource_level, "max_resource_level"
+            self.config_space,
+            max_resource_attr,
+            max_resource_level,
+            max_t_name="max_resource_level",
         )
         first = geometric_bracket_rungs(grace_period, self.max_t, reduction_factor, brackets)
         self.num_brackets = len(first)

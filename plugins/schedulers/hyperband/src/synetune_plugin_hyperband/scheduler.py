@@ -30,13 +30,13 @@ from synetune_plugin_hyperband.common import (
     check_positive_int,
     complete_config,
     draw_seed,
-    infer_max_t,
     read_result,
     rung_levels_for,
 )
 from synetune_plugin_hyperband.pasha import PashaState
 from synetune_plugin_hyperband.rungs import Rung, bracket_distribution, promotion_quantiles
 from synetune_sdk.config_space import make_random_state
+from synetune_sdk.max_resource import infer_max_t
 from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from synetune_plugin_hyperband.common import (
     check_positive_int,
     complete_config,
     draw_seed,
-    infer_max_t,
     read_result,
 )
+from synetune_sdk.max_resource import infer_max_t
 from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
@@ -251,7 +251,10 @@ class SynchronousGeometricHyperbandScheduler(MultiFidelityScheduler):
             )
         self.searcher_data = searcher_data
         self.max_t = infer_max_t(
-            self.config_space, max_resource_attr, max_resource_level, "max_resource_level"
+            self.config_space,
+            max_resource_attr,
+            max_resource_level,
+            max_t_name="max_resource_level",
         )
         self.grace_period = grace_period
         self.reduction_factor = reduction_factor

@@ -123,17 +123,16 @@ class PopulationBasedTraining(Scheduler):
             random_seed = int(make_random_state(None).integers(0, 2**31 - 1))
         self.random_seed = random_seed
         self.random_state = make_random_state(random_seed + 1)
-        from synetune.plugin_api import resolve
+        from synetune.plugin_api import make_searcher
 
-        self.searcher = resolve(
-            "searchers",
+        self.searcher = make_searcher(
             searcher,
             config_space=self.config_space,
             metric=metric,
             mode=mode,
             points_to_evaluate=points_to_evaluate,
             random_seed=random_seed,
-            **(search_options or {}),
+            search_options=search_options,
         )
         self.searcher.configure_scheduler(self)
         self.num_searcher_suggestions = 0
