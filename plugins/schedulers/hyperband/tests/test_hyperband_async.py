@@ -570,3 +570,28 @@ def test_searcher_may_supply_the_bracket_distribution(space):
         hb.suggest(trial_id)
     counts = np.bincount(searcher.brackets, minlength=4)
     assert counts[0] == 0 and counts[1] > 0 and counts[2] > 0 and counts[3] > 0
+
+
+# -- pause/resume protocol and the callbacks the scheduler needs -----------------------------
+def test_implements_the_pause_resume_protocol(make_driver):
+    from synetune_sdk.scheduler import PauseResumeScheduler
+
+    stopping = make_driver(HyperbandScheduler).scheduler
+    promotion = make_driver(HyperbandScheduler, type="promotion").scheduler
+    assert isinstance(stopping, PauseResumeScheduler) and not stopping.does_pause_resume()
+    assert isinstance(promotion, PauseResumeScheduler) and promotion.does_pause_resume()
+    assert promotion.paused_trials() == [] and promotion.rung_information()[-1][0] == 1
+
+
+def test_default_callbacks_bring_early_checkpoint_removal(make_driver):
+    from synetune_plugin_checkpoint_removal import callback as removal
+
+    plain = make_driver(HyperbandScheduler, type="promotion").scheduler
+    assert plain.default_callbacks() == []
+    kwargs = {"max_num_checkpoints": 5, "approx_steps": 10}
+    scheduler = make_driver(
+        HyperbandScheduler, type="pasha", early_checkpoint_removal_kwargs=kwargs
+    ).scheduler
+    [callback] = scheduler.default_callbacks()
+    assert isinstance(callback, removal.HyperbandRemoveCheckpointsCallback)
+    assert (callback.max_num_checkpoints, callback.approx_steps) == (5, 10)

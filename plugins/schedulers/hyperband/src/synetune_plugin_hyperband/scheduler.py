@@ -37,6 +37,7 @@ from synetune_plugin_hyperband.pasha import PashaState
 from synetune_plugin_hyperband.rungs import Rung, bracket_distribution, promotion_quantiles
 from synetune_sdk.config_space import make_random_state
 from synetune_sdk.max_resource import infer_max_t
+from synetune_sdk.scheduler import PauseResumeScheduler
 from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class TrialRecord:
     paused_rung: int | None = None  # rung index where it waits to be promoted
 
 
-class HyperbandScheduler(MultiFidelityScheduler):
+class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
     """Asynchronous successive halving / Hyperband with stopping, promotion or PASHA rungs.
 
     ``max_t`` comes from ``config_space[max_resource_attr]``, else from ``max_t``, else from the
@@ -89,6 +90,11 @@ class HyperbandScheduler(MultiFidelityScheduler):
     ``config[max_resource_attr] = max_t`` (when ``max_resource_attr`` is set) and the scheduler
     answers PAUSE at rung levels; a resumed trial goes on from its checkpoint (results at levels
     it already reported are tolerated and not recorded again).
+
+    It implements ``synetune_sdk.scheduler.PauseResumeScheduler`` (``does_pause_resume``,
+    ``paused_trials``, ``rung_information``), the protocol the checkpoint-removal callbacks rely
+    on. With ``early_checkpoint_removal_kwargs`` (promotion types only), ``default_callbacks()``
+    gives the tuner the ``hyperband_checkpoint_removal`` callback built with them.
     """
 
     def __init__(
@@ -163,6 +169,17 @@ class HyperbandScheduler(MultiFidelityScheduler):
     def does_pause_resume(self) -> bool:
         """Whether trials are paused at rungs and resumed later (they should checkpoint)."""
         return self.type != "stopping"
+
+    def default_callbacks(self) -> list[Any]:
+        """Syne Tune's ``early_checkpoint_removal_kwargs``: the ``hyperband_checkpoint_removal``
+        callback of synetune-plugin-checkpoint-removal (a declared dependency), built with them;
+        none without them."""
+        if not self.early_checkpoint_removal_kwargs:
+            return []
+        from synetune.plugin_api import create
+
+        kwargs = self.early_checkpoint_removal_kwargs
+        return [create("callbacks", "hyperband_checkpoint_removal", **kwargs)]
 
     def first_milestone(self, bracket: int) -> int:
         """The first rung level a new trial of ``bracket`` reaches (``max_t`` if none)."""
@@ -445,8 +462,9 @@ class HyperbandScheduler(MultiFidelityScheduler):
 
 
 def _check_early_removal(kwargs: dict[str, Any] | None, type: str) -> dict[str, Any] | None:  # noqa: A002
-    """Validate ``early_checkpoint_removal_kwargs``; the tuner turns them into the
-    ``hyperband_checkpoint_removal`` callback (plugin synetune-plugin-checkpoint-removal)."""
+    """Validate ``early_checkpoint_removal_kwargs``; ``default_callbacks()`` turns them into the
+    ``hyperband_checkpoint_removal`` callback (which checks ``max_num_checkpoints > n_workers``
+    when the run starts)."""
     if kwargs is None:
         return None
     unknown = sorted(set(kwargs) - set(EARLY_REMOVAL_KEYS))
