@@ -13,19 +13,27 @@ The kits use pytest (and numpy, through the config space), imported when a
 test runs, so importing this module stays cheap. ``run_to_end``, ``collect_until`` and
 ``wait_for`` drive a TrialBackend directly, and ``write_script`` writes the training script it
 runs, for a backend plugin's own tests.
+
+For tests that run the Tuner (callbacks, schedulers end to end) without subprocesses:
+``ThreadBackend(objective)`` runs ``objective(config, report, start_epoch)`` in a thread per
+trial, ``quadratic`` is such an objective, and ``RandomScheduler`` is a minimal scheduler that
+can stop and pause trials.
 """
 
 from __future__ import annotations
 
 import pickle
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus
+from synetune_sdk.backend import TrialBackend
+from synetune_sdk.scheduler import Scheduler
+from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion
 
 CONTRACT_SCRIPT = str(Path(__file__).with_name("_contract_train.py"))
 METRIC = "loss"
@@ -462,3 +470,125 @@ class BlackboxRecipeContract:
         target.mkdir()
         recipe.generate(target)
         assert any(target.iterdir()), "generate() wrote nothing"
+
+
+# -- in-process components: a run through the Tuner in milliseconds, without subprocesses --------
+class ThreadBackend(TrialBackend):
+    """Runs ``objective(config, report, start_epoch)`` in a thread per trial: fast, no
+    subprocesses, no checkpoints on disk (``delete_checkpoint`` does nothing).
+
+    ``report(**result)`` returns False once the trial was stopped or paused, so objectives end
+    early. A paused trial resumes after the epoch of the result it was paused on (``progress``),
+    as from a checkpoint written there.
+    """
+
+    def __init__(self, objective: Callable[..., None], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.objective = objective
+        self.progress: dict[int, int] = {}
+        self._threads: dict[int, threading.Thread] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_threads"] = {}
+        return state
+
+    def _schedule(self, trial_id: int, config: dict[str, Any]) -> None:
+        run = self.current_run(trial_id)
+
+        def report(**result: Any) -> bool:
+            return self._report(trial_id, run, dict(result))
+
+        def work() -> None:
+            try:
+                self.objective(config, report, self.progress.get(trial_id, 0))
+            except Exception as err:
+                self._finish(trial_id, run, TrialStatus.FAILED, f"{type(err).__name__}: {err}")
+            else:
+                self._finish(trial_id, run, TrialStatus.COMPLETED)
+
+        thread = threading.Thread(target=work, daemon=True)
+        self._threads[trial_id] = thread
+        thread.start()
+
+    def _stop_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
+        pass  # the next report() returns False and the objective returns
+
+    def _pause_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
+        # like a checkpoint written at the result the scheduler paused on
+        self.progress[trial_id] = (result or {}).get(RESOURCE_ATTR, 0)
+
+    def close(self) -> None:
+        for thread in self._threads.values():
+            thread.join(timeout=5)
+
+
+def quadratic(config: dict[str, Any], report: Callable[..., bool], start_epoch: int = 0) -> None:
+    """An objective for ``ThreadBackend``: loss ``(x - 0.3)^2 + 1/epoch`` over
+    ``config["epochs"]`` epochs (default 3), sleeping ``config["sleep"]`` s (default 1 ms) each."""
+    for epoch in range(start_epoch + 1, int(config.get("epochs", 3)) + 1):
+        time.sleep(config.get("sleep", 0.001))
+        if not report(epoch=epoch, loss=(config["x"] - 0.3) ** 2 + 1.0 / epoch):
+            return
+
+
+class RandomScheduler(Scheduler):
+    """A minimal third-party-style scheduler: random configurations (seeded), STOP for a metric
+    above ``stop_above`` from epoch 2 on, PAUSE once at epoch ``pause_at`` (a paused trial is
+    resumed before anything new starts). What it was told is kept in ``seen``, ``completed``,
+    ``errors``, ``paused`` and ``resumed``."""
+
+    def __init__(
+        self,
+        config_space: dict[str, Any],
+        metric: str = METRIC,
+        mode: str = "min",
+        seed: int = 0,
+        stop_above: float | None = None,
+        pause_at: int | None = None,
+    ):
+        from synetune_sdk.config_space import make_random_state
+
+        super().__init__(config_space)
+        self.metric, self.mode, self.seed = metric, mode, seed
+        self.stop_above = stop_above
+        self.pause_at = pause_at
+        self.paused: list[int] = []
+        self.resumed: list[int] = []
+        self.seen: list[tuple[int, dict]] = []
+        self.completed: list[int] = []
+        self.errors: list[int] = []
+        self.rng = make_random_state(seed)
+
+    def suggest(self, trial_id: int) -> TrialSuggestion | None:
+        from synetune_sdk.config_space import sample_config
+
+        if self.paused:
+            trial = self.paused.pop(0)
+            self.resumed.append(trial)
+            return TrialSuggestion.resume_suggestion(trial)
+        return TrialSuggestion.start_suggestion(sample_config(self.config_space, self.rng))
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> str:
+        self.seen.append((trial.trial_id, result))
+        epoch = result.get(RESOURCE_ATTR)
+        if self.pause_at is not None and epoch == self.pause_at:
+            if trial.trial_id not in self.resumed:
+                self.paused.append(trial.trial_id)
+                return SchedulerDecision.PAUSE
+        if self.stop_above is not None and result[self.metric] > self.stop_above:
+            if (epoch or 0) >= 2:
+                return SchedulerDecision.STOP
+        return SchedulerDecision.CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
+        self.completed.append(trial.trial_id)
+
+    def on_trial_error(self, trial: Trial) -> None:
+        self.errors.append(trial.trial_id)
+
+    def metric_names(self) -> list[str]:
+        return [self.metric]
+
+    def metric_mode(self) -> str:
+        return self.mode
