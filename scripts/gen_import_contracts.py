@@ -32,9 +32,7 @@ KERNEL = "synetune"
 # what plugins may import from the kernel: the package itself (the user API) and this module
 KERNEL_PUBLIC = ("synetune", "synetune.plugin_api")
 # kernel modules on their way out of the kernel, not yet forbidden to the plugins that use them
-KERNEL_TRANSITIONAL = {
-    "synetune.blackbox_repository": "moves to synetune-plugin-blackbox-repository",
-}
+KERNEL_TRANSITIONAL: dict[str, str] = {}
 
 
 @dataclass

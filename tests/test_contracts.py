@@ -34,40 +34,6 @@ KERNEL_SUBMODULES = {m.split(".", 1)[1] for m in gen.kernel_modules()}
 # when its file is fixed (a stale entry fails test_known_violations_are_still_there).
 KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     (
-        "plugins/backends/simulator/src/synetune_plugin_simulator/backend.py",
-        "synetune.blackbox_repository",
-    ),
-    (
-        "plugins/backends/simulator/src/synetune_plugin_simulator/commands.py",
-        "synetune.blackbox_repository",
-    ),
-    ("plugins/backends/simulator/tests/test_simulator_backend.py", "synetune.blackbox_repository"),
-    (
-        "plugins/backends/simulator/tests/test_simulator_blackbox_api.py",
-        "synetune.blackbox_repository",
-    ),
-    (
-        "plugins/backends/simulator/tests/test_simulator_repository.py",
-        "synetune.blackbox_repository",
-    ),
-    (
-        "plugins/blackboxes/analytic/src/synetune_plugin_analytic/functions.py",
-        "synetune.blackbox_repository",
-    ),
-    (
-        "plugins/blackboxes/analytic/src/synetune_plugin_analytic/recipes.py",
-        "synetune.blackbox_repository",
-    ),
-    (
-        "plugins/blackboxes/digits-mlp/src/synetune_plugin_digits_mlp/recipe.py",
-        "synetune.blackbox_repository",
-    ),
-    (
-        "plugins/blackboxes/digits-mlp/tests/test_digits_mlp_recipe.py",
-        "synetune.blackbox_repository",
-    ),
-    ("plugins/schedulers/hyperband/tests/test_hyperband_plugin.py", "synetune.blackbox_repository"),
-    (
         "plugins/callbacks/checkpoint-removal/tests/test_checkpoint_removal.py",
         "synetune_plugin_local.local_backend",
     ),

@@ -23,7 +23,15 @@ def cli() -> None:
 @click.option(
     "--kind",
     type=click.Choice(
-        ["schedulers", "searchers", "backends", "callbacks", "blackboxes", "experiment_stores"]
+        [
+            "schedulers",
+            "searchers",
+            "backends",
+            "callbacks",
+            "blackboxes",
+            "blackbox_repositories",
+            "experiment_stores",
+        ]
     ),
     help="Only plugins that provide this kind of component.",
 )

@@ -35,6 +35,11 @@ def register_blackbox_recipes(register: Any) -> None:
 
 
 @hookspec
+def register_blackbox_repositories(register: Any) -> None:
+    """Register the blackbox repository behind ``synetune.blackboxes.load``/``generate``."""
+
+
+@hookspec
 def register_experiment_stores(register: Any) -> None:
     """Register places experiments are fetched from when not local: ``register(name, fetch)``
     with ``fetch(name, root) -> Path | None``."""

@@ -23,13 +23,22 @@ import pluggy
 from synetune import hookspecs
 
 ENTRY_POINT_GROUP = "synetune"
-KINDS = ("schedulers", "searchers", "backends", "callbacks", "blackboxes", "experiment_stores")
+KINDS = (
+    "schedulers",
+    "searchers",
+    "backends",
+    "callbacks",
+    "blackboxes",
+    "blackbox_repositories",
+    "experiment_stores",
+)
 _HOOK_OF_KIND = {
     "schedulers": "register_schedulers",
     "searchers": "register_searchers",
     "backends": "register_backends",
     "callbacks": "register_callbacks",
     "blackboxes": "register_blackbox_recipes",
+    "blackbox_repositories": "register_blackbox_repositories",
     "experiment_stores": "register_experiment_stores",
 }
 

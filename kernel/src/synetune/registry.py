@@ -168,25 +168,44 @@ class Registry:
 
 
 class BlackboxRegistry(Registry):
-    """Blackbox recipes, plus ``load(name)``: generated on first use, then read from the local
-    repository (see ``synetune.blackbox_repository``)."""
+    """Blackbox recipes, plus ``load(name)`` and ``generate(name)``, which the one installed
+    blackbox repository (kind ``blackbox_repositories``, hook ``register_blackbox_repositories``)
+    answers: its entry is an object or module with ``load_blackbox(name, **kwargs)`` and
+    ``generate_blackbox(name, force=False, **kwargs)``."""
+
+    def repository(self) -> Any:
+        """The installed blackbox repository; an error says what to install if there is none."""
+        entries = list(REGISTRIES["blackbox_repositories"].entries().values())
+        if not entries:
+            raise RuntimeError(
+                "no blackbox repository is installed: pip install "
+                "synetune-plugin-blackbox-repository"
+            )
+        if len(entries) > 1:
+            names = ", ".join(e.qualified_name for e in entries)
+            raise RuntimeError(f"several blackbox repositories are installed ({names}); keep one")
+        return entries[0].load()
 
     def load(self, name: str, **kwargs: Any) -> Any:
-        """The blackbox of recipe ``name`` (``kwargs`` go to the recipe)."""
-        from synetune.blackbox_repository import load_blackbox
-
-        return load_blackbox(name, **kwargs)
+        """The blackbox of recipe ``name``, generated on first use (``kwargs`` go to the recipe;
+        ``task=`` picks one task of a multi-task blackbox)."""
+        return self.repository().load_blackbox(name, **kwargs)
 
     def generate(self, name: str, force: bool = False, **kwargs: Any) -> Any:
         """Generate recipe ``name`` into the repository if needed; returns its folder."""
-        from synetune.blackbox_repository import generate_blackbox
-
-        return generate_blackbox(name, force=force, **kwargs)
+        return self.repository().generate_blackbox(name, force=force, **kwargs)
 
 
 REGISTRIES: dict[str, Registry] = {
     kind: Registry(kind)
-    for kind in ("schedulers", "searchers", "backends", "callbacks", "experiment_stores")
+    for kind in (
+        "schedulers",
+        "searchers",
+        "backends",
+        "callbacks",
+        "blackbox_repositories",
+        "experiment_stores",
+    )
 }
 REGISTRIES["blackboxes"] = BlackboxRegistry("blackboxes")
 

@@ -9,11 +9,11 @@ import zipfile
 
 import pandas as pd
 import pytest
+from synetune_plugin_blackbox_repository import BlackboxOffline, from_function
 from synetune_plugin_simulator.backend import SimulatorBackend
 
 import synetune
 from synetune import StoppingCriterion, Tuner
-from synetune.blackbox_repository import BlackboxOffline, from_function
 from synetune_sdk.config_space import choice, randint, uniform
 from synetune_sdk.trial import TrialStatus
 

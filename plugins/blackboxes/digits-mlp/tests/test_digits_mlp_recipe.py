@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+from synetune_plugin_blackbox_repository import read_blackbox
 from synetune_plugin_digits_mlp import recipe as recipe_module
 from synetune_plugin_digits_mlp.recipe import SHIPPED, SHIPPED_INFO, DigitsMLPRecipe
 from synetune_plugin_digits_mlp.space import OBJECTIVES, config_space, grid
 
 import synetune
-from synetune.blackbox_repository import read_blackbox
 from synetune_sdk.testing import BlackboxRecipeContract
 
 

@@ -151,8 +151,9 @@ class TestDEHBContract(SchedulerContract):
     [("asha", {"type": "promotion"}), ("sync_hyperband", {}), ("dehb", {})],
 )
 def test_tuner_run_on_the_simulator(tmp_path, monkeypatch, name, kwargs):
+    from synetune_plugin_blackbox_repository import from_function
+
     from synetune import StoppingCriterion, Tuner
-    from synetune.blackbox_repository import from_function
 
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path))
 

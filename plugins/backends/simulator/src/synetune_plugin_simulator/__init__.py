@@ -1,4 +1,4 @@
-"""synetune-plugin-simulator: replay blackboxes on simulated time, and `synetune blackboxes`."""
+"""synetune-plugin-simulator: replay blackboxes on simulated time."""
 
 from __future__ import annotations
 
@@ -12,10 +12,3 @@ def register_backends(register):
         "synetune_plugin_simulator.backend:SimulatorBackend",
         summary="Replay a blackbox's learning curves on simulated time (no sleeping)",
     )
-
-
-@hookimpl
-def register_commands(cli):
-    from synetune_plugin_simulator.commands import blackboxes
-
-    cli.add_command(blackboxes)

@@ -57,7 +57,7 @@ class SimulatorBackend(TrialBackend):
     """Run trials on simulated time by looking their results up in a blackbox.
 
     Args:
-        blackbox: a blackbox instance (``synetune.blackbox_repository``) ...
+        blackbox: a blackbox instance (``synetune_plugin_blackbox_repository``) ...
         blackbox_name: ... or the name of a registered recipe, loaded with
             ``synetune.blackboxes.load(blackbox_name, **blackbox_kwargs)``; only the name is
             pickled with the tuner.
@@ -144,7 +144,7 @@ class SimulatorBackend(TrialBackend):
     # ------------------------------------------------------------------ the blackbox
     def _prepare(self, blackbox: Any) -> Any:
         if blackbox is None:
-            from synetune.blackbox_repository import load_blackbox
+            from synetune_plugin_blackbox_repository import load_blackbox
 
             blackbox = load_blackbox(self.blackbox_name, task=self.dataset, **self.blackbox_kwargs)
         if isinstance(blackbox, dict):  # several tasks
@@ -152,7 +152,7 @@ class SimulatorBackend(TrialBackend):
                 raise ValueError(f"dataset={self.dataset!r} is not one of {sorted(blackbox)}")
             blackbox = blackbox[self.dataset]
         if self.surrogate is not None:
-            from synetune.blackbox_repository import add_surrogate
+            from synetune_plugin_blackbox_repository import add_surrogate
 
             blackbox = add_surrogate(blackbox, self.surrogate, **self.surrogate_kwargs)
         return blackbox

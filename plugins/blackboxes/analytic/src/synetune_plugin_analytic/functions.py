@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from synetune.blackbox_repository import BlackboxFunction
+from synetune_plugin_blackbox_repository import BlackboxFunction
+
 from synetune_sdk.config_space import randint, uniform
 
 BRANIN_MINIMUM = 0.397887

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synetune.blackbox_repository import write_function
+from synetune_plugin_blackbox_repository import write_function
+
 from synetune_sdk.blackbox import BlackboxRecipe
 
 _DIXON_SZEGO = (

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from synetune.blackbox_repository import write_tabular
+from synetune_plugin_blackbox_repository import write_tabular
+
 from synetune_plugin_digits_mlp.space import OBJECTIVES, RESOURCE_ATTR, SEED_COL, config_space, grid
 from synetune_sdk.blackbox import BlackboxRecipe
 from synetune_sdk.config_space import config_space_to_json, randint
@@ -116,7 +117,7 @@ class DigitsMLPRecipe(BlackboxRecipe):
     def _shipped_matches(self) -> bool:
         if not (SHIPPED.exists() and SHIPPED_INFO.exists()):
             return False
-        from synetune.blackbox_repository import file_sha256
+        from synetune_plugin_blackbox_repository import file_sha256
 
         info = json.loads(SHIPPED_INFO.read_text())
         if info.get("settings") != self.settings():
@@ -248,7 +249,7 @@ def _duration(seconds: float) -> str:
 
 def refresh_shipped(workers: int = 2) -> None:
     """Train the full table and store it as the package's shipped copy (a maintainer's task)."""
-    from synetune.blackbox_repository import file_sha256
+    from synetune_plugin_blackbox_repository import file_sha256
 
     recipe = DigitsMLPRecipe(workers=workers, use_shipped=False)
     work = SHIPPED.parent / "generation-work"

@@ -33,7 +33,7 @@ def blackboxes() -> None:
 def list_command(as_json: bool) -> None:
     """Registered blackbox recipes and whether their default version is generated."""
     import synetune
-    from synetune.blackbox_repository import cache_path
+    from synetune_plugin_blackbox_repository.repository import cache_path
 
     rows = []
     for name in synetune.blackboxes.names():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from synetune_plugin_blackbox_repository import cache_path, repository_root, write_tabular
 
 import synetune
-from synetune.blackbox_repository import cache_path, repository_root, write_tabular
 from synetune_sdk import hookimpl
 from synetune_sdk.blackbox import BlackboxRecipe
 from synetune_sdk.config_space import choice, randint
@@ -177,18 +177,3 @@ def test_unknown_recipe_and_bad_arguments_are_clear_errors():
         synetune.blackboxes.load("countin")
     with pytest.raises(TypeError, match="rejected the arguments"):
         synetune.blackboxes.load("counting", nope=1)
-
-
-def test_simulator_backend_loads_by_name_and_pickles_only_the_name(tmp_path):
-    import dill
-
-    backend = synetune.backends.create("simulator", blackbox_name="counting")
-    assert backend.elapsed_time_attr == "time"  # taken from the blackbox's metadata
-    clone = dill.loads(dill.dumps(backend))
-    assert clone._blackbox is None
-    clone.set_path(tmp_path)
-    trial = clone.start_trial({"x": 2})
-    clone.wait(1.0)
-    _, results = clone.fetch_status_results([trial.trial_id])
-    assert results[0][1]["loss"] == 2.0
-    assert len(GENERATED) == 1  # loaded from the cache, not regenerated

@@ -1,4 +1,4 @@
-"""Blackbox implementations of synetune.blackbox_repository: lookup, offline, surrogate,
+"""Blackbox implementations of the repository plugin: lookup, offline, surrogate,
 function, the on-disk format, and clear errors for configurations or fidelities not there."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from synetune.blackbox_repository import (
+from synetune_plugin_blackbox_repository import (
     BlackboxOffline,
     BlackboxTabular,
     CorruptBlackboxError,
@@ -20,6 +19,7 @@ from synetune.blackbox_repository import (
     validate_folder,
     write_tabular,
 )
+
 from synetune_sdk.config_space import choice, logfinrange, loguniform, randint, uniform
 
 SPACE = {

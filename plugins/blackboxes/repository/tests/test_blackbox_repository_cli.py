@@ -14,7 +14,11 @@ import pytest
 def synetune_cli(*args: str, folder: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "SYNETUNE_FOLDER": str(folder)}
     return subprocess.run(
-        [sys.executable, "-m", "synetune", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "synetune", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
