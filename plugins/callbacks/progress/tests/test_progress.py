@@ -1,20 +1,26 @@
-"""The progress callback under real runs: plain lines when captured, a live table on a terminal."""
+"""The progress callback under real runs: plain lines when captured, a live table on a terminal.
+
+The unit tests drive it with a ``TuningContext`` built by hand; the runs through the ``Tuner``
+need the tuner to create default callbacks, pass the context and read ``prints_progress``.
+"""
 
 from __future__ import annotations
 
 import io
 import re
+import time
+from pathlib import Path
 
 import dill
 import pytest
-from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
 from rich.console import Console
 from synetune_plugin_progress.callback import ProgressCallback
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
-from synetune_sdk.context import TuningStatus
 from synetune_sdk.config_space import uniform
+from synetune_sdk.context import TuningContext, TuningStatus
+from synetune_sdk.testing import RandomScheduler, ThreadBackend, quadratic
 from synetune_sdk.trial import Trial
 
 SPACE = {"x": uniform(0.0, 1.0), "epochs": 4, "sleep": 0.03}
@@ -35,10 +41,10 @@ def make_tuner(name: str, verbose: str = "normal", callbacks=None, **kwargs) -> 
 
 
 def test_captured_run_prints_plain_periodic_blocks(capsys):
-    tuner = make_tuner("progress-plain", print_update_interval=0.1)
+    progress = synetune.callbacks.create("progress", print_interval=0.1)
+    tuner = make_tuner("progress-plain", callbacks=[progress], print_update_interval=0.1)
     tuner.run()
     out = capsys.readouterr().out
-    assert any(isinstance(cb, ProgressCallback) for cb in tuner.callbacks)  # added by default
     assert "\x1b[" not in out  # no escape codes in a log
     headers = [line for line in out.splitlines() if line.startswith("synetune progress-plain:")]
     assert len(headers) >= 2  # periodic, then once at the end
@@ -51,14 +57,24 @@ def test_captured_run_prints_plain_periodic_blocks(capsys):
     best = load_experiment("progress-plain").best_config()
     assert f"best loss={best['loss']:.6g} (trial {best['trial_id']})" in headers[-1]
     assert re.search(rf"trial {best['trial_id']} .*x={best['x']:.4g}", out)
-    assert tuner.progress_active is False  # the tuner prints its closing line itself
-    assert "synetune: finished 'progress-plain'" in out
+    assert "synetune: finished 'progress-plain'" in out  # the tuner's closing line
 
 
-def test_quiet_tuner_adds_no_progress(capsys):
+def test_the_tuner_adds_one_progress_by_default(capsys):
+    tuner = make_tuner("progress-default")
+    tuner.run()
+    [progress] = [cb for cb in tuner.callbacks if isinstance(cb, ProgressCallback)]
+    assert progress.level == "normal" and progress.print_interval == 30.0
+    out = capsys.readouterr().out
+    assert out.count("synetune progress-default:") == 1  # the block at the end
+
+
+def test_quiet_tuner_shows_no_progress(capsys):
     tuner = make_tuner("progress-quiet", verbose="quiet")
     tuner.run()
-    assert not any(isinstance(cb, ProgressCallback) for cb in tuner.callbacks)
+    for callback in tuner.callbacks:
+        if isinstance(callback, ProgressCallback):
+            assert not callback.active and callback.prints_progress is False
     assert capsys.readouterr().out == ""
 
 
@@ -87,36 +103,74 @@ def test_terminal_gets_a_live_table_and_the_tuner_keeps_one_progress():
     assert restored.console is None and restored.best == progress.best
 
 
-class _FakeTuner:
-    def __init__(self, statuses: dict[int, str], verbose: str = "normal"):
-        self.name = "fake"
-        self.tuning_status = TuningStatus(metric_names=["loss"], trial_status=statuses)
-        self.trials = {t: Trial(t, {"x": t / 10}, None) for t in statuses}  # type: ignore[arg-type]
-        self.stop_criterion = StoppingCriterion(max_wallclock_time=60)
-        self.scheduler = RandomScheduler(SPACE)
-        self.print_update_interval = 30.0
-        self.progress_active = False
+def context(statuses: dict[int, str], verbose: str = "normal") -> TuningContext:
+    """What the tuner hands a callback at the start, built by hand."""
+    return TuningContext(
+        name="fake",
+        tuner_path=Path("/nonexistent"),
+        n_workers=2,
+        scheduler=RandomScheduler(SPACE),
+        trial_backend=None,
+        stop_criterion=StoppingCriterion(max_wallclock_time=60),
+        tuning_status=TuningStatus(metric_names=["loss"], trial_status=statuses),
+        trials={t: Trial(t, {"x": t / 10}, None) for t in statuses},  # type: ignore[arg-type]
+        verbose=verbose,
+    )
 
 
 def test_rows_show_running_first_then_recently_finished():
     statuses = {t: "InProgress" for t in range(15)} | {15: "Completed", 16: "Stopped"}
     normal = ProgressCallback(console=Console(file=io.StringIO()))
-    normal.on_tuning_start(_FakeTuner(statuses))
+    normal.on_tuning_start(context(statuses))
     for trial_id in (15, 16):
         normal.on_trial_complete(Trial(trial_id, {}, None), {})  # type: ignore[arg-type]
     assert [r["trial_id"] for r in normal.rows()] == list(range(10))
     small = ProgressCallback(console=Console(file=io.StringIO()), max_rows=12)
-    small.on_tuning_start(_FakeTuner({0: "InProgress", 15: "Completed", 16: "Stopped"}))
+    small.on_tuning_start(context({0: "InProgress", 15: "Completed", 16: "Stopped"}))
     small._finished.extend([15, 16])
     assert [r["trial_id"] for r in small.rows()] == [0, 16, 15]
     debug = ProgressCallback(verbose="debug", console=Console(file=io.StringIO()))
-    debug.on_tuning_start(_FakeTuner(statuses))
+    debug.on_tuning_start(context(statuses))
     debug._finished.extend([15, 16])
     assert [r["trial_id"] for r in debug.rows()] == [*range(15), 16, 15]
+    # the run's verbose applies unless the callback was given one
+    from_run = ProgressCallback(console=Console(file=io.StringIO()))
+    from_run.on_tuning_start(context(statuses, verbose="debug"))
+    from_run._finished.extend([15, 16])
+    assert len(from_run.rows()) == 17
     quiet = ProgressCallback(verbose="quiet")
-    tuner = _FakeTuner(statuses)
-    quiet.on_tuning_start(tuner)
-    assert not quiet.active and tuner.progress_active is False
+    quiet.on_tuning_start(context(statuses, verbose="debug"))
+    assert not quiet.active and quiet.prints_progress is False
+    quiet_run = ProgressCallback()
+    quiet_run.on_tuning_start(context(statuses, verbose="quiet"))
+    assert not quiet_run.active and quiet_run.prints_progress is False
+
+
+def test_constructible_without_arguments_and_declares_it_prints_progress():
+    assert ProgressCallback.prints_progress is True
+    assert isinstance(synetune.callbacks.create("progress"), ProgressCallback)
+    assert synetune.callbacks.entry("progress").default is True  # the tuner adds it to every run
+
+
+def test_plain_blocks_read_the_context_and_come_every_print_interval():
+    buffer = io.StringIO()
+    progress = ProgressCallback(console=Console(file=buffer, width=200), print_interval=0.001)
+    ctx = context({0: "InProgress", 1: "Completed"})
+    ctx.tuning_status.num_results = 3
+    ctx.tuning_status.wallclock_time = 12.5
+    progress.on_tuning_start(ctx)
+    progress.on_trial_result(Trial(1, {}, None), "Completed", {"loss": 0.25}, "CONTINUE")  # type: ignore[arg-type]
+    progress.on_trial_complete(Trial(1, {}, None), {})  # type: ignore[arg-type]
+    time.sleep(0.01)  # more than print_interval
+    progress.on_loop_end()
+    progress.on_tuning_end()
+    out = buffer.getvalue()
+    assert "\x1b[" not in out
+    headers = [line for line in out.splitlines() if line.startswith("synetune fake: 12.5s")]
+    assert len(headers) == 2  # once in the loop, once at the end
+    assert "stop at 12.5/60s" in headers[-1] and "best loss=0.25 (trial 1)" in headers[-1]
+    assert "  trial 0 [InProgress]" in out and "  trial 1 [Completed]" in out
+    assert not progress.active
 
 
 def test_bad_arguments_are_refused():

@@ -11,4 +11,5 @@ def register_callbacks(register):
         "progress",
         "synetune_plugin_progress.callback:ProgressCallback",
         summary="Live table of trials and the best so far (plain lines when not a terminal)",
+        default=True,  # the tuner adds it to every run, created without arguments
     )

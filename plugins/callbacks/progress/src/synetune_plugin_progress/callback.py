@@ -7,8 +7,9 @@ so far, progress towards the stop criterion) is redrawn in place at most every
 a terminal (CI logs, files, pipes) the same information is written as plain lines every
 ``print_interval`` seconds and once at the end, without escape codes.
 
-The tuner adds this callback by itself when the plugin is installed (unless ``verbose="quiet"``
-or a ``ProgressCallback`` was passed), and skips its own periodic lines while it is active.
+The plugin registers it as a default callback: the tuner creates it (with no arguments) in every
+run unless a ``ProgressCallback`` was passed, hands it the run's ``TuningContext`` at the start,
+and leaves out its own periodic lines because the class declares ``prints_progress = True``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import deque
 from typing import Any
 
 from synetune_sdk.callback import Callback
+from synetune_sdk.context import TuningContext
 from synetune_sdk.trial import SchedulerDecision, Trial
 
 VERBOSE = ("quiet", "normal", "debug")
@@ -39,34 +41,40 @@ def _config_text(config: dict[str, Any], width: int = 60) -> str:
 class ProgressCallback(Callback):
     """Show how the run goes while it runs.
 
+    The tuner reads ``prints_progress``: while it is true, the tuner prints no periodic status
+    lines of its own. A callback that shows nothing (``verbose="quiet"``) sets it to False on
+    itself at the start of the run.
+
     Args:
         verbose: ``"quiet"`` shows nothing, ``"normal"`` up to ``max_rows`` trials, ``"debug"``
-            every running trial (the tuner passes its own ``verbose``).
+            every running trial; default: the run's ``verbose`` (from the tuning context).
         refresh_interval: seconds between redraws of the live table.
-        print_interval: seconds between plain blocks when not on a terminal; default: the
-            tuner's ``print_update_interval``.
+        print_interval: seconds between plain blocks when not on a terminal.
         max_rows: trials shown (running first, then the most recently finished); default 10
             (``"debug"``: all running trials and 10 finished).
         console: a ``rich.console.Console`` to draw on (default: standard output).
     """
 
+    prints_progress = True
+
     def __init__(
         self,
-        verbose: str = "normal",
+        verbose: str | None = None,
         refresh_interval: float = 1.0,
-        print_interval: float | None = None,
+        print_interval: float = 30.0,
         max_rows: int | None = None,
         console: Any = None,
     ):
-        if verbose not in VERBOSE:
+        if verbose is not None and verbose not in VERBOSE:
             raise ValueError(f"verbose must be one of {list(VERBOSE)}, got {verbose!r}")
-        if refresh_interval < 0 or (print_interval is not None and print_interval < 0):
+        if refresh_interval < 0 or print_interval < 0:
             raise ValueError("refresh_interval and print_interval must be >= 0 seconds")
         if max_rows is not None and max_rows < 1:
             raise ValueError(f"max_rows must be at least 1, got {max_rows}")
         self.verbose = verbose
+        self.level = verbose or "normal"  # the verbosity in effect (set at the start of a run)
         self.refresh_interval = float(refresh_interval)
-        self.print_interval = print_interval
+        self.print_interval = float(print_interval)
         self.max_rows = max_rows
         self.console = console
         self.best: tuple[float, int] | None = None  # (value, trial_id) of the primary metric
@@ -74,29 +82,32 @@ class ProgressCallback(Callback):
         self.mode = "min"
         self.resource_attr: str | None = None
         self._finished: deque[int] = deque(maxlen=_FINISHED_SHOWN)
-        self._tuner: Any = None
+        self._context: TuningContext | None = None
         self._live: Any = None
         self._use_live = False
         self._last_draw = 0.0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(_tuner=None, _live=None, console=None)  # terminals do not pickle
+        state.update(_context=None, _live=None, console=None)  # terminals do not pickle
         return state
 
     @property
     def active(self) -> bool:
-        return self._tuner is not None
+        return self._context is not None
 
     # ------------------------------------------------------------------------------ hooks
-    def on_tuning_start(self, tuner: Any) -> None:
-        if self.verbose == "quiet":
+    def on_tuning_start(self, context: TuningContext) -> None:
+        level = self.verbose or context.verbose
+        self.level = level if level in VERBOSE else "normal"
+        # showing nothing, it leaves the tuner its own periodic lines
+        self.prints_progress = self.level != "quiet"
+        if self.level == "quiet":
             return
         from rich.console import Console
 
-        self._tuner = tuner
-        tuner.progress_active = True
-        scheduler = tuner.scheduler
+        self._context = context
+        scheduler = context.scheduler
         try:
             self.metric_names = list(scheduler.metric_names())
             modes = scheduler.metric_mode()
@@ -104,8 +115,6 @@ class ProgressCallback(Callback):
         except NotImplementedError:
             self.metric_names = []
         self.resource_attr = getattr(scheduler, "resource_attr", None)
-        if self.print_interval is None:
-            self.print_interval = float(getattr(tuner, "print_update_interval", 30.0) or 30.0)
         if self.console is None:
             self.console = Console(highlight=False)
         self._last_draw = time.monotonic()
@@ -158,7 +167,7 @@ class ProgressCallback(Callback):
             elif now - self._last_draw >= self.refresh_interval:
                 self._last_draw = now
                 self._live.update(self._table(), refresh=True)
-        elif now - self._last_draw >= float(self.print_interval or 0.0):
+        elif now - self._last_draw >= self.print_interval:
             self._last_draw = now
             self._print_block()
 
@@ -175,14 +184,14 @@ class ProgressCallback(Callback):
                 self._print_block()
         finally:
             self._live = None
-            self._tuner.progress_active = False  # the tuner prints its closing line itself
-            self._tuner = None
+            self._context = None
 
     # ------------------------------------------------------------------------------ content
     def header(self) -> str:
         """One line: time, trial counters, results, best so far and the stop criterion."""
-        tuner = self._tuner
-        status = tuner.tuning_status
+        context = self._context
+        assert context is not None, "on_tuning_start was not called"
+        status = context.tuning_status
         parts = [
             f"{status.wallclock_time:.1f}s",
             f"{status.num_trials_running} running, {status.num_trials_completed} completed, "
@@ -190,7 +199,7 @@ class ProgressCallback(Callback):
             f"{status.num_results} results",
         ]
         limits = []
-        criterion = tuner.stop_criterion
+        criterion = context.stop_criterion
         for attr, value, unit in (
             ("max_wallclock_time", status.wallclock_time, "s"),
             ("max_num_trials_started", status.num_trials_started, " trials started"),
@@ -204,14 +213,15 @@ class ProgressCallback(Callback):
             parts.append("stop at " + ", ".join(limits))
         if self.best is not None:
             parts.append(f"best {self.metric_names[0]}={self.best[0]:.6g} (trial {self.best[1]})")
-        return f"synetune {tuner.name}: " + " | ".join(parts)
+        return f"synetune {context.name}: " + " | ".join(parts)
 
     def rows(self) -> list[dict[str, Any]]:
         """The trials shown: running ones first (by id), then the most recently finished."""
-        tuner = self._tuner
-        status = tuner.tuning_status
+        context = self._context
+        assert context is not None, "on_tuning_start was not called"
+        status = context.tuning_status
         running = sorted(t for t, s in status.trial_status.items() if s == "InProgress")
-        if self.verbose == "debug" and self.max_rows is None:
+        if self.level == "debug" and self.max_rows is None:
             room = 10  # every running trial, and 10 finished ones
         else:
             running = running[: self.max_rows or 10]
@@ -225,7 +235,7 @@ class ProgressCallback(Callback):
         out = []
         for trial_id in running + finished:
             result = status.last_results.get(trial_id, {})
-            trial = tuner.trials.get(trial_id)
+            trial = context.trials.get(trial_id)
             resource = self._resource_of(result)
             out.append(
                 {
