@@ -261,7 +261,8 @@ def test_import_synetune_is_cheap():
     code = "import sys; from synetune_sdk import Reporter; print(sorted(m for m in sys.modules if m.startswith('synetune')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert (
-        out.stdout.strip() == "['synetune_sdk', 'synetune_sdk.constants', 'synetune_sdk.reporter']"
+        out.stdout.strip()
+        == "['synetune_sdk', 'synetune_sdk.constants', 'synetune_sdk.jsonutil', 'synetune_sdk.reporter']"
     )
 
 

@@ -34,6 +34,7 @@ class Entry:
     target: str | Callable[..., Any]
     plugin: str
     summary: str = ""
+    default: bool = False  # a callback the tuner adds to every run (created without arguments)
 
     @property
     def qualified_name(self) -> str:
@@ -66,9 +67,11 @@ class Registry:
 
     @property
     def singular(self) -> str:
-        return {"blackboxes": "blackbox recipe", "experiment_stores": "experiment store"}.get(
-            self.kind, self.kind[:-1]
-        )
+        return {
+            "blackboxes": "blackbox recipe",
+            "experiment_stores": "experiment store",
+            "blackbox_repositories": "blackbox repository",
+        }.get(self.kind, self.kind[:-1])
 
     def entries(self) -> dict[str, Entry]:
         """All entries by qualified name ``<plugin>/<name>``."""
@@ -77,7 +80,10 @@ class Registry:
 
             def register_for(plugin: str) -> Callable[..., None]:
                 def register(
-                    name: str, factory: str | Callable[..., Any], summary: str = ""
+                    name: str,
+                    factory: str | Callable[..., Any],
+                    summary: str = "",
+                    default: bool = False,
                 ) -> None:
                     if not isinstance(name, str) or not name or "/" in name:
                         raise ValueError(f"invalid {self.singular} name {name!r}")
@@ -86,7 +92,7 @@ class Registry:
                             f"{self.singular} {name!r}: factory must be a callable or a "
                             f"'module:attr' string, got {factory!r}"
                         )
-                    entry = Entry(self.kind, name, factory, plugin, summary)
+                    entry = Entry(self.kind, name, factory, plugin, summary, bool(default))
                     entries[entry.qualified_name] = entry
 
                 return register

@@ -1,31 +1,54 @@
 """The on-disk record of a run: a durable event log, ``results.csv.zip`` and ``metadata.json``.
 
 Every event of the run (trial started, result reported, decision, status change) is appended
-to ``events.jsonl`` and flushed before the scheduler acts on it, so a tuner killed at any
-moment loses no reported result. A torn last line (the process died mid-write) is skipped on
-read. ``results.csv.zip`` (one row per result, Syne Tune's layout) is derived from the log and
-rewritten atomically; it is written with the standard library so that the tuning loop never
-pays for pandas.
+to ``events.jsonl`` and flushed before anyone acts on it; results are appended by the backend's
+reader the moment they are read, so a tuner killed at any moment loses no reported result.
+Reading the log never aborts on damage: a torn last line, NUL bytes, a line that is not a JSON
+object or an event without the fields it needs is skipped with a warning that names the file
+and the line. ``results.csv.zip`` (one row per result, Syne Tune's layout) is derived from the
+log, rewritten atomically and written with the standard library so that the loop never pays for
+pandas. ``FolderLock`` keeps two tuners out of one experiment folder.
 """
 
 from __future__ import annotations
 
+import array
+import bisect
 import csv
 import io
 import json
+import logging
 import os
+import shutil
+import threading
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from synetune_sdk.constants import DEFAULT_FOLDER, ENV_FOLDER
+from synetune_sdk.constants import DEFAULT_FOLDER, ENV_FOLDER, MAX_METRIC_LINE_BYTES
 from synetune_sdk.jsonutil import json_default_or_str
+
+logger = logging.getLogger(__name__)
 
 EVENTS_FILENAME = "events.jsonl"
 RESULTS_FILENAME = "results.csv.zip"
 METADATA_FILENAME = "metadata.json"
 TUNER_FILENAME = "tuner.dill"
+LOCK_FILENAME = ".synetune.lock"
+
+# a result event holds the reported line plus a few fields; anything far above is not a result
+MAX_EVENT_BYTES = 2 * MAX_METRIC_LINE_BYTES + 4096
+# what each kind of event must carry to be usable
+_REQUIRED = {
+    "trial": ("trial_id", "config"),
+    "config": ("trial_id", "config"),
+    "result": ("trial_id", "seq", "result", "st_tuner_time"),
+    "status": ("trial_id", "status"),
+    "decision": ("seq", "decision"),
+    "extra": ("seq", "values"),
+    "drop": ("seq",),
+}
 
 
 def experiment_root() -> Path:
@@ -38,151 +61,304 @@ def experiment_path(tuner_name: str, root: str | Path | None = None) -> Path:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, text.encode())
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
 class EventLog:
-    """Append-only JSON-lines log; ``append`` returns once the line reached the OS.
+    """Append-only JSON-lines log, safe to append to from several threads.
 
+    ``append`` returns once the line reached the OS (a killed process loses nothing);
     ``fsync_interval`` bounds how often the file is also forced to disk (power-loss safety
-    costs milliseconds per call; a killed process only needs the flush).
+    costs milliseconds per call).
     """
 
-    def __init__(self, path: Path, fsync_interval: float = 1.0):
+    def __init__(self, path: Path, fsync_interval: float = 1.0, count: int | None = None):
         self.path = Path(path)
         self.fsync_interval = fsync_interval
+        self.lock = threading.RLock()
         self._file: io.TextIOWrapper | None = None
         self._last_fsync = 0.0
-        self.count = len(read_events(self.path)) if self.path.exists() else 0
+        if count is None:
+            count = len(read_events(self.path)) if self.path.exists() else 0
+        self.count = count
 
-    def append(self, event: dict[str, Any]) -> None:
-        if self._file is None:
-            self._repair_torn_tail()
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+    def append(self, event: dict[str, Any], limit: int | None = None) -> bool:
+        """Append ``event``; False (nothing written) if its line would exceed ``limit`` bytes."""
         try:
             line = json.dumps(event)  # the shared default encoder: the fast path
         except (TypeError, ValueError):
             line = json.dumps(event, default=json_default_or_str)
-        self._file.write(line + "\n")
-        self._file.flush()
-        self.count += 1
-        now = time.monotonic()
-        if now - self._last_fsync > self.fsync_interval:
-            os.fsync(self._file.fileno())
-            self._last_fsync = now
+        if limit is not None and len(line) > limit:
+            return False
+        with self.lock:
+            if self._file is None:
+                self._repair_torn_tail()
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+            self._file.write(line + "\n")
+            self._file.flush()
+            self.count += 1
+            now = time.monotonic()
+            if now - self._last_fsync > self.fsync_interval:
+                os.fsync(self._file.fileno())
+                self._last_fsync = now
+        return True
 
     def _repair_torn_tail(self) -> None:
         # a line cut short by a crash would glue onto the next append: cut it off first
         if not self.path.exists() or self.path.stat().st_size == 0:
             return
         with open(self.path, "rb+") as f:
-            data = f.read()
-            if data.endswith(b"\n"):
-                return
-            keep = data.rfind(b"\n") + 1
-            f.truncate(keep)
+            end = f.seek(0, os.SEEK_END)
+            position = end
+            while position > 0:
+                step = min(65536, position)
+                f.seek(position - step)
+                chunk = f.read(step)
+                if position == end and chunk.endswith(b"\n"):
+                    return
+                newline = chunk.rfind(b"\n")
+                if newline >= 0:
+                    f.truncate(position - step + newline + 1)
+                    return
+                position -= step
+            f.truncate(0)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
+        with self.lock:
+            if self._file is not None:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+                self._file = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_file"] = None
+        state.pop("lock", None)
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
-def read_events(path: str | Path) -> list[dict[str, Any]]:
-    """All complete events of a log; a torn or corrupt line is skipped."""
-    events = []
+
+def read_events(path: str | Path, warn: bool = True) -> list[dict[str, Any]]:
+    """Every usable event of a log, in order. Damaged lines are skipped; with ``warn``, each
+    is logged with the file and line number and what to do about it."""
+    events: list[dict[str, Any]] = []
+    problems: list[str] = []
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.endswith("\n"):
-                    break  # torn last line
-                try:
-                    events.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+        f = open(path, "rb")  # noqa: SIM115
     except FileNotFoundError:
-        pass
+        return events
+    with f:
+        data = f.read()
+    lines = data.split(b"\n")
+    last = len(lines) - 1  # after the final newline: empty, or a line torn by a crash
+    seen_trials: set[Any] = set()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip(b"\0 \t\r"):
+            continue
+        if number - 1 == last:
+            problems.append(f"line {number}: cut short by a crash (ignored)")
+            break
+        if b"\0" in raw:
+            problems.append(f"line {number}: NUL bytes removed (a crash left a damaged block)")
+            raw = raw.replace(b"\0", b"")
+        event = _parse_event(raw, number, problems)
+        if event is None:
+            continue
+        kind = event.get("event")
+        if kind in ("trial",):
+            seen_trials.add(event["trial_id"])
+        elif kind in ("result", "config") and event["trial_id"] not in seen_trials:
+            problems.append(
+                f"line {number}: {kind} of trial {event['trial_id']} before the trial's start "
+                "event (ignored)"
+            )
+            continue
+        events.append(event)
+    if warn and problems:
+        shown = "; ".join(problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        logger.warning(
+            "%s: skipped damaged lines (%s). The rest of the log was read; if results are "
+            "missing, the trials' std.out files still hold what they printed.",
+            path,
+            shown,
+        )
     return events
+
+
+def _parse_event(raw: bytes, number: int, problems: list[str]) -> dict[str, Any] | None:
+    if len(raw) > MAX_EVENT_BYTES:
+        problems.append(f"line {number}: {len(raw)} bytes, too long for an event (ignored)")
+        return None
+    try:
+        event = json.loads(raw)
+    except ValueError as err:
+        problems.append(f"line {number}: not JSON ({err}) (ignored)")
+        return None
+    if not isinstance(event, dict):
+        problems.append(f"line {number}: not a JSON object (ignored)")
+        return None
+    required = _REQUIRED.get(event.get("event"))  # type: ignore[arg-type]
+    if required is None or any(key not in event for key in required):
+        problems.append(f"line {number}: not a complete synetune event (ignored)")
+        return None
+    return event
 
 
 class ResultTable:
     """One row per reported result, with its decision, status and ``config_<hp>`` columns.
 
-    Built incrementally from events (by the tuner while it runs, or from a log on load).
+    Stored by column with configurations kept once per trial, so that memory per result stays
+    at a few hundred bytes however long the run (a million simulated results fit easily).
     """
 
+    FIXED = ("trial_id",)
+
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.columns: dict[str, list[Any]] = {"trial_id": []}
         self._configs: dict[int, dict[str, Any]] = {}
-        self._by_seq: dict[int, dict[str, Any]] = {}
+        self._config_order: dict[str, None] = {}
+        self._seqs = array.array("q")
+        self._decisions: dict[int, str] = {}  # row -> decision other than CONTINUE
+        self._dropped: set[int] = set()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size - len(self._dropped)
 
     def add(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
-        if kind in ("trial", "config"):
-            self._configs[event["trial_id"]] = {
-                f"config_{k}": v for k, v in event["config"].items()
-            }
-        elif kind == "result":
-            trial_id = event["trial_id"]
-            row = {"trial_id": trial_id, **event["result"]}
-            row["st_tuner_time"] = event["st_tuner_time"]
-            row["st_status"] = "InProgress"
-            row["st_decision"] = "CONTINUE"
-            row.update(self._configs.get(trial_id, ()))
-            self.rows.append(row)
-            self._by_seq[event["seq"]] = row
-        elif kind == "decision" and event.get("seq") in self._by_seq:
-            self._by_seq[event["seq"]]["st_decision"] = event["decision"]
-        elif kind == "extra" and event.get("seq") in self._by_seq:
-            self._by_seq[event["seq"]].update(event["values"])
+        if kind == "result":
+            self._add_result(event)
+        elif kind in ("trial", "config"):
+            config = {f"config_{k}": v for k, v in event["config"].items()}
+            self._configs[event["trial_id"]] = config
+            for key in config:
+                self._config_order.setdefault(key)
+        elif kind == "decision":
+            row = self._row_of(event["seq"])
+            if row is not None:
+                self._decisions[row] = event["decision"]
+        elif kind == "extra":
+            row = self._row_of(event["seq"])
+            if row is not None:
+                for key, value in event["values"].items():
+                    self._column(key)[row] = value
+        elif kind == "drop":
+            row = self._row_of(event["seq"])
+            if row is not None:
+                self._dropped.add(row)
+
+    def _add_result(self, event: dict[str, Any]) -> None:
+        size = self._size
+        columns = self.columns
+        columns["trial_id"].append(event["trial_id"])
+        values = event["result"]
+        for key, value in values.items():
+            column = columns.get(key)
+            if column is None:
+                column = self._column(key)
+            column.append(value)
+        values_tuner = (("st_tuner_time", event["st_tuner_time"]), ("st_run", event.get("run")))
+        for key, value in values_tuner:
+            if value is not None:
+                self._column(key).append(value)
+        size += 1
+        for column in columns.values():
+            if len(column) < size:
+                column.append(None)
+        self._size = size
+        self._seqs.append(event["seq"])
+
+    def _column(self, key: str) -> list[Any]:
+        column = self.columns.get(key)
+        if column is None:
+            column = self.columns[key] = [None] * self._size
+        return column
+
+    def _row_of(self, seq: int) -> int | None:
+        seqs = self._seqs
+        if seqs and seqs[-1] == seq:
+            return len(seqs) - 1
+        i = bisect.bisect_left(seqs, seq)
+        return i if i < len(seqs) and seqs[i] == seq else None
+
+    def view(self) -> ResultTable:
+        """A copy that later appends do not change (columns are shared: they only grow), for
+        writing the table while backends' readers keep adding results."""
+        view = ResultTable.__new__(ResultTable)
+        view.columns = dict(self.columns)
+        view._configs = dict(self._configs)
+        view._config_order = dict(self._config_order)
+        view._seqs = self._seqs
+        view._decisions = dict(self._decisions)
+        view._dropped = set(self._dropped)
+        view._size = self._size
+        return view
+
+    def column_names(self) -> list[str]:
+        return [*self.columns, "st_status", "st_decision", *self._config_order]
+
+    def rows(self) -> Any:
+        """Each row as a list in ``column_names()`` order (None where a value is missing)."""
+        names = list(self.columns)
+        config_names = list(self._config_order)
+        columns = [self.columns[n] for n in names]
+        trial_ids = self.columns["trial_id"]
+        decisions, dropped, configs = self._decisions, self._dropped, self._configs
+        for i in range(self._size):
+            if i in dropped:
+                continue
+            config = configs.get(trial_ids[i], {})
+            yield [
+                *(c[i] for c in columns),
+                "InProgress",
+                decisions.get(i, "CONTINUE"),
+                *(config.get(n) for n in config_names),
+            ]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as dicts (missing values left out), for building a DataFrame."""
+        names = self.column_names()
+        return [{k: v for k, v in zip(names, row) if v is not None} for row in self.rows()]
 
 
 def result_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     table = ResultTable()
     for event in events:
         table.add(event)
-    return table.rows
+    return table.records()
 
 
-def write_results_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def write_results_csv(path: Path, table: ResultTable) -> None:
     """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it).
 
     Lists and dicts (rare) are written as JSON; everything else as the csv module writes it.
     """
-    columns: dict[str, None] = {}
-    nested: set[str] = set()
-    for row in rows:
-        for key, value in row.items():
-            if key not in columns:
-                columns[key] = None
-            if type(value) is list or type(value) is dict:
-                nested.add(key)
-    names = list(columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(names)
-    if nested:
-        for row in rows:
-            writer.writerow(
-                [json.dumps(row[k]) if k in nested and k in row else row.get(k, "") for k in names]
-            )
-    else:
-        writer.writerows([row.get(k, "") for k in names] for row in rows)
+    writer.writerow(table.column_names())
+    for row in table.rows():
+        writer.writerow(
+            [
+                "" if v is None else json.dumps(v) if type(v) is list or type(v) is dict else v
+                for v in row
+            ]
+        )
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("results.csv", buffer.getvalue())
@@ -196,3 +372,81 @@ def write_metadata(path: Path, metadata: dict[str, Any]) -> None:
 def read_metadata(path: Path) -> dict[str, Any]:
     with open(path) as f:
         return json.load(f)
+
+
+class FolderInUseError(RuntimeError):
+    """Another live process is running a tuner in this experiment folder."""
+
+
+class FolderLock:
+    """An exclusive lock on an experiment folder for as long as a tuner runs in it.
+
+    The operating system releases it when the process dies, even by SIGKILL, so a stale lock
+    never blocks; the holder's pid and command line are written into the lock file so that the
+    error can name the process.
+    """
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / LOCK_FILENAME
+        self._handle: Any = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown process"
+            handle.close()
+            raise FolderInUseError(
+                f"experiment folder {self.path.parent} is in use by {holder}: another tuner is "
+                "running in it. Wait for it to finish or stop it, then run again."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} ({_command_line()})\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing releases the lock
+            self._handle = None
+
+
+def claim_folder(folder: Path, name: str, resumed: bool, overwrite: bool) -> FolderLock:
+    """Lock the experiment folder for a run; a new run never reuses a folder that holds one
+    (unless ``overwrite``: then its contents are deleted first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(folder)
+    lock.acquire()
+    existing = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILENAME)
+    if resumed or not existing:
+        return lock
+    if not overwrite:
+        lock.release()
+        shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
+        raise FileExistsError(
+            f"{folder} already holds a run ({shown}). Resume it with `synetune resume {name}` "
+            "or Tuner.load(...).run(), choose another tuner_name (suffix_tuner_name=True makes "
+            "names unique), or pass overwrite=True to delete it and start over."
+        )
+    for entry in existing:
+        target = folder / entry
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    return lock
+
+
+def _command_line() -> str:
+    try:
+        return Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        import sys
+
+        return " ".join(sys.argv)

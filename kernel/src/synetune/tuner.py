@@ -2,35 +2,40 @@
 
 The loop is event driven: it blocks in ``trial_backend.wait()``, which returns as soon as a
 result or status change arrives, so a reported metric reaches the scheduler in milliseconds.
-Every event is appended to the durable log (``events.jsonl``) before the scheduler acts on it;
-``Tuner.load(path).run()`` continues an interrupted run from there.
+Every event is in the durable log (``events.jsonl``, see ``synetune.journal``) before anyone acts
+on it; ``Tuner.load(path).run()`` continues an interrupted run from there (``synetune.replay``).
+Saving and printing live in ``synetune.saving`` and ``synetune.console``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from synetune import results as store
-from synetune.registry import resolve
+from synetune.console import VERBOSITY, BestTracker, say, summary
+from synetune.journal import RepeatFilter, RunRecord
+from synetune.registry import REGISTRIES, resolve
+from synetune.saving import load_tuner, save_tuner, write_run_metadata
 from synetune.stopping import StoppingCriterion, TuningStatus
 from synetune_sdk.backend import TrialBackend
 from synetune_sdk.callback import Callback
+from synetune_sdk.context import TuningContext
 from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion
 
 logger = logging.getLogger(__name__)
 
 TUNER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-VERBOSITY = {"quiet": 0, "normal": 1, "debug": 2}
 _DECISIONS = (SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP)
+# what a scheduler raises when a result lacks what it needs: a failure of that trial
+_RESULT_ERRORS = (ValueError, KeyError, TypeError)
 
 
 class TrialFailuresError(ValueError):
@@ -42,7 +47,8 @@ class Tuner:
 
     Beyond Syne Tune: the loop wakes on events instead of sleeping ``sleep_time`` (which now
     only bounds how long it waits when nothing happens), results survive a crash, and
-    ``verbose`` ("quiet", "normal", "debug") controls what is printed.
+    ``verbose`` ("quiet", "normal", "debug") controls what is printed. A folder that already
+    holds a run is never reused silently: resume it, or pass ``overwrite=True`` to start over.
     """
 
     def __init__(
@@ -66,6 +72,7 @@ class Tuner:
         trial_backend_path: str | None = None,
         verbose: str = "normal",
         extra_results_composer: Callable[[Tuner], dict[str, Any]] | None = None,
+        overwrite: bool = False,
     ):
         if isinstance(trial_backend, str) or isinstance(scheduler, str):
             raise TypeError(
@@ -76,8 +83,13 @@ class Tuner:
             raise TypeError(
                 "stop_criterion must be a StoppingCriterion or a callable on TuningStatus"
             )
-        if int(n_workers) < 1:
+        if isinstance(n_workers, bool) or int(n_workers) < 1:
             raise ValueError(f"n_workers must be at least 1, got {n_workers}")
+        if isinstance(max_failures, bool) or not isinstance(max_failures, int) or max_failures < 0:
+            raise ValueError(
+                f"max_failures must be an integer >= 0 (how many failed trials are tolerated), "
+                f"got {max_failures!r}"
+            )
         if verbose not in VERBOSITY:
             raise ValueError(f"verbose must be one of {sorted(VERBOSITY)}, got {verbose!r}")
         self.trial_backend = trial_backend
@@ -87,23 +99,24 @@ class Tuner:
         self.sleep_time = float(sleep_time)
         self.results_update_interval = float(results_update_interval)
         self.print_update_interval = float(print_update_interval)
-        self.max_failures = int(max_failures)
+        self.max_failures = max_failures
         self.asynchronous_scheduling = asynchronous_scheduling
         self.wait_trial_completion_when_stopping = wait_trial_completion_when_stopping
         self.callbacks = [resolve("callbacks", cb) for cb in (callbacks or [])]
         self.extra_results_composer = extra_results_composer
-        self.progress_active = False  # a progress callback prints instead of the tuner
         self.user_metadata = dict(metadata or {})
         self.save_tuner = save_tuner
         self.start_jobs_without_delay = start_jobs_without_delay
         self.trial_backend_path = trial_backend_path
         self.verbose = verbose
+        self.overwrite = overwrite
         self.name = self._make_name(tuner_name, suffix_tuner_name)
         self.tuner_path = store.experiment_path(self.name)
         self.tuning_status = TuningStatus(metric_names=self._metric_names())
         self.trials: dict[int, Trial] = {}
         self._resumed = False
-        self._log_position = 0
+        self._log_position = 0  # events the saved scheduler saw: those before this position,
+        self._seen_seq = 0  # except results after this sequence number (read, not yet handled)
         self._reset_run_state()
 
     # ------------------------------------------------------------------------------ set-up
@@ -128,49 +141,48 @@ class Tuner:
         except NotImplementedError:
             return []
 
+    def _modes(self) -> dict[str, str]:
+        names = self._metric_names()
+        modes = self.scheduler.metric_mode() if names else "min"
+        return {n: (modes if isinstance(modes, str) else modes[i]) for i, n in enumerate(names)}
+
     def _reset_run_state(self) -> None:
         self._running: set[int] = set()
-        self._log: store.EventLog | None = None
-        self._table = store.ResultTable()
-        self._seq = 0
+        self._record: RunRecord | None = None
+        self._folder_lock: store.FolderLock | None = None
         self._failures: list[tuple[int, str]] = []
-        self._restarted: dict[int, float] = {}
+        self._repeats = RepeatFilter(getattr(self.scheduler, "resource_attr", None))
         self._time_offset = 0.0
         self._start_time = 0.0
         self._last_save = 0.0
         self._save_cost = 0.0
         self._last_print = 0.0
-        self._dirty = False
-        self._best: dict[str, tuple[int, float]] = {}
-        self._mode_of = self._modes()
+        self._prints_progress = False
+        self._best = BestTracker(self._modes())
         self.num_dropped_results = 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_log"] = None
-        state["_table"] = None
+        state["_record"] = None
+        state["_folder_lock"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._table = store.ResultTable()
+        self.__dict__.setdefault("overwrite", False)
+        # saved before results were recorded as they were read: the log held only seen ones
+        self.__dict__.setdefault("_seen_seq", float("inf"))
+        self._record = None
+        self._folder_lock = None
 
     @staticmethod
     def load(tuner_path: str | Path) -> Tuner:
-        """Load a tuner saved in ``tuner_path``; ``run()`` then continues where it stopped."""
-        import dill
-
+        """Load a tuner saved in ``tuner_path`` (a folder, or an experiment name under
+        ``$SYNETUNE_FOLDER``); ``run()`` then continues where it stopped."""
         path = Path(tuner_path)
         if not (path / store.TUNER_FILENAME).exists() and not path.is_absolute():
             path = store.experiment_path(str(tuner_path))
-        file = path / store.TUNER_FILENAME
-        if not file.exists():
-            raise FileNotFoundError(
-                f"no {store.TUNER_FILENAME} in {path}: pass the experiment folder of a run "
-                "started with save_tuner=True"
-            )
-        with open(file, "rb") as f:
-            tuner = dill.load(f)
+        tuner = load_tuner(path)
         tuner.tuner_path = path
         tuner._resumed = True
         return tuner
@@ -192,58 +204,62 @@ class Tuner:
             )
 
     def _setup(self) -> None:
+        from synetune.replay import restore
+
         resumed = self._resumed
         if not resumed:
             self._reset_run_state()
-        self.tuner_path.mkdir(parents=True, exist_ok=True)
-        self.trial_backend.set_path(self.trial_backend_path or self.tuner_path)
-        self._log = store.EventLog(self.tuner_path / store.EVENTS_FILENAME)
-        self._start_time = self.trial_backend.time()
-        if resumed:
-            self._restore()
-        else:
-            self._write_metadata()
-        self._add_default_progress()
-        self._add_early_checkpoint_removal()
-        for callback in self.callbacks:
-            callback.on_tuning_start(self)
-        self._save()
+        self._folder_lock = store.claim_folder(self.tuner_path, self.name, resumed, self.overwrite)
+        try:
+            self.trial_backend.set_path(self.trial_backend_path or self.tuner_path)
+            self._start_time = self.trial_backend.time()
+            if resumed:
+                restore(self)
+            else:
+                self._record = RunRecord(self.tuner_path / store.EVENTS_FILENAME, self._elapsed, 0)
+                write_run_metadata(self)
+            self.trial_backend.set_journal(self._record)
+            self._add_default_callbacks()
+            context = TuningContext(
+                name=self.name,
+                tuner_path=self.tuner_path,
+                n_workers=self.n_workers,
+                scheduler=self.scheduler,
+                trial_backend=self.trial_backend,
+                stop_criterion=self.stop_criterion,
+                tuning_status=self.tuning_status,
+                trials=MappingProxyType(self.trials),
+                verbose=self.verbose,
+                metadata=MappingProxyType(self.user_metadata),
+            )
+            for callback in self.callbacks:
+                callback.on_tuning_start(context)
+            self._save()
+        except BaseException:
+            self._release_folder()
+            raise
         self._say(1, f"synetune: tuning {self.name!r}, results in {self.tuner_path}")
 
-    def _add_default_progress(self) -> None:
-        """Use the ``progress`` callback plugin when installed (and not already given)."""
-        from synetune.registry import REGISTRIES
+    def _release_folder(self) -> None:
+        if self._folder_lock is not None:
+            self._folder_lock.release()
+            self._folder_lock = None
 
-        registry = REGISTRIES["callbacks"]
-        if self.verbose == "quiet" or "progress" not in registry:
-            return
-        factory = registry.get("progress")
-        if any(isinstance(cb, factory) for cb in self.callbacks if isinstance(factory, type)):
-            return
-        self.callbacks.append(factory(verbose=self.verbose))
-
-    def _add_early_checkpoint_removal(self) -> None:
-        """Schedulers with ``early_checkpoint_removal_kwargs`` (Hyperband promotion) get the
-        ``hyperband_checkpoint_removal`` callback, as in Syne Tune."""
-        from synetune.registry import REGISTRIES
-
-        kwargs = getattr(self.scheduler, "early_checkpoint_removal_kwargs", None)
-        if not kwargs:
-            return
-        if kwargs["max_num_checkpoints"] <= self.n_workers:
-            raise ValueError(
-                f"early_checkpoint_removal_kwargs: max_num_checkpoints={kwargs['max_num_checkpoints']} "
-                f"must be larger than n_workers={self.n_workers} (running trials hold checkpoints too)"
-            )
-        registry = REGISTRIES["callbacks"]
-        if "hyperband_checkpoint_removal" not in registry:
-            raise ValueError(
-                "early_checkpoint_removal_kwargs needs the hyperband_checkpoint_removal callback: "
-                "pip install synetune-plugin-checkpoint-removal"
-            )
-        factory = registry.get("hyperband_checkpoint_removal")
-        if not any(isinstance(cb, factory) for cb in self.callbacks):
-            self.callbacks.append(factory(**kwargs))
+    def _add_default_callbacks(self) -> None:
+        """Callbacks the scheduler needs, then callbacks plugins registered as defaults
+        (the progress display), unless one of the same class was given."""
+        wanted = list(getattr(self.scheduler, "default_callbacks", list)())
+        for entry in REGISTRIES["callbacks"].entries().values():
+            if entry.default:
+                factory = entry.load()
+                if not any(isinstance(cb, factory) for cb in self.callbacks + wanted):
+                    wanted.append(factory())
+        for callback in wanted:
+            if not any(type(cb) is type(callback) for cb in self.callbacks):
+                self.callbacks.append(callback)
+        self._prints_progress = self.verbose != "quiet" and any(
+            getattr(cb, "prints_progress", False) for cb in self.callbacks
+        )
 
     def _loop(self) -> None:
         stop_requested = False
@@ -332,28 +348,42 @@ class Tuner:
         return started, False
 
     def _launch(self, suggestion: TrialSuggestion) -> None:
+        record = self._record
+        assert record is not None
         if suggestion.spawn_new_trial_id:
             if suggestion.config is None:
                 raise ValueError(
                     f"{type(self.scheduler).__name__}.suggest returned a start suggestion without config"
                 )
-            trial = self.trial_backend.start_trial(
-                suggestion.config, checkpoint_trial_id=suggestion.checkpoint_trial_id
-            )
-            self.trials[trial.trial_id] = trial
-            self.tuning_status.on_trial_started(trial.trial_id)
-            self._record(
+            # the start is on record before the trial can print anything
+            trial_id = self.trial_backend.new_trial_id()
+            record.runs[trial_id] = 1
+            record.record(
                 {
                     "event": "trial",
-                    "trial_id": trial.trial_id,
-                    "config": trial.config,
-                    "creation_time": trial.creation_time.isoformat(),
+                    "trial_id": trial_id,
+                    "config": suggestion.config,
+                    "creation_time": datetime.now().isoformat(),
                     "checkpoint_trial_id": suggestion.checkpoint_trial_id,
                 }
             )
-            self._running.add(trial.trial_id)
+            self.tuning_status.on_trial_started(trial_id)
+            try:
+                trial = self.trial_backend.start_trial(
+                    suggestion.config, checkpoint_trial_id=suggestion.checkpoint_trial_id
+                )
+            except Exception:
+                self._set_status(trial_id, TrialStatus.FAILED)
+                raise
+            if trial.trial_id != trial_id:
+                raise RuntimeError(
+                    f"{type(self.trial_backend).__name__}.start_trial created trial "
+                    f"{trial.trial_id}, but new_trial_id() announced {trial_id}"
+                )
+            self.trials[trial_id] = trial
+            self._running.add(trial_id)
             self.scheduler.on_trial_add(trial)
-            self._say(2, lambda: f"synetune: trial {trial.trial_id} started with {trial.config}")
+            self._say(2, lambda: f"synetune: trial {trial_id} started with {trial.config}")
             for callback in self.callbacks:
                 callback.on_trial_add(trial)
                 callback.on_start_trial(trial)
@@ -363,48 +393,52 @@ class Tuner:
                 raise ValueError(
                     f"{type(self.scheduler).__name__}.suggest asked to resume unknown trial {trial_id}"
                 )
+            if suggestion.config is not None:
+                record.record(
+                    {"event": "config", "trial_id": trial_id, "config": suggestion.config}
+                )
+            record.runs[trial_id] = record.runs.get(trial_id, 1) + 1
+            self._set_status(trial_id, TrialStatus.IN_PROGRESS)
             trial = self.trial_backend.resume_trial(trial_id, new_config=suggestion.config)
             self.trials[trial_id] = trial
-            if suggestion.config is not None:
-                self._record({"event": "config", "trial_id": trial_id, "config": trial.config})
-            self._set_status(trial_id, TrialStatus.IN_PROGRESS)
             self._running.add(trial_id)
             self._say(2, f"synetune: trial {trial_id} resumed")
             for callback in self.callbacks:
                 callback.on_resume_trial(trial)
 
     def _handle_results(self, results: list[tuple[int, dict[str, Any]]]) -> None:
+        record = self._record
+        assert record is not None
         removed: set[int] = set()
         for trial_id, raw in results:
+            taken = record.take(trial_id, raw)
+            if taken is None:
+                continue  # malformed: counted and logged by the record
+            seq, elapsed = taken
+            self._seen_seq = seq
             if trial_id in removed or trial_id not in self._running:
                 self.num_dropped_results += 1
+                record.record({"event": "drop", "seq": seq, "trial_id": trial_id})
                 continue
-            if self._is_replayed(trial_id, raw):
+            if self._repeats.is_repeat(trial_id, raw):
                 continue
-            elapsed = self._elapsed()
             result = {**raw, "st_tuner_time": elapsed}
-            self._seq += 1
-            seq = self._seq
-            self._record(
-                {
-                    "event": "result",
-                    "seq": seq,
-                    "trial_id": trial_id,
-                    "result": raw,
-                    "st_tuner_time": elapsed,
-                }
-            )
             self.tuning_status.on_result(trial_id, result)
-            self._update_best(trial_id, raw)
+            self._best.update(trial_id, raw)
             trial = self.trials[trial_id]
-            decision = self.scheduler.on_trial_result(trial, result)
+            try:
+                decision = self.scheduler.on_trial_result(trial, result)
+            except _RESULT_ERRORS as err:
+                self._fail_running_trial(trial, result, err)
+                removed.add(trial_id)
+                continue
             if decision not in _DECISIONS:
                 raise ValueError(
                     f"{type(self.scheduler).__name__}.on_trial_result returned {decision!r}; it must "
                     "return SchedulerDecision.CONTINUE, PAUSE or STOP"
                 )
             if decision != SchedulerDecision.CONTINUE:
-                self._record(
+                record.record(
                     {"event": "decision", "seq": seq, "trial_id": trial_id, "decision": decision}
                 )
             if self.verbose == "debug":
@@ -426,7 +460,25 @@ class Tuner:
                 callback.on_trial_result(trial, status, result, decision)
             extra = self._extra_results()
             if extra:
-                self._record({"event": "extra", "seq": seq, "trial_id": trial_id, "values": extra})
+                record.record({"event": "extra", "seq": seq, "trial_id": trial_id, "values": extra})
+
+    def _fail_running_trial(self, trial: Trial, result: dict[str, Any], err: Exception) -> None:
+        """The scheduler could not use a result (e.g. a metric it needs is missing): the trial
+        fails, and ``max_failures`` decides whether the run goes on."""
+        trial_id = trial.trial_id
+        self.trial_backend.stop_trial(trial_id, result)
+        self._running.discard(trial_id)
+        self._set_status(trial_id, TrialStatus.FAILED)
+        self._failures.append((trial_id, f"{type(err).__name__}: {err}"))
+        self._say(
+            0,
+            f"synetune: trial {trial_id} failed ({len(self._failures)} of max_failures="
+            f"{self.max_failures} tolerated): {type(self.scheduler).__name__} rejected its "
+            f"result: {err}",
+        )
+        self.scheduler.on_trial_error(trial)
+        for callback in self.callbacks:
+            callback.on_trial_error(trial)
 
     def _extra_results(self) -> dict[str, Any]:
         """Columns added to the row of the result just handled (Syne Tune's
@@ -452,9 +504,11 @@ class Tuner:
             if status == TrialStatus.COMPLETED:
                 last = self.tuning_status.last_results.get(trial_id, {})
                 self.scheduler.on_trial_complete(trial, last)
+                names = self.tuning_status.metric_names
                 self._say(
                     1,
-                    f"synetune: trial {trial_id} completed: {self._summary(last)}{self._best_text()}",
+                    f"synetune: trial {trial_id} completed: {summary(last, names)}"
+                    f"{self._best_text()}",
                 )
                 for callback in self.callbacks:
                     callback.on_trial_complete(trial, last)
@@ -474,46 +528,31 @@ class Tuner:
                     callback.on_trial_error(trial)
         return changed
 
-    def _set_status(self, trial_id: int, status: str) -> None:
+    def _set_status(self, trial_id: int, status: str, **extra: Any) -> None:
         self.tuning_status.on_trial_status(trial_id, status)
-        self._record(
+        assert self._record is not None
+        self._record.record(
             {
                 "event": "status",
                 "trial_id": trial_id,
                 "status": status,
                 "st_tuner_time": self._elapsed(),
+                **extra,
             }
         )
-
-    def _record(self, event: dict[str, Any]) -> None:
-        assert self._log is not None
-        self._log.append(event)
-        self._table.add(event)
-        self._dirty = True
-
-    def _is_replayed(self, trial_id: int, result: dict[str, Any]) -> bool:
-        """After a crash, a restarted trial may report again what was logged before: drop it."""
-        if trial_id not in self._restarted:
-            return False
-        key = getattr(self.scheduler, "resource_attr", None) or "epoch"
-        level = result.get(key)
-        if isinstance(level, int | float) and level <= self._restarted[trial_id]:
-            self.num_dropped_results += 1
-            return True
-        del self._restarted[trial_id]
-        return False
 
     # ------------------------------------------------------------------------------ output
     def _periodic(self) -> None:
         now = time.monotonic()
         # saving rewrites results.csv.zip and tuner.dill in full: space saves out so that they
         # never take more than a tenth of the run, however long it grows
-        if self._dirty and now - self._last_save > max(
+        assert self._record is not None
+        if self._record.dirty and now - self._last_save > max(
             self.results_update_interval, 10 * self._save_cost
         ):
             self._save()
         if (
-            not self.progress_active
+            not self._prints_progress
             and self.print_update_interval
             and now - self._last_print > self.print_update_interval
         ):
@@ -528,59 +567,24 @@ class Tuner:
 
     def _save(self) -> None:
         start = time.monotonic()
-        self._dirty = False
-        store.write_results_csv(self.tuner_path / store.RESULTS_FILENAME, self._table.rows)
+        record = self._record
+        assert record is not None
+        with record.log.lock:  # backends' readers append to the table meanwhile
+            record.dirty = False
+            view = record.table.view()
+            self._log_position = record.log.count
+        store.write_results_csv(self.tuner_path / store.RESULTS_FILENAME, view)
         if self.save_tuner:
-            self.save()
+            save_tuner(self, self.tuner_path)
         self._last_save = time.monotonic()
         self._save_cost = self._last_save - start
 
     def save(self, folder: str | Path | None = None) -> None:
-        """Pickle the tuner (scheduler, backend, callbacks) to ``tuner.dill``.
-
-        The C pickler is tried first (many times faster); dill, which also handles lambdas and
-        local classes, is the fallback. ``Tuner.load`` reads either.
-        """
-        import pickle
-
-        if self._log is not None:
-            self._log_position = self._log.count
-        try:
-            data = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            import dill
-
-            data = dill.dumps(self)
-        path = Path(folder or self.tuner_path) / store.TUNER_FILENAME
-        store.atomic_write_bytes(path, data)
-
-    def _write_metadata(self) -> None:
-        from synetune_sdk.config_space import config_space_to_json
-
-        now = time.time()
-        entry = self.trial_backend.entrypoint_path()
-        metadata: dict[str, Any] = {
-            "st_tuner_creation_timestamp": now,
-            "st_tuner_start_timestamp": now,
-            "tuner_name": self.name,
-            "entrypoint": str(entry) if entry else None,
-            "backend": type(self.trial_backend).__name__,
-            "n_workers": self.n_workers,
-        }
-        try:
-            metadata.update(self.scheduler.metadata())
-        except NotImplementedError:
-            metadata["scheduler_name"] = type(self.scheduler).__name__
-        if "config_space" not in metadata and getattr(self.scheduler, "config_space", None):
-            try:
-                metadata["config_space"] = config_space_to_json(self.scheduler.config_space)
-            except Exception:  # a custom space we cannot serialise: leave it out
-                pass
-        for key, value in self.user_metadata.items():
-            if key in metadata:
-                logger.warning("metadata key %r overrides the value synetune wrote", key)
-            metadata[key] = value
-        store.write_metadata(self.tuner_path / store.METADATA_FILENAME, metadata)
+        """Pickle the tuner (scheduler, backend, callbacks) to ``tuner.dill``."""
+        if self._record is not None:
+            with self._record.log.lock:
+                self._log_position = self._record.log.count
+        save_tuner(self, Path(folder or self.tuner_path))
 
     def _teardown(self) -> None:
         try:
@@ -592,53 +596,33 @@ class Tuner:
             for callback in self.callbacks:
                 callback.on_tuning_end()
         finally:
-            self._update_time()
-            self._save()
-            if self._log is not None:
-                self._log.close()
-            self.trial_backend.close()
-            best = self._best_text()
+            try:
+                self._update_time()
+                self._save()
+                self.trial_backend.close()
+            finally:
+                self.trial_backend.set_journal(None)
+                if self._record is not None:
+                    self._record.close()
+                self._release_folder()
             self._say(
                 1,
-                f"synetune: finished {self.name!r} after {self.tuning_status.wallclock_time:.1f}s{best}; results in {self.tuner_path}",
+                f"synetune: finished {self.name!r} after {self.tuning_status.wallclock_time:.1f}s"
+                f"{self._best_text()}; results in {self.tuner_path}",
             )
 
     def _say(self, level: int, message: Any) -> None:
-        """Print ``message`` (a string, or a callable building it only when it is shown)."""
-        if VERBOSITY[self.verbose] >= level:
-            text = message() if callable(message) else message
-            print(text, file=sys.stdout if level else sys.stderr, flush=True)
-
-    def _summary(self, result: dict[str, Any]) -> str:
-        names = self.tuning_status.metric_names or [k for k in result if not k.startswith("st_")]
-        return ", ".join(
-            f"{k}={result[k]:.6g}" if isinstance(result.get(k), float) else f"{k}={result.get(k)}"
-            for k in names
-            if k in result
-        )
+        say(self.verbose, level, message)
 
     def _best_text(self) -> str:
-        best = self.best_result()
-        if best is None:
-            return ""
-        trial_id, metric, value = best
-        return f" | best {metric}={value:.6g} (trial {trial_id})"
+        names = self.tuning_status.metric_names
+        return self._best.text(names[0] if names else None)
 
     # ------------------------------------------------------------------------------ answers
-    def _modes(self) -> dict[str, str]:
-        names = self._metric_names()
-        modes = self.scheduler.metric_mode() if names else "min"
-        return {n: (modes if isinstance(modes, str) else modes[i]) for i, n in enumerate(names)}
-
-    def _update_best(self, trial_id: int, result: dict[str, Any]) -> None:
-        """Keep the best value per metric as results arrive (no scan over past results)."""
-        for name, mode in self._mode_of.items():
-            value = result.get(name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
-                continue
-            best = self._best.get(name)
-            if best is None or (value < best[1] if mode == "min" else value > best[1]):
-                self._best[name] = (trial_id, float(value))
+    @property
+    def num_malformed_results(self) -> int:
+        """Results that were not recorded because they were malformed (see the log)."""
+        return self._record.num_malformed if self._record is not None else 0
 
     def best_result(self, metric: str | int = 0) -> tuple[int, str, float] | None:
         """``(trial_id, metric, value)`` of the best result reported so far."""
@@ -656,87 +640,5 @@ class Tuner:
             raise ValueError("no result was reported yet, so there is no best configuration")
         return best[0], dict(self.trials[best[0]].config)
 
-    # ------------------------------------------------------------------------------ resume
-    def _restore(self) -> None:
-        """Rebuild the run's state from the log and replay into the scheduler what the saved
-        tuner did not see yet; trials that were running are restarted from their checkpoint."""
-        self._reset_run_state()
-        self._log = store.EventLog(self.tuner_path / store.EVENTS_FILENAME)
-        self._start_time = self.trial_backend.time()
-        events = store.read_events(self.tuner_path / store.EVENTS_FILENAME)
-        status = TuningStatus(metric_names=self._metric_names())
-        self.tuning_status = status
-        state: dict[int, str] = {}
-        max_level: dict[int, float] = {}
-        key = getattr(self.scheduler, "resource_attr", None) or "epoch"
-        for position, event in enumerate(events):
-            replay = position >= self._log_position
-            kind = event.get("event")
-            trial_id = event.get("trial_id")
-            self._table.add(event)
-            if "st_tuner_time" in event:
-                self._time_offset = max(self._time_offset, float(event["st_tuner_time"]))
-            if kind == "trial":
-                created = event.get("creation_time")
-                trial = Trial(
-                    trial_id,
-                    event["config"],
-                    datetime.fromisoformat(created) if created else datetime.now(),
-                )
-                self.trials[trial_id] = trial
-                status.on_trial_started(trial_id)
-                state[trial_id] = TrialStatus.IN_PROGRESS
-                if replay:
-                    self.scheduler.on_trial_add(trial)
-            elif kind == "config":
-                self.trials[trial_id].config = event["config"]
-            elif kind == "result":
-                self._seq = max(self._seq, event["seq"])
-                result = {**event["result"], "st_tuner_time": event["st_tuner_time"]}
-                status.on_result(trial_id, result)
-                self._update_best(trial_id, result)
-                level = result.get(key)
-                if isinstance(level, int | float):
-                    max_level[trial_id] = max(max_level.get(trial_id, -math.inf), float(level))
-                if replay:
-                    self.scheduler.on_trial_result(self.trials[trial_id], result)
-            elif kind == "status":
-                new = event["status"]
-                status.on_trial_status(trial_id, new)
-                state[trial_id] = new
-                if replay and new == TrialStatus.COMPLETED:
-                    self.scheduler.on_trial_complete(
-                        self.trials[trial_id], status.last_results.get(trial_id, {})
-                    )
-                elif replay and new == TrialStatus.FAILED:
-                    self.scheduler.on_trial_error(self.trials[trial_id])
-                elif replay and new in (TrialStatus.STOPPED, TrialStatus.PAUSED):
-                    self.scheduler.on_trial_remove(self.trials[trial_id])
-        self._failures = [
-            (t, "failed before the run was resumed")
-            for t, s in state.items()
-            if s == TrialStatus.FAILED
-        ]
-        interrupted = [t for t, s in state.items() if s == TrialStatus.IN_PROGRESS]
-        backend_status = {
-            t: (TrialStatus.PAUSED if s == TrialStatus.IN_PROGRESS else s) for t, s in state.items()
-        }
-        self.trial_backend.restore(self.trials, backend_status)
-        for trial_id in interrupted:
-            self.trial_backend.resume_trial(trial_id)
-            self._running.add(trial_id)
-            self._restarted[trial_id] = max_level.get(trial_id, -math.inf)
-            self._record(
-                {
-                    "event": "status",
-                    "trial_id": trial_id,
-                    "status": TrialStatus.IN_PROGRESS,
-                    "restarted": True,
-                }
-            )
-        self._resumed = False
-        self._say(
-            1,
-            f"synetune: resumed {self.name!r}: {len(self.trials)} trials, {status.num_results} results "
-            f"restored, {len(interrupted)} interrupted trials restarted from their checkpoints",
-        )
+
+__all__ = ["Tuner", "TrialFailuresError"]

@@ -12,6 +12,10 @@ backend only implements how to start, stop and pause a trial's work:
   when the work was started. A result or end of an outdated run (the trial was stopped, paused
   or restarted since) is dropped and counted in ``num_dropped_results``.
 
+A result is handed to the tuner's journal (``set_journal``) the moment the backend reads it,
+from whatever thread reads it, so a result survives a crash of the tuner even if the tuning
+loop had not got to it yet.
+
 ``wait(timeout)`` returns as soon as something was reported, so the tuner reacts to a result in
 milliseconds instead of sleeping a fixed interval. ``time()`` is the clock the tuner runs on.
 """
@@ -43,13 +47,14 @@ class TrialBackend:
         self._init_runtime()
 
     def _init_runtime(self) -> None:
+        self._journal: Any = None
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
         self._events: deque[tuple[int, int, str, Any]] = deque()  # trial, run, kind, payload
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_lock", "_wakeup", "_events"):
+        for key in ("_lock", "_wakeup", "_events", "_journal"):
             state.pop(key, None)
         return state
 
@@ -61,6 +66,19 @@ class TrialBackend:
     def set_path(self, path: str | Path) -> None:
         """Folder under which each trial gets ``<trial_id>/`` (logs, config, checkpoints)."""
         self.path = Path(path)
+
+    def set_journal(self, journal: Any) -> None:
+        """The tuner's durable record: ``journal.result(trial_id, result) -> bool`` is called
+        for every accepted result as soon as it is read (False: the result is malformed and
+        dropped), ``journal.dropped(trial_id, result)`` for a recorded result that the tuner
+        will not get because its run ended first."""
+        self._journal = journal
+
+    def recover_results(self, trial_id: int) -> list[dict[str, Any]] | None:
+        """Every result the last run of ``trial_id`` printed, in order, read back from where
+        the backend keeps the trial's output (None: this backend cannot tell). The tuner calls
+        it after a crash, to record results that were printed but never reached it."""
+        return None
 
     def trial_path(self, trial_id: int) -> Path:
         if self.path is None:
@@ -141,6 +159,8 @@ class TrialBackend:
                 if run != self._runs.get(trial_id):
                     # reported by a run that was paused or stopped before this fetch
                     self.num_dropped_results += 1
+                    if self._journal is not None:
+                        self._journal.dropped(trial_id, payload)
                     continue
                 results.append((trial_id, payload))
             statuses = {t: (self.trials[t], self.status[t]) for t in trial_ids if t in self.trials}
@@ -205,6 +225,8 @@ class TrialBackend:
                 or self.status.get(trial_id) != TrialStatus.IN_PROGRESS
             ):
                 self.num_dropped_results += 1
+                return False
+            if self._journal is not None and not self._journal.result(trial_id, result):
                 return False
             self.num_results[trial_id] = self.num_results.get(trial_id, 0) + 1
             self._events.append((trial_id, run, "result", result))

@@ -67,17 +67,39 @@ class Reporter:
 def parse_metric_line(line: str) -> dict[str, Any] | None:
     """The metrics of a ``[tune-metric]:`` line; None if the line carries none.
 
-    Raises ``ValueError`` for a line that carries the tag but no valid JSON object, so a backend
-    can log it with its trial id instead of silently ignoring it.
+    Raises ``ValueError`` for a line that carries the tag but no valid JSON object, is longer
+    than the limit the Reporter enforces, or holds a value that cannot be a float, so a backend
+    can count and log it with its trial id instead of crashing or silently ignoring it.
     """
     start = line.find(METRIC_LINE_PREFIX)
     if start < 0:
         return None
     payload = line[start + len(METRIC_LINE_PREFIX) :].strip()
+    if len(payload) >= MAX_METRIC_LINE_BYTES:
+        raise ValueError(
+            f"metric line of {len(payload)} bytes is longer than the limit of "
+            f"{MAX_METRIC_LINE_BYTES} bytes: {payload[:80]!r}..."
+        )
     try:
         value = json.loads(payload)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"malformed metric line ({err.msg}): {line.strip()!r}") from None
+    except ValueError as err:  # JSONDecodeError, or an integer with too many digits
+        message = getattr(err, "msg", None) or str(err)
+        raise ValueError(f"malformed metric line ({message}): {line.strip()[:200]!r}") from None
     if not isinstance(value, dict):
-        raise ValueError(f"metric line does not carry a JSON object: {line.strip()!r}")
+        raise ValueError(f"metric line does not carry a JSON object: {line.strip()[:200]!r}")
+    check_result_values(value)
     return value
+
+
+def check_result_values(result: dict[str, Any]) -> None:
+    """Raise ``ValueError`` if a reported value is an integer too large to be a float (such a
+    value would break every statistic, plot and comparison taken on it)."""
+    for key, value in result.items():
+        if type(value) is int and value.bit_length() > 1000:
+            try:
+                float(value)
+            except OverflowError:
+                raise ValueError(
+                    f"metric {key!r} is an integer of {value.bit_length()} bits, too large to be "
+                    "a float: report a float or a smaller number"
+                ) from None
