@@ -1,4 +1,8 @@
-"""Checkpoint removal under real runs with the local backend, and the resume-probability score."""
+"""Checkpoint removal under real runs with the local backend, and the resume-probability score.
+
+The local backend is created by name (synetune-plugin-local is a test dependency); unit tests
+drive the callbacks with a ``TuningContext`` built by hand.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,24 @@ from typing import Any
 
 import numpy as np
 import pytest
-from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
 from synetune_plugin_checkpoint_removal.callback import (
     HyperbandRemoveCheckpointsCallback,
     RemoveCheckpointsCallback,
 )
 from synetune_plugin_checkpoint_removal.score import binomial_pmf, resume_probabilities
-from synetune_plugin_local.local_backend import LocalBackend
 
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
 from synetune_sdk import Callback
 from synetune_sdk.config_space import uniform
-from synetune_sdk.testing import CONTRACT_SCRIPT
-from synetune_sdk.trial import TrialStatus
+from synetune_sdk.context import TuningContext, TuningStatus
+from synetune_sdk.scheduler import PauseResumeScheduler
+from synetune_sdk.testing import CONTRACT_SCRIPT, RandomScheduler, ThreadBackend, quadratic
+from synetune_sdk.trial import Trial, TrialStatus
+
+
+def local_backend() -> Any:
+    return synetune.backends.create("local", entry_point=CONTRACT_SCRIPT, kill_grace_period=2.0)
 
 
 def holders(tuner_path: Path) -> list[int]:
@@ -39,24 +47,24 @@ class DiskMonitor(Callback):
 
     def __init__(self) -> None:
         self.seen: list[tuple[list[int], dict[int, str]]] = []
-        self.tuner: Any = None
+        self.context: Any = None
 
-    def on_tuning_start(self, tuner: Any) -> None:
-        self.tuner = tuner
+    def on_tuning_start(self, context: TuningContext) -> None:
+        self.context = context
 
     def on_loop_end(self) -> None:
-        status = dict(self.tuner.tuning_status.trial_status)
-        self.seen.append((holders(self.tuner.tuner_path), status))
+        status = dict(self.context.tuning_status.trial_status)
+        self.seen.append((holders(self.context.tuner_path), status))
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"seen": self.seen, "tuner": None}
+        return {"seen": self.seen, "context": None}
 
 
 # ------------------------------------------------------------------------ checkpoint_removal
 def _local_run(name: str, callbacks: list, n_trials: int = 5) -> Tuner:
     space = {"x": uniform(0.0, 1.0), "epochs": 3, "sleep": 0.05}
     tuner = Tuner(
-        trial_backend=LocalBackend(entry_point=CONTRACT_SCRIPT, kill_grace_period=2.0),
+        trial_backend=local_backend(),
         # stops trials with |x - 0.3| > 0.22 at epoch 2, others complete
         scheduler=RandomScheduler(space, seed=4, stop_above=0.55),
         stop_criterion=StoppingCriterion(max_num_trials_started=n_trials),
@@ -139,7 +147,7 @@ def _hyperband_run(name: str, callbacks: list) -> Tuner:
         random_seed=7,
     )
     tuner = Tuner(
-        trial_backend=LocalBackend(entry_point=CONTRACT_SCRIPT, kill_grace_period=2.0),
+        trial_backend=local_backend(),
         scheduler=scheduler,
         # one worker: the run is the same sequence of events whatever the timing, so two runs
         # with the same seed can be compared result by result
@@ -186,41 +194,48 @@ def test_early_removal_bounds_checkpoints_and_leaves_results_unchanged():
     assert extra["cost_resources"] == retrained
 
 
+def context(scheduler: Any, n_workers: int = 1, elapsed: float = 0.0, **stop: Any) -> TuningContext:
+    """What the tuner hands a callback at the start, built by hand."""
+    return TuningContext(
+        name="fake",
+        tuner_path=Path("/nonexistent"),
+        n_workers=n_workers,
+        scheduler=scheduler,
+        trial_backend=None,
+        stop_criterion=StoppingCriterion(**(stop or {"max_wallclock_time": 100})),
+        tuning_status=TuningStatus(wallclock_time=elapsed),
+        trials={},
+    )
+
+
+def hyperband(kind: str) -> Any:
+    return synetune.schedulers.create(
+        "hyperband",
+        type=kind,
+        config_space={"x": uniform(0.0, 1.0), "epochs": 3},
+        metric="loss",
+        resource_attr="epoch",
+        max_resource_attr="epochs",
+    )
+
+
 def test_early_removal_refuses_what_it_cannot_serve():
-    def tuner_with(scheduler, callback, stop=None, n_workers=1):
-        return Tuner(
-            trial_backend=ThreadBackend(quadratic),
-            scheduler=scheduler,
-            stop_criterion=stop or StoppingCriterion(max_wallclock_time=60),
-            n_workers=n_workers,
-            tuner_name="refused",
-            verbose="quiet",
-            callbacks=[callback],
-        )
-
-    def hyperband(kind: str):
-        return synetune.schedulers.create(
-            "hyperband",
-            type=kind,
-            config_space={"x": uniform(0.0, 1.0), "epochs": 3},
-            metric="loss",
-            resource_attr="epoch",
-            max_resource_attr="epochs",
-        )
-
     space = {"x": uniform(0.0, 1.0), "epochs": 3}
-    with pytest.raises(ValueError, match="pause-and-resume Hyperband"):
-        tuner_with(RandomScheduler(space), HyperbandRemoveCheckpointsCallback(3)).run()
+    with pytest.raises(ValueError, match="pause-and-resume scheduler.*lacks does_pause_resume"):
+        HyperbandRemoveCheckpointsCallback(3).on_tuning_start(context(RandomScheduler(space)))
     with pytest.raises(ValueError, match="type='stopping'"):
-        tuner_with(hyperband("stopping"), HyperbandRemoveCheckpointsCallback(3)).run()
+        HyperbandRemoveCheckpointsCallback(3).on_tuning_start(context(hyperband("stopping")))
     with pytest.raises(ValueError, match="larger than n_workers=4"):
-        tuner_with(hyperband("promotion"), HyperbandRemoveCheckpointsCallback(4), n_workers=4).run()
+        HyperbandRemoveCheckpointsCallback(4).on_tuning_start(
+            context(hyperband("promotion"), n_workers=4)
+        )
     with pytest.raises(ValueError, match="max_wallclock_time"):
-        tuner_with(
-            hyperband("promotion"),
-            HyperbandRemoveCheckpointsCallback(3),
-            stop=StoppingCriterion(max_num_trials_started=3),
-        ).run()
+        HyperbandRemoveCheckpointsCallback(3).on_tuning_start(
+            context(hyperband("promotion"), max_num_trials_started=3)
+        )
+    ok = HyperbandRemoveCheckpointsCallback(5)
+    ok.on_tuning_start(context(hyperband("promotion"), n_workers=4))
+    assert ok.max_wallclock_time == 100  # from the run's stop criterion
     with pytest.raises(TypeError, match="max_num_checkpoints"):
         HyperbandRemoveCheckpointsCallback(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="prior_beta_mean"):
@@ -229,20 +244,33 @@ def test_early_removal_refuses_what_it_cannot_serve():
         RemoveCheckpointsCallback(mode="lowest")
 
 
-class FakeHyperband:
-    """The public surface of a promotion Hyperband scheduler the callback reads."""
+def test_the_tuner_refuses_too_few_checkpoints_for_the_workers():
+    with pytest.raises(ValueError, match="larger than n_workers=4"):
+        Tuner(
+            trial_backend=ThreadBackend(quadratic),
+            scheduler=hyperband("promotion"),
+            stop_criterion=StoppingCriterion(max_wallclock_time=60),
+            n_workers=4,
+            tuner_name="refused",
+            verbose="quiet",
+            callbacks=[HyperbandRemoveCheckpointsCallback(4)],
+        ).run()
 
-    metric, mode, resource_attr = "loss", "min", "epoch"
+
+class FakeHyperband(PauseResumeScheduler):
+    """Only the pause/resume protocol (and the metric's mode) of a promotion scheduler."""
 
     def __init__(self, values: dict[int, list[float]], paused: list[tuple[int, float, int]]):
+        super().__init__({})
         self.values, self.paused = values, paused
 
-    def does_pause_resume(self) -> bool:
-        return True
-
-    def paused_trials(self) -> list[tuple[int, int, float, int]]:
+    def paused_trials(self, resource: int | None = None) -> list[tuple[int, int, float, int]]:
         # rank: how many values recorded at the rung are better (0: the best)
-        return [(t, sorted(self.values[lvl]).index(v), v, lvl) for t, v, lvl in self.paused]
+        return [
+            (t, sorted(self.values[lvl]).index(v), v, lvl)
+            for t, v, lvl in self.paused
+            if resource is None or lvl == resource
+        ]
 
     def rung_information(self) -> list[tuple[int, int, float]]:
         return [(level, len(v), 1 / 3) for level, v in sorted(self.values.items(), reverse=True)]
@@ -254,16 +282,45 @@ class FakeHyperband:
         return "min"
 
 
-class FakeTuner:
-    def __init__(self, scheduler: FakeHyperband, elapsed: float):
-        from synetune_sdk.context import TuningStatus
+class DuckHyperband:
+    """The protocol's three methods without subclassing PauseResumeScheduler."""
 
-        self.scheduler = scheduler
-        self.n_workers = 1
-        self.stop_criterion = StoppingCriterion(max_wallclock_time=100)
-        self.tuning_status = TuningStatus(wallclock_time=elapsed)
-        self.trials: dict = {}
-        self.trial_backend = None
+    def does_pause_resume(self) -> bool:
+        return True
+
+    def paused_trials(self, resource: int | None = None) -> list:
+        return []
+
+    def rung_information(self) -> list:
+        return [(1, 0, 1 / 3)]
+
+    def metric_names(self) -> list[str]:
+        return ["acc"]
+
+    def metric_mode(self) -> str:
+        return "max"
+
+
+def test_the_protocol_is_all_the_callback_reads():
+    duck = HyperbandRemoveCheckpointsCallback(max_num_checkpoints=2)
+    duck.on_tuning_start(context(DuckHyperband()))
+    assert duck.scores() == [] and duck.metric == "acc" and duck.mode == "max"
+    # a pause is an arrival at the rung where the scheduler ranks it, with its value there
+    values = {1: [0.1, 0.3, 0.5], 3: [0.2]}
+    scheduler = FakeHyperband(values, paused=[(0, 0.3, 1), (1, 0.5, 1)])
+    callback = HyperbandRemoveCheckpointsCallback(max_num_checkpoints=2)
+    callback.on_tuning_start(context(scheduler))
+    for trial_id in (0, 1):
+        callback.on_start_trial(Trial(trial_id, {}, None))  # type: ignore[arg-type]
+    scheduler.paused = [(0, 0.3, 1)]
+    callback.on_trial_result(Trial(0, {}, None), "InProgress", {}, "PAUSE")  # type: ignore[arg-type]
+    assert callback.estimator_overall.num_total == 0  # nobody paused at rung 1 before it
+    scheduler.paused = [(0, 0.3, 1), (1, 0.5, 1)]
+    callback.on_trial_result(Trial(1, {}, None), "InProgress", {}, "PAUSE")  # type: ignore[arg-type]
+    assert callback._paused_level == {0: 1, 1: 1}
+    # trial 1 (0.5) arrived after trial 0 (0.3) and ranks worse: one outcome, "not better"
+    assert (callback.estimator_overall.num_one, callback.estimator_overall.num_total) == (0, 1)
+    assert callback._estimator(1).num_total == 1
 
 
 def test_scores_prefer_removing_low_rungs_and_bad_ranks():
@@ -271,7 +328,7 @@ def test_scores_prefer_removing_low_rungs_and_bad_ranks():
     paused = [(0, 0.9, 1), (1, 0.5, 1), (2, 0.1, 1), (3, 0.4, 3), (4, 0.2, 3)]
     values = {1: [0.1, 0.15, 0.3, 0.5, 0.7, 0.9], 3: [0.2, 0.4]}
     callback = HyperbandRemoveCheckpointsCallback(max_num_checkpoints=2)
-    callback.on_tuning_start(FakeTuner(FakeHyperband(values, paused), elapsed=50.0))
+    callback.on_tuning_start(context(FakeHyperband(values, paused), elapsed=50.0))
     callback._status = {t: "paused" for t in range(5)}
     order = [row[0] for row in callback.scores()]
     ranks = {row[0]: row[2] for row in callback.scores()}

@@ -1,14 +1,15 @@
-"""``early_checkpoint_removal_kwargs`` on a Hyperband scheduler makes the tuner add the callback."""
+"""``early_checkpoint_removal_kwargs`` on a Hyperband scheduler: its ``default_callbacks()`` give
+the tuner the callback, which checks ``max_num_checkpoints > n_workers`` when the run starts."""
 
 from __future__ import annotations
 
 import pytest
-from kernel_helpers import ThreadBackend, quadratic
 from synetune_plugin_checkpoint_removal.callback import HyperbandRemoveCheckpointsCallback
 
 import synetune
 from synetune import StoppingCriterion, Tuner
 from synetune_sdk.config_space import uniform
+from synetune_sdk.testing import ThreadBackend, quadratic
 
 SPACE = {"x": uniform(0, 1), "epochs": 9}
 
@@ -27,6 +28,8 @@ def asha(**kwargs):
 
 def test_tuner_adds_the_removal_callback():
     scheduler = asha(type="promotion", early_checkpoint_removal_kwargs={"max_num_checkpoints": 3})
+    [default] = scheduler.default_callbacks()
+    assert isinstance(default, HyperbandRemoveCheckpointsCallback)
     tuner = Tuner(
         ThreadBackend(quadratic),
         scheduler,

@@ -13,7 +13,9 @@
 
 Checkpoints are removed through ``trial_backend.delete_checkpoint(trial_id)``, at the end of a
 loop iteration (after the scheduler started or resumed trials, so a checkpoint a new trial
-copies, as in PBT, is copied first).
+copies, as in PBT, is copied first). The callbacks learn about the run from the
+``TuningContext`` of ``on_tuning_start`` only; the early removal asks the scheduler through the
+pause/resume protocol of ``synetune_sdk.scheduler.PauseResumeScheduler``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from synetune_sdk.callback import Callback
+from synetune_sdk.context import TuningContext
+from synetune_sdk.scheduler import PauseResumeScheduler
 from synetune_sdk.trial import SchedulerDecision, Trial
 
 logger = logging.getLogger(__name__)
@@ -69,21 +73,26 @@ class RemoveCheckpointsCallback(Callback):
         self._to_remove: set[int] = set()
         self._removed_at: dict[int, float] = {}
         self._gone: set[int] = set()  # checkpoint removed and not written again since
-        self._tuner: Any = None
+        self._context: TuningContext | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_tuner"] = None  # set again by on_tuning_start
+        state["_context"] = None  # set again by on_tuning_start
         return state
 
     @property
+    def context(self) -> TuningContext:
+        assert self._context is not None, "on_tuning_start was not called"
+        return self._context
+
+    @property
     def trial_backend(self) -> Any:
-        return self._tuner.trial_backend
+        return self.context.trial_backend
 
     # ------------------------------------------------------------------------------ hooks
-    def on_tuning_start(self, tuner: Any) -> None:
-        self._tuner = tuner
-        scheduler = tuner.scheduler
+    def on_tuning_start(self, context: TuningContext) -> None:
+        self._context = context
+        scheduler = context.scheduler
         try:
             names = list(scheduler.metric_names())
             modes = scheduler.metric_mode()
@@ -101,7 +110,7 @@ class RemoveCheckpointsCallback(Callback):
                 self.mode = modes
             else:
                 self.mode = modes[names.index(self.metric)] if self.metric in names else "min"
-        for trial_id in getattr(tuner, "trials", {}):
+        for trial_id in context.trials:
             self._status.setdefault(trial_id, ENDED)
 
     def on_start_trial(self, trial: Trial) -> None:
@@ -146,7 +155,7 @@ class RemoveCheckpointsCallback(Callback):
 
     def on_tuning_end(self) -> None:
         best = self.best_trial_id() if self.keep_best else None
-        trial_ids = set(self._status) | set(getattr(self._tuner, "trials", {}))
+        trial_ids = set(self._status) | set(self.context.trials)
         for trial_id in sorted(trial_ids):
             if trial_id == best:
                 self.kept = trial_id
@@ -240,18 +249,22 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
     while a rung has fewer than ``min_data_at_rung`` data points). Finished trials lose their
     checkpoint as with ``checkpoint_removal``.
 
-    The scheduler must be a pause-and-resume Hyperband (``does_pause_resume()`` true) with
-    ``paused_trials()`` and ``rung_information()``, as the ``hyperband`` plugin's scheduler.
+    The scheduler must implement the pause/resume protocol of
+    ``synetune_sdk.scheduler.PauseResumeScheduler`` (``does_pause_resume()`` true,
+    ``paused_trials()``, ``rung_information()``), as the ``hyperband`` plugin's
+    ``HyperbandScheduler`` with ``type="promotion"`` or ``"pasha"`` does; nothing else of the
+    scheduler is read but its ``metric_mode()``.
 
     Args:
         max_num_checkpoints: most trials holding a checkpoint; must exceed ``n_workers``.
         approx_steps: precision of the score (its cost grows with the cube).
         max_wallclock_time: the run's time budget in seconds; default: the one of the
-            tuner's ``StoppingCriterion``.
+            run's ``StoppingCriterion`` (``context.stop_criterion``).
         prior_beta_mean: prior mean of ``p_r`` (below 1/2: arrivals rank better less often).
         prior_beta_size: prior strength of ``p_r``, in data points.
         min_data_at_rung: data points a rung needs before its own estimate is used.
-        keep_best, metric, mode: as for ``checkpoint_removal``.
+        keep_best, metric, mode: as for ``checkpoint_removal`` (the ranking at rungs is the
+            scheduler's own).
     """
 
     def __init__(
@@ -287,7 +300,7 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
         self.prior_beta_mean = float(prior_beta_mean)
         self.prior_beta_size = float(prior_beta_size)
         self.min_data_at_rung = int(min_data_at_rung)
-        self.resource_attr = "epoch"
+        self._rank_mode = "min"  # the scheduler's mode, set at the start of the run
         self.num_checkpoints_removed = 0  # speculative removals (Syne Tune's counter)
         self.num_trials_resumed = 0
         self.trials_resumed_without_checkpoint: list[tuple[int, int]] = []
@@ -296,37 +309,38 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
         self._paused_level: dict[int, int] = {}
 
     # ------------------------------------------------------------------------------ hooks
-    def on_tuning_start(self, tuner: Any) -> None:
-        scheduler = tuner.scheduler
-        missing = [
-            name
-            for name in ("does_pause_resume", "paused_trials", "rung_information")
-            if not callable(getattr(scheduler, name, None))
-        ]
+    def on_tuning_start(self, context: TuningContext) -> None:
+        scheduler = context.scheduler
+        missing = _missing_protocol(scheduler)
         if missing or not scheduler.does_pause_resume():
             raise ValueError(
-                "early checkpoint removal needs a pause-and-resume Hyperband scheduler "
-                "(synetune.schedulers.create('hyperband', type='promotion', ...)); "
+                "early checkpoint removal needs a pause-and-resume scheduler "
+                "(synetune_sdk.scheduler.PauseResumeScheduler, e.g. "
+                "synetune.schedulers.create('hyperband', type='promotion', ...)); "
                 f"got {type(scheduler).__name__}"
-                + (f", which lacks {', '.join(missing)}" if missing else " with type='stopping'")
+                + (
+                    f", which lacks {', '.join(missing)}"
+                    if missing
+                    else ", which does not pause trials (e.g. Hyperband with type='stopping')"
+                )
             )
-        if self.max_num_checkpoints <= tuner.n_workers:
+        if self.max_num_checkpoints <= context.n_workers:
             raise ValueError(
                 f"max_num_checkpoints={self.max_num_checkpoints} must be larger than "
-                f"n_workers={tuner.n_workers}: every running trial holds a checkpoint"
+                f"n_workers={context.n_workers}: every running trial holds a checkpoint"
             )
         if self.max_wallclock_time is None:
-            self.max_wallclock_time = getattr(tuner.stop_criterion, "max_wallclock_time", None)
+            criterion = context.stop_criterion
+            self.max_wallclock_time = getattr(criterion, "max_wallclock_time", None)
             if self.max_wallclock_time is None:
                 raise ValueError(
                     "early checkpoint removal needs the run's time budget: pass "
                     "max_wallclock_time=... or use StoppingCriterion(max_wallclock_time=...)"
                 )
-        # the ranking is the scheduler's: its metric, mode and resource
-        self.metric = getattr(scheduler, "metric", None) or self.metric
-        self.mode = getattr(scheduler, "mode", None) or self.mode
-        self.resource_attr = getattr(scheduler, "resource_attr", None) or self.resource_attr
-        super().on_tuning_start(tuner)
+        super().on_tuning_start(context)
+        # the ranking at a rung is the scheduler's: values and levels come from paused_trials()
+        modes = scheduler.metric_mode()
+        self._rank_mode = modes if isinstance(modes, str) else modes[0]
 
     def on_resume_trial(self, trial: Trial) -> None:
         trial_id = trial.trial_id
@@ -344,18 +358,20 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
         if decision != SchedulerDecision.PAUSE:
             return
         # A pause is a new arrival at a rung (results a trial re-reports after training from
-        # scratch are answered CONTINUE and do not count).
-        level = result.get(self.resource_attr)
-        value = _metric_value(result, self.metric) if self.metric else None
-        if not isinstance(level, int | float) or value is None:
+        # scratch are answered CONTINUE and do not count). The scheduler says at which level
+        # and with which value it ranks the trial.
+        paused = self.context.scheduler.paused_trials()
+        mine = [(value, level) for t, _, value, level in paused if t == trial.trial_id]
+        if not mine:
             return
+        value, level = mine[-1]
         level = int(level)
-        signed = self._signed(value)
+        signed = self._signed(float(value))
         self._paused_level[trial.trial_id] = level
         others = [
-            self._signed(v)
-            for t, _, v, lvl in self._tuner.scheduler.paused_trials()
-            if lvl == level and t != trial.trial_id and self._status.get(t) == PAUSED
+            self._signed(float(v))
+            for t, _, v, lvl in paused
+            if int(lvl) == level and t != trial.trial_id and self._status.get(t) == PAUSED
         ]
         if others:
             outcomes = [signed <= other for other in others]
@@ -388,9 +404,10 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
 
         from synetune_plugin_checkpoint_removal.score import resume_probabilities
 
-        rungs = {int(level): (n, q) for level, n, q in self._tuner.scheduler.rung_information()}
+        scheduler = self.context.scheduler
+        rungs = {int(level): (n, q) for level, n, q in scheduler.rung_information()}
         rows = []
-        for trial_id, rank0, _, level in self._tuner.scheduler.paused_trials():
+        for trial_id, rank0, _, level in scheduler.paused_trials():
             if self._status.get(trial_id) != PAUSED or int(level) not in rungs:
                 continue
             level, rank = int(level), int(rank0) + 1  # the scheduler counts from 0
@@ -417,7 +434,7 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
 
     def time_ratio(self) -> float:
         """Time left over time spent, on the tuner's clock."""
-        spent = float(self._tuner.tuning_status.wallclock_time)
+        spent = float(self.context.tuning_status.wallclock_time)
         left = float(self.max_wallclock_time) - spent
         return max(left, 1e-3) / max(spent, 1e-3)
 
@@ -439,4 +456,15 @@ class HyperbandRemoveCheckpointsCallback(RemoveCheckpointsCallback):
     def _signed(self, value: float) -> float:
         if math.isnan(value):
             return math.inf  # a diverged trial ranks last, as in the scheduler
-        return value if self.mode == "min" else -value
+        return value if self._rank_mode == "min" else -value
+
+
+PROTOCOL = ("does_pause_resume", "paused_trials", "rung_information")
+
+
+def _missing_protocol(scheduler: Any) -> list[str]:
+    """The methods of the pause/resume protocol that ``scheduler`` lacks: none for a
+    ``PauseResumeScheduler``, else those it does not define itself (duck typing)."""
+    if isinstance(scheduler, PauseResumeScheduler):
+        return []
+    return [name for name in PROTOCOL if not callable(getattr(scheduler, name, None))]
