@@ -34,10 +34,6 @@ KERNEL_SUBMODULES = {m.split(".", 1)[1] for m in gen.kernel_modules()}
 # when its file is fixed (a stale entry fails test_known_violations_are_still_there).
 KNOWN_VIOLATIONS: set[tuple[str, str]] = {
     (
-        "plugins/callbacks/checkpoint-removal/tests/test_checkpoint_removal.py",
-        "synetune_plugin_local.local_backend",
-    ),
-    (
         "plugins/callbacks/tensorboard/tests/test_tensorboard.py",
         "synetune_plugin_local.local_backend",
     ),
