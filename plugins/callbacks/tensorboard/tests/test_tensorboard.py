@@ -1,4 +1,8 @@
-"""The tensorboard callback under real runs: the event files are read back and checked."""
+"""The tensorboard callback under real runs: the event files are read back and checked.
+
+The local backend is created by name (synetune-plugin-local is a test dependency); the in-process
+runs use ``synetune_sdk.testing``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,6 @@ from pathlib import Path
 
 import dill
 import pytest
-from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
-from synetune_plugin_local.local_backend import LocalBackend
 from synetune_plugin_tensorboard.callback import TensorboardCallback
 from tensorboardX.crc32c import crc32c
 from tensorboardX.proto.event_pb2 import Event
@@ -19,7 +21,9 @@ from tensorboardX.proto.event_pb2 import Event
 import synetune
 from synetune import StoppingCriterion, Tuner, load_experiment
 from synetune_sdk.config_space import uniform
-from synetune_sdk.testing import CONTRACT_SCRIPT
+from synetune_sdk.context import TuningContext, TuningStatus
+from synetune_sdk.testing import CONTRACT_SCRIPT, RandomScheduler, ThreadBackend, quadratic
+from synetune_sdk.trial import Trial
 
 
 def _masked_crc(data: bytes) -> int:
@@ -77,7 +81,7 @@ def _hparams_sessions(events: list[Event]) -> int:
 def test_local_run_is_logged_per_trial_with_best_so_far(synetune_folder):
     space = {"x": uniform(0.0, 1.0), "epochs": 3}
     tuner = Tuner(
-        trial_backend=LocalBackend(entry_point=CONTRACT_SCRIPT),
+        trial_backend=synetune.backends.create("local", entry_point=CONTRACT_SCRIPT),
         scheduler=RandomScheduler(space, seed=3),
         stop_criterion=StoppingCriterion(max_num_trials_started=4),
         n_workers=2,
@@ -195,6 +199,34 @@ def test_nan_results_do_not_become_the_best(synetune_folder):
     assert df["loss"].isna().any() and df["loss"].notna().any()
     scalars, _ = read_run(tuner.tuner_path / "tensorboard_output" / "tuner")
     assert scalars["best/loss"][-1][1] == pytest.approx(df["loss"].min(), rel=1e-6)
+
+
+def test_context_gives_folder_metric_mode_and_resource(tmp_path):
+    scheduler = RandomScheduler({"x": uniform(0.0, 1.0)}, metric="acc", mode="max")
+    scheduler.resource_attr = "step"
+    context = TuningContext(
+        name="tb-context",
+        tuner_path=tmp_path / "run",
+        n_workers=1,
+        scheduler=scheduler,
+        trial_backend=None,
+        stop_criterion=None,
+        tuning_status=TuningStatus(wallclock_time=5.0),
+        trials={},
+    )
+    callback = TensorboardCallback()
+    callback.on_tuning_start(context)
+    assert callback.output_folder == tmp_path / "run" / "tensorboard_output"
+    assert (callback.target_metric, callback.mode, callback.resource_attr) == ("acc", "max", "step")
+    trial = Trial(0, {"x": 0.5}, None)  # type: ignore[arg-type]
+    callback.on_trial_add(trial)
+    for step, acc in ((1, 0.5), (2, 0.75)):
+        callback.on_trial_result(trial, "InProgress", {"step": step, "acc": acc}, "CONTINUE")
+    callback.on_tuning_end()
+    scalars, _ = read_run(callback.output_folder / "trial-0")
+    assert [(s, v) for s, v, _ in scalars["acc"]] == [(1, 0.5), (2, 0.75)]
+    scalars, _ = read_run(callback.output_folder / "tuner")
+    assert [v for _, v, _ in scalars["best/acc"]] == [0.5, 0.75]
 
 
 def test_bad_mode_is_refused():

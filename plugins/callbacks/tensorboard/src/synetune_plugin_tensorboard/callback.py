@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from synetune_sdk.callback import Callback
+from synetune_sdk.context import TuningContext
 from synetune_sdk.trial import SchedulerDecision, Trial
 
 OUTPUT_FOLDER = "tensorboard_output"
@@ -86,8 +87,8 @@ class TensorboardCallback(Callback):
         return state
 
     # ------------------------------------------------------------------------------ hooks
-    def on_tuning_start(self, tuner: Any) -> None:
-        scheduler = tuner.scheduler
+    def on_tuning_start(self, context: TuningContext) -> None:
+        scheduler = context.scheduler
         try:
             self.metric_names = list(scheduler.metric_names())
             modes = scheduler.metric_mode()
@@ -105,11 +106,11 @@ class TensorboardCallback(Callback):
         if self.resource_attr is None:
             self.resource_attr = getattr(scheduler, "resource_attr", None) or "epoch"
         if self.output_folder is None:
-            self.output_folder = Path(tuner.tuner_path) / OUTPUT_FOLDER
+            self.output_folder = Path(context.tuner_path) / OUTPUT_FOLDER
         self.output_folder.mkdir(parents=True, exist_ok=True)
         # wall time of a point = tuner start + st_tuner_time, so TensorBoard's "relative" axis
         # shows the tuner's clock (simulated seconds on the simulator)
-        self._time_zero = time.time() - float(tuner.tuning_status.wallclock_time)
+        self._time_zero = time.time() - float(context.tuning_status.wallclock_time)
 
     def on_trial_add(self, trial: Trial) -> None:
         self._configs[trial.trial_id] = dict(trial.config)
