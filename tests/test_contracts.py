@@ -32,12 +32,7 @@ KERNEL_SUBMODULES = {m.split(".", 1)[1] for m in gen.kernel_modules()}
 
 # Imports that break the rule today, in files that are being changed elsewhere: remove an entry
 # when its file is fixed (a stale entry fails test_known_violations_are_still_there).
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    (
-        "plugins/callbacks/tensorboard/tests/test_tensorboard.py",
-        "synetune_plugin_local.local_backend",
-    ),
-}
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 
 
 def source_paths() -> list[str]:
