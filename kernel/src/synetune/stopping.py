@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from synetune_sdk.context import MetricStatistics, TuningStatus
@@ -26,6 +27,35 @@ class StoppingCriterion:
     max_cost: float | None = None
     max_metric_value: dict[str, float] | None = None
     min_metric_value: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        limits = {
+            "max_wallclock_time": self.max_wallclock_time,
+            "max_num_evaluations": self.max_num_evaluations,
+            "max_num_trials_started": self.max_num_trials_started,
+            "max_num_trials_completed": self.max_num_trials_completed,
+            "max_num_trials_finished": self.max_num_trials_finished,
+            "max_cost": self.max_cost,
+        }
+        for name, limit in limits.items():
+            if limit is None:
+                continue
+            if isinstance(limit, bool) or not isinstance(limit, int | float):
+                raise TypeError(f"StoppingCriterion({name}=...) must be a number, got {limit!r}")
+            if math.isnan(limit) or limit < 0:
+                raise ValueError(
+                    f"StoppingCriterion({name}={limit!r}) is not a usable limit: give a "
+                    "number >= 0 (or None for no limit)"
+                )
+        for name, bounds in (
+            ("max_metric_value", self.max_metric_value),
+            ("min_metric_value", self.min_metric_value),
+        ):
+            for metric, limit in (bounds or {}).items():
+                if not isinstance(limit, int | float) or math.isnan(limit):
+                    raise ValueError(
+                        f"StoppingCriterion({name}={{{metric!r}: {limit!r}}}): give a number"
+                    )
 
     def __call__(self, status: TuningStatus) -> bool:
         checks = [
