@@ -20,6 +20,7 @@ from synetune_sdk.processes import (
     group_alive,
     jsonable,
     kill_group_after_grace,
+    kill_leftovers,
     pid_alive,
     script_arguments,
     script_environment,
@@ -27,6 +28,7 @@ from synetune_sdk.processes import (
     start_in_group,
     tail,
     terminate_group,
+    wait_exited,
     wait_group_gone,
 )
 
@@ -284,3 +286,102 @@ def test_tail_gives_the_last_lines_and_nothing_for_a_missing_file(tmp_path):
     assert tail(path, 3) == "line 97\nline 98\nline 99"
     assert tail(str(path)).splitlines() == [f"line {i}" for i in range(80, 100)]
     assert tail(tmp_path / "missing") == ""
+
+
+# ----------------------------------------------------------------- what a script leaves behind
+# a script that starts three processes that do not hold its stdout: a shell `sleep &`, a child
+# that left the script's process group (still in its session) and a multiprocessing child; it
+# prints their pids and its own, then exits (or sleeps when told to)
+LEAVES_CHILDREN = """
+import multiprocessing, os, subprocess, sys, time
+quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+shell = subprocess.run(
+    ["sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True
+)
+own_group = subprocess.Popen(["sleep", "1000"], process_group=0, **quiet)
+worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(1000,))
+worker.start()
+pids = [int(shell.stdout), own_group.pid, worker.pid]
+print("script", os.getpid(), *pids, flush=True)
+{then}
+os._exit(0)  # no multiprocessing join at exit: the worker is left behind
+"""
+
+
+def _children(proc: subprocess.Popen) -> list[int]:
+    assert proc.stdout is not None
+    words = proc.stdout.readline().decode().split()
+    assert words[0] == "script", words
+    return [int(w) for w in words[2:]]
+
+
+@pytest.fixture
+def leftovers() -> Iterator[list[int]]:
+    """Pids a test expects to end: killed at the end whatever happened."""
+    pids: list[int] = []
+    yield pids
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def test_kill_leftovers_ends_every_process_the_script_left_behind(tmp_path, started, leftovers):
+    proc = _start(tmp_path, LEAVES_CHILDREN.format(then=""))
+    started.append(proc)
+    leftovers.extend(_children(proc))
+    wait_exited(proc)
+    assert proc.returncode is None  # exited, but not reaped yet
+    assert all(pid_alive(pid) for pid in leftovers)
+
+    assert kill_leftovers(proc)
+
+    assert not any(pid_alive(pid) for pid in leftovers)
+    assert not group_alive(proc.pid)
+    assert proc.wait(timeout=20) == 0
+
+
+def test_terminate_group_also_ends_children_that_left_the_group(tmp_path, started, leftovers):
+    proc = _start(tmp_path, LEAVES_CHILDREN.format(then="time.sleep(60)"))
+    started.append(proc)
+    leftovers.extend(_children(proc))
+    assert terminate_group(proc, grace_period=5.0)
+    assert not any(pid_alive(pid) for pid in leftovers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+@pytest.mark.parametrize("then", ["time.sleep(60)", ""])
+def test_everything_a_script_started_dies_when_its_starter_is_killed(tmp_path, leftovers, then):
+    # "": the script already exited, only what it left behind runs when the starter is killed
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(LEAVES_CHILDREN.format(then=then)))
+    launcher = f"""
+    import sys, time
+    from synetune_sdk.processes import script_environment, start_in_group
+    with open(sys.argv[0] + ".err", "ab") as std_err:
+        procs = [
+            start_in_group([sys.executable, {str(script)!r}], script_environment(), std_err)
+            for _ in range(2)
+        ]
+    for proc in procs:
+        sys.stdout.write(proc.stdout.readline().decode())
+    sys.stdout.flush()
+    time.sleep(600)
+    """
+    (tmp_path / "launcher.py").write_text(textwrap.dedent(launcher))
+    parent = subprocess.Popen(
+        [sys.executable, str(tmp_path / "launcher.py")], stdout=subprocess.PIPE
+    )
+    try:
+        for _ in range(2):
+            leftovers.extend(_children(parent))
+        assert len(leftovers) == 6 and all(pid_alive(pid) for pid in leftovers)
+        parent.kill()  # SIGKILL: no chance to clean up
+        parent.wait()
+        _wait_for(lambda: not any(pid_alive(pid) for pid in leftovers), timeout=5.0)
+    finally:
+        parent.stdout.close()
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -581,3 +581,97 @@ def test_plugin_registers_local_and_python_backends(tmp_path, write_script):
     from synetune_plugin_local.python_backend import PythonBackend
 
     assert synetune.backends.get("python") is PythonBackend
+
+
+# a script that leaves three processes behind that do not hold its stdout (a shell `sleep &`, a
+# child in a process group of its own and a multiprocessing child), writes their pids into the
+# trial folder, reports, then exits with the given code or runs until stopped
+LEAVES_CHILDREN = """
+    import multiprocessing, os, subprocess, sys, time
+    from pathlib import Path
+    from synetune_sdk import Reporter
+    trial = Path(sys.argv[sys.argv.index("--st_checkpoint_dir") + 1]).parent
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shell = subprocess.run(
+        ["sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True
+    )
+    own_group = subprocess.Popen(["sleep", "1000"], process_group=0, **quiet)
+    worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(1000,))
+    worker.start()
+    (trial / "pids.tmp").write_text(f"{int(shell.stdout)} {own_group.pid} {worker.pid}")
+    os.replace(trial / "pids.tmp", trial / "pids.txt")
+    Reporter()(epoch=1)
+    if FOREVER:
+        time.sleep(600)
+    os._exit(CODE)  # no multiprocessing join at exit: the worker is left behind
+"""
+
+
+def leaves_children(forever: bool, code: int) -> str:
+    return LEAVES_CHILDREN.replace("FOREVER", str(forever)).replace("CODE", str(code))
+
+
+def kill_pids(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    "ending, status",
+    [("completes", TrialStatus.COMPLETED), ("fails", TrialStatus.FAILED), ("stops", None)],
+)
+def test_processes_a_trial_left_behind_are_gone_when_it_ends(
+    tmp_path, write_script, ending, status
+):
+    source = leaves_children(forever=ending == "stops", code=int(ending == "fails"))
+    backend = make_backend(tmp_path, write_script("train.py", source))
+    backend.start_trial({})
+    pids: list[int] = []
+    try:
+        if ending == "stops":
+            collect_until(backend, [0], lambda results: len(results) >= 1)
+            pids = read_pids(backend, 0)
+            assert all(pid_alive(pid) for pid in pids)
+            backend.stop_trial(0)
+            wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=10.0)
+        else:
+            run_to_end(backend, [0])
+            pids = read_pids(backend, 0)
+            assert backend.status[0] == status
+            assert len(pids) == 3
+            # gone by the time the trial is reported as ended, not some time later
+            assert [pid for pid in pids if pid_alive(pid)] == []
+    finally:
+        kill_pids(pids)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG, /proc")
+def test_trials_and_what_they_started_die_when_the_tuner_is_killed(tmp_path, write_script):
+    script = write_script("train.py", leaves_children(forever=True, code=0))
+    tuner = write_script(
+        "tuner.py",
+        f"""
+        import time
+        from synetune_plugin_local.local_backend import LocalBackend
+        backend = LocalBackend(entry_point={str(script)!r})
+        backend.set_path({str(tmp_path / "tuner")!r})
+        for _ in range(2):
+            backend.start_trial({{}})
+        time.sleep(600)
+        """,
+    )
+    proc = subprocess.Popen([sys.executable, str(tuner)])
+    pids: list[int] = []
+    try:
+        pid_files = [tmp_path / "tuner" / str(trial_id) / "pids.txt" for trial_id in (0, 1)]
+        wait_for(lambda: all(path.exists() for path in pid_files))
+        pids = [int(pid) for path in pid_files for pid in path.read_text().split()]
+        assert len(pids) == 6 and all(pid_alive(pid) for pid in pids)
+        proc.kill()  # SIGKILL: the tuner gets no chance to clean up
+        proc.wait()
+        wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=5.0)
+    finally:
+        proc.kill()
+        proc.wait()
+        kill_pids(pids)

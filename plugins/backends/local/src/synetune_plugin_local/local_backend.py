@@ -34,11 +34,13 @@ from synetune_sdk.processes import (
     failure_message,
     jsonable,
     kill_group_after_grace,
+    kill_leftovers,
     script_arguments,
     script_environment,
     signal_group,
     start_in_group,
     tail,
+    wait_exited,
 )
 from synetune_sdk.reporter import parse_metric_line
 from synetune_sdk.trial import TrialStatus
@@ -225,12 +227,17 @@ class LocalBackend(TrialBackend):
             self._report(process.trial_id, process.run, result)
 
     def _wait_for_exit(self, process: TrialProcess) -> None:
-        """Once the script exited: finish reading its output, then report how it ended."""
+        """Once the script exited: end what it left behind, finish reading its output, then
+        report how it ended."""
+        wait_exited(process.proc)
+        # while a stop is under way the killer owns the trial's processes (they get the grace
+        # period); otherwise whatever the script left behind is killed now, while its unreaped
+        # pid still reserves the group's id, and is gone before the trial counts as ended
+        stopping = process.killer is not None
+        if not stopping and not kill_leftovers(process.proc):
+            logger.warning("trial %d: processes it left behind survived SIGKILL", process.trial_id)
         returncode = process.proc.wait()
         assert process.reader is not None
-        # while a stop is under way the killer owns the process group; otherwise children the
-        # script left behind must not hold the trial open
-        stopping = process.killer is not None
         process.reader.join(self.kill_grace_period + KILL_TIMEOUT if stopping else LEFTOVER_GRACE)
         if process.reader.is_alive():
             logger.warning(
