@@ -156,7 +156,7 @@ class _Replayer:
         if trial_id not in self._watch:
             return False
         level = level_of(result, self.key)
-        if level <= self._watch[trial_id]:
+        if level > -math.inf and level <= self._watch[trial_id]:
             return True
         del self._watch[trial_id]
         return False
