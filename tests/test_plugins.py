@@ -49,18 +49,30 @@ class FakeScheduler:
 """
 
 
+FAKE_MODULES = (
+    "fakegood",
+    "fakebroken",
+    "fakeraises",
+    "fake_heavy_impl",
+    "fakeother",
+    "fakeexit",
+    "fakeacme",
+    "fakeacme2",
+)
+
+
 @pytest.fixture
 def fake_site(tmp_path, monkeypatch):
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.delenv("SYNETUNE_STRICT_PLUGINS", raising=False)
-    for name in ("fakegood", "fakebroken", "fakeraises", "fake_heavy_impl", "fakeother"):
+    for name in FAKE_MODULES:
         sys.modules.pop(name, None)
     plugins.reset()
     yield site
     plugins.reset()
-    for name in ("fakegood", "fakebroken", "fakeraises", "fake_heavy_impl", "fakeother"):
+    for name in FAKE_MODULES:
         sys.modules.pop(name, None)
 
 
@@ -152,7 +164,7 @@ def test_ambiguous_short_name_needs_qualification(fake_site):
     with pytest.raises(AmbiguousNameError) as err:
         synetune.schedulers.get("fake_sched")
     assert "fakegood" in str(err.value) and "fakeother" in str(err.value)
-    assert "fakegood/fake_sched" in synetune.schedulers.names()
+    assert "synetune-plugin-fakegood/fake_sched" in synetune.schedulers.names()
     assert synetune.schedulers.create("fakeother/fake_sched").kwargs == {}
     assert synetune.schedulers.create("synetune-plugin-fakegood/fake_sched").kwargs == {}
 
@@ -361,3 +373,157 @@ def test_experiment_store_fetches_a_missing_experiment(tmp_path, synetune_folder
         assert asked == ["archived", "never-ran"]
     finally:
         plugins.unregister("inproc4")
+
+
+# ----------------------------------------------------------------- SystemExit and other BaseExceptions
+EXITS_AT_IMPORT = "import sys\nsys.exit('this plugin exits at import')\n"
+EXITS_IN_HOOK = """
+from synetune_sdk import hookimpl
+
+class Abort(BaseException):
+    pass
+
+@hookimpl
+def register_schedulers(register):
+    raise Abort("hook gave up")
+
+@hookimpl
+def register_searchers(register):
+    raise SystemExit(4)
+"""
+
+
+def test_plugin_calling_sys_exit_at_import_is_quarantined(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakeexit", "fakeexit", EXITS_AT_IMPORT)
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
+    infos = {i.name: i for i in plugins.list()}
+    assert infos["synetune-plugin-fakeexit"].error == "SystemExit: this plugin exits at import"
+    assert infos["synetune-plugin-fakegood"].error is None
+    assert synetune.schedulers.create("fake_sched").kwargs == {}
+
+
+def test_base_exceptions_raised_by_hooks_are_quarantined(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakeexit", "fakeexit", EXITS_IN_HOOK)
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", GOOD)
+    (fake_site / "fake_heavy_impl.py").write_text(HEAVY_IMPL)
+    assert "fake_sched" in synetune.schedulers.names()
+    assert "fake_search" in synetune.searchers.names()
+    error = {i.name: i for i in plugins.list()}["synetune-plugin-fakeexit"].error
+    assert "Abort: hook gave up" in error or "SystemExit: 4" in error
+
+
+def test_plugin_calling_sys_exit_is_an_error_in_strict_mode(fake_site, monkeypatch):
+    make_distribution(fake_site, "synetune-plugin-fakeexit", "fakeexit", EXITS_AT_IMPORT)
+    monkeypatch.setenv("SYNETUNE_STRICT_PLUGINS", "1")
+    with pytest.raises(plugins.PluginError, match="SystemExit: this plugin exits at import"):
+        plugins.list()
+    plugins.reset()
+    make_distribution(fake_site, "synetune-plugin-fakegood", "fakegood", EXITS_IN_HOOK)
+    monkeypatch.setenv("SYNETUNE_DISABLE_PLUGINS", "synetune-plugin-fakeexit")
+    with pytest.raises(plugins.PluginError, match="Abort: hook gave up"):
+        synetune.schedulers.names()
+
+
+def test_keyboard_interrupt_in_a_plugin_is_not_swallowed(fake_site):
+    make_distribution(
+        fake_site, "synetune-plugin-fakeexit", "fakeexit", "raise KeyboardInterrupt\n"
+    )
+    with pytest.raises(KeyboardInterrupt):
+        plugins.list()
+
+
+def test_cli_survives_a_plugin_that_exits_at_import(fake_site):
+    make_distribution(fake_site, "synetune-plugin-fakeexit", "fakeexit", EXITS_AT_IMPORT)
+    out = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="0")
+    assert out.returncode == 0, out.stderr
+    assert "ERROR SystemExit: this plugin exits at import" in out.stdout
+    assert "synetune-plugin-fifo" in out.stdout  # the in-repo plugins are still there
+    strict = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="1")
+    assert strict.returncode != 0 and "SystemExit" in strict.stderr
+
+
+# ----------------------------------------------------------------- short-name clashes
+ACME_RANDOM_SEARCH = """
+from synetune_sdk import hookimpl
+
+class AcmeScheduler:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+
+@hookimpl
+def register_schedulers(register):
+    register("random_search", AcmeScheduler, summary="acme's own random search")
+    register("fake_sched", AcmeScheduler)
+"""
+
+
+def test_third_party_entry_point_named_like_an_in_repo_one_loads_next_to_it(fake_site):
+    # a third-party distribution whose entry point is called `fifo`, like the in-repo plugin's
+    make_distribution(fake_site, "acme-fifo", "fakeacme", ACME_RANDOM_SEARCH, entry_name="fifo")
+    infos = {i.name: i for i in plugins.list()}
+    assert infos["synetune-plugin-fifo"].error is None
+    assert infos["acme-fifo"].error is None
+    assert "fifo" in infos["synetune-plugin-fifo"].provides["schedulers"]
+    assert "random_search" in infos["acme-fifo"].provides["schedulers"]
+    assert synetune.schedulers.entry("fifo").plugin == "synetune-plugin-fifo"
+
+
+def test_in_repo_plugin_keeps_its_short_name_when_a_third_party_registers_it(fake_site):
+    make_distribution(fake_site, "acme-schedulers", "fakeacme", ACME_RANDOM_SEARCH)
+    entry = synetune.schedulers.entry("random_search")
+    assert entry.plugin == "synetune-plugin-fifo"
+    acme = synetune.schedulers.create("acme-schedulers/random_search", metric="loss")
+    assert type(acme).__name__ == "AcmeScheduler"
+    assert synetune.schedulers.entry("fakeacme/random_search").plugin == "acme-schedulers"
+    names = synetune.schedulers.names()
+    assert "random_search" in names and "acme-schedulers/random_search" in names
+    assert "random_search" in synetune.schedulers
+    # the clash is reported: which name, who registered it, who wins
+    (clash,) = [c for c in plugins.clashes() if c["name"] == "random_search"]
+    assert clash == {
+        "kind": "schedulers",
+        "name": "random_search",
+        "plugins": ["acme-schedulers", "synetune-plugin-fifo"],
+        "winner": "synetune-plugin-fifo",
+    }
+    infos = {i.name: i for i in plugins.list()}
+    assert infos["acme-schedulers"].clashes == [
+        "schedulers 'random_search': synetune-plugin-fifo wins, "
+        "use 'acme-schedulers/random_search' for this plugin's"
+    ]
+    assert infos["synetune-plugin-fifo"].clashes == [
+        "schedulers 'random_search': wins over acme-schedulers"
+    ]
+
+
+def test_two_third_party_plugins_clashing_stay_ambiguous(fake_site):
+    make_distribution(fake_site, "acme-one", "fakeacme", ACME_RANDOM_SEARCH)
+    make_distribution(fake_site, "acme-two", "fakeacme2", ACME_RANDOM_SEARCH)
+    with pytest.raises(AmbiguousNameError) as err:
+        synetune.schedulers.entry("fake_sched")
+    assert "'acme-one/fake_sched'" in str(err.value)
+    assert "'acme-two/fake_sched'" in str(err.value)
+    assert synetune.schedulers.entry("random_search").plugin == "synetune-plugin-fifo"
+    (clash,) = [c for c in plugins.clashes() if c["name"] == "fake_sched"]
+    assert clash["winner"] is None and clash["plugins"] == ["acme-one", "acme-two"]
+
+
+def test_cli_lists_clashes_and_fails_on_them_in_strict_mode(fake_site):
+    make_distribution(fake_site, "acme-schedulers", "fakeacme", ACME_RANDOM_SEARCH)
+    out = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="0")
+    assert out.returncode == 0, out.stderr
+    assert (
+        "CLASH schedulers 'random_search': acme-schedulers, synetune-plugin-fifo; "
+        "synetune-plugin-fifo wins" in out.stdout
+    )
+    data = json.loads(run_cli(["plugins", "--json"], fake_site, SYNETUNE_STRICT_PLUGINS="0").stdout)
+    by_name = {d["name"]: d for d in data}
+    assert by_name["acme-schedulers"]["clashes"] == [
+        "schedulers 'random_search': synetune-plugin-fifo wins, "
+        "use 'acme-schedulers/random_search' for this plugin's"
+    ]
+    assert "clashes" not in by_name["synetune-plugin-random"]
+    strict = run_cli(["plugins"], fake_site, SYNETUNE_STRICT_PLUGINS="1")
+    assert strict.returncode != 0
+    assert "random_search" in strict.stderr

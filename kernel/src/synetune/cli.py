@@ -42,11 +42,13 @@ def plugins_command(as_json: bool, kind: str | None) -> None:
 
     try:
         infos = plugins.list()
+        clashes = plugins.clashes()
     except PluginError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(1)
     if kind:
         infos = [info for info in infos if kind in info.provides]
+        clashes = [clash for clash in clashes if clash["kind"] == kind]
     if as_json:
         click.echo(json.dumps([info.to_dict() for info in infos], indent=2))
     else:
@@ -59,7 +61,19 @@ def plugins_command(as_json: bool, kind: str | None) -> None:
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
         for row in rows:
             click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
+        for clash in clashes:
+            owners = ", ".join(clash["plugins"])
+            outcome = (
+                f"{clash['winner']} wins"
+                if clash["winner"]
+                else "ambiguous, qualify it as <plugin>/<name>"
+            )
+            click.echo(f"CLASH {clash['kind']} {clash['name']!r}: {owners}; {outcome}")
     if plugins.strict() and any(info.error for info in infos):
+        sys.exit(1)
+    if plugins.strict() and clashes:
+        names = ", ".join(f"{c['kind']} {c['name']!r} ({', '.join(c['plugins'])})" for c in clashes)
+        click.echo(f"Error: plugins register the same short names: {names}", err=True)
         sys.exit(1)
 
 

@@ -2,7 +2,16 @@
 
 Each entry point is imported in its own try/except and each plugin's hooks are called
 separately, so a broken plugin is recorded with its error (``synetune plugins`` shows it) while
-everything else keeps working. Environment switches:
+everything else keeps working. "Broken" includes ``sys.exit()`` (``SystemExit``) and any other
+``BaseException`` but ``KeyboardInterrupt`` raised while the plugin imports or registers.
+
+Plugins are keyed by *distribution* name (``synetune-plugin-fifo``), not entry-point name, so two
+distributions whose entry points share a name both load. A short name registered by several
+plugins resolves to the one first-party plugin among them, if there is exactly one: first-party
+means a distribution named ``synetune-plugin-<name>``, a prefix reserved for the distributions
+of the synetune repository (third parties name theirs otherwise, e.g. ``synetune-hillclimb``).
+Otherwise the short name is ambiguous and must be qualified as ``<plugin>/<name>``. Every clash
+is listed by ``synetune plugins`` (and ``clashes()``). Environment switches:
 
 * ``SYNETUNE_LOAD_PLUGINS=a,b``: load only these plugins (entry-point or distribution names;
   empty string: none);
@@ -23,6 +32,8 @@ import pluggy
 from synetune import hookspecs
 
 ENTRY_POINT_GROUP = "synetune"
+# distributions named like this win a short-name clash against the others (see the docstring)
+FIRST_PARTY_PREFIX = "synetune-plugin-"
 KINDS = (
     "schedulers",
     "searchers",
@@ -53,6 +64,9 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     provides: dict[str, list[str]] = field(default_factory=dict)
     error: str | None = None
+    entry_point: str | None = None
+    # one line per short name this plugin shares with others: who wins, how to reach it
+    clashes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -63,6 +77,8 @@ class PluginInfo:
         }
         if self.error:
             out["error"] = self.error
+        if self.clashes:
+            out["clashes"] = self.clashes
         return out
 
 
@@ -81,6 +97,26 @@ def strict() -> bool:
     return os.environ.get("SYNETUNE_STRICT_PLUGINS", "").lower() in ("1", "true", "yes")
 
 
+def is_first_party(distribution: str | None) -> bool:
+    """Whether ``distribution`` is named ``synetune-plugin-<name>`` (any case, ``_`` or ``.``
+    for ``-``): such plugins win a short-name clash against the others."""
+    if not distribution:
+        return False
+    normalized = distribution.lower().replace("_", "-").replace(".", "-")
+    return normalized.startswith(FIRST_PARTY_PREFIX)
+
+
+def clash_winner(distributions: list[str]) -> str | None:
+    """Which of the distributions registering one short name it resolves to: the only
+    first-party one, else none (the name is ambiguous)."""
+    first_party = [d for d in distributions if is_first_party(d)]
+    return first_party[0] if len(first_party) == 1 else None
+
+
+def _describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
 class PluginManager:
     """Wraps a pluggy manager and remembers, per plugin, what it registered or why it failed."""
 
@@ -96,15 +132,28 @@ class PluginManager:
         self._loaded = True
         allow = _env_list("SYNETUNE_LOAD_PLUGINS")
         block = _env_list("SYNETUNE_DISABLE_PLUGINS") or set()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        found = []
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else ep.name
-            names = {ep.name, dist_name}
+            dist_name = (dist.metadata["Name"] if dist is not None else None) or ep.name
+            found.append((dist_name, ep.name, ep, dist))
+        for dist_name, ep_name, ep, dist in sorted(found, key=lambda item: item[:2]):
+            names = {ep_name, dist_name}
             if names & block or (allow is not None and not names & allow):
                 continue
+            # keyed by distribution: two distributions with one entry-point name both load
+            key = dist_name
+            if key in self.infos:
+                if self.infos[key].entry_point == ep_name:
+                    continue  # the same distribution found twice on the path
+                key = f"{dist_name}:{ep_name}"  # a distribution with several entry points
             version = dist.version if dist is not None else None
             self._register_module(
-                lambda ep=ep: ep.load(), name=ep.name, dist_name=dist_name, version=version
+                lambda ep=ep: ep.load(),
+                name=key,
+                dist_name=dist_name,
+                version=version,
+                entry_point=ep_name,
             )
 
     def register(
@@ -114,15 +163,24 @@ class PluginManager:
         name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
         self._register_module(lambda: plugin, name=name, dist_name=name, version=version)
 
-    def _register_module(self, load: Any, name: str, dist_name: str, version: str | None) -> None:
-        info = PluginInfo(name=dist_name, version=version)
+    def _register_module(
+        self,
+        load: Any,
+        name: str,
+        dist_name: str,
+        version: str | None,
+        entry_point: str | None = None,
+    ) -> None:
+        info = PluginInfo(name=dist_name, version=version, entry_point=entry_point)
         self.infos[name] = info
         try:
             module = load()
             info.module = getattr(module, "__name__", None)
             self.pm.register(module, name=name)
-        except Exception as err:  # a broken plugin must not take the kernel down
-            info.error = f"{type(err).__name__}: {err}"
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # sys.exit() included: a broken plugin stays contained
+            info.error = _describe(err)
             if strict():
                 raise PluginError(f"plugin {dist_name!r} failed to load: {info.error}") from err
             return
@@ -142,8 +200,10 @@ class PluginManager:
             info = self.infos.get(impl.plugin_name)
             try:
                 impl.function(register=register_for(impl.plugin_name))
-            except Exception as err:
-                message = f"{hook_name} raised {type(err).__name__}: {err}"
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:
+                message = f"{hook_name} raised {_describe(err)}"
                 if info is not None:
                     info.error = message
                 if strict():
@@ -154,12 +214,15 @@ class PluginManager:
         for impl in reversed(self.pm.hook.register_commands.get_hookimpls()):
             try:
                 impl.function(cli=cli)
-            except Exception as err:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:
+                message = f"register_commands raised {_describe(err)}"
                 info = self.infos.get(impl.plugin_name)
                 if info is not None:
-                    info.error = f"register_commands raised {type(err).__name__}: {err}"
+                    info.error = message
                 if strict():
-                    raise PluginError(f"plugin {impl.plugin_name!r}: {err}") from err
+                    raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from err
 
 
 _manager: PluginManager | None = None
@@ -213,11 +276,52 @@ def list() -> list[PluginInfo]:  # noqa: A001 - the user-facing name is synetune
     for kind in KINDS:
         for entry in registry.REGISTRIES[kind].entries().values():
             by_plugin.setdefault(entry.plugin, {}).setdefault(kind, []).append(entry.name)
+    lines: dict[str, list[str]] = {}
+    for clash in clashes():
+        where = f"{clash['kind']} {clash['name']!r}"
+        winner = clash["winner"]
+        for plugin in clash["plugins"]:
+            others = ", ".join(p for p in clash["plugins"] if p != plugin)
+            if plugin == winner:
+                line = f"{where}: wins over {others}"
+            elif winner is not None:
+                line = f"{where}: {winner} wins, use '{plugin}/{clash['name']}' for this plugin's"
+            else:
+                line = f"{where}: ambiguous with {others}, qualify it as '{plugin}/{clash['name']}'"
+            lines.setdefault(plugin, []).append(line)
     out = []
     for key, info in sorted(manager.infos.items(), key=lambda item: item[1].name):
         info.provides = {k: sorted(v) for k, v in by_plugin.get(key, {}).items()}
+        info.clashes = lines.get(key, [])
         out.append(info)
     return out
+
+
+def clashes() -> list[dict[str, Any]]:
+    """Every short name registered by several plugins of one kind: ``kind``, ``name``, the
+    ``plugins`` (sorted) and the ``winner`` the short name resolves to (None: ambiguous, it must
+    be qualified as ``<plugin>/<name>``)."""
+    from synetune import registry
+
+    get_plugin_manager()
+    out = []
+    for kind in KINDS:
+        by_name: dict[str, set[str]] = {}
+        for entry in registry.REGISTRIES[kind].entries().values():
+            by_name.setdefault(entry.name, set()).add(entry.plugin)
+        for name, owners in sorted(by_name.items()):
+            if len(owners) > 1:
+                plugins_ = sorted(owners)
+                winner = clash_winner([distribution(p) for p in plugins_])
+                winner_key = next((p for p in plugins_ if distribution(p) == winner), None)
+                out.append({"kind": kind, "name": name, "plugins": plugins_, "winner": winner_key})
+    return out
+
+
+def distribution(plugin: str) -> str:
+    """The distribution name of the plugin registered under key ``plugin``."""
+    info = get_plugin_manager().infos.get(plugin)
+    return info.name if info is not None else plugin
 
 
 def errors() -> dict[str, str]:

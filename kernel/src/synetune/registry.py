@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from synetune.plugins import get_plugin_manager
+from synetune.plugins import clash_winner, get_plugin_manager
 
 
 class UnknownNameError(KeyError, ValueError):
@@ -107,23 +107,54 @@ class Registry:
             out.setdefault(entry.name, []).append(entry)
         return out
 
+    def _winner(self, entries: list[Entry]) -> Entry | None:
+        """The entry a short name registered by several plugins resolves to: the only one of a
+        first-party (``synetune-plugin-*``) distribution; None when the name is ambiguous."""
+        winner = clash_winner([self._dist_name(e.plugin) or e.plugin for e in entries])
+        for entry in entries:
+            if (self._dist_name(entry.plugin) or entry.plugin) == winner:
+                return entry
+        return None
+
     def names(self) -> list[str]:
-        """Registered names; a name claimed by several plugins appears qualified."""
+        """Registered names; a name claimed by several plugins appears qualified (the winner of
+        a clash, see ``entry``, by its short name)."""
         out = []
         for name, entries in self._by_short_name().items():
-            out.extend([name] if len(entries) == 1 else [e.qualified_name for e in entries])
+            if len(entries) == 1:
+                out.append(name)
+                continue
+            winner = self._winner(entries)
+            out.extend(name if e is winner else e.qualified_name for e in entries)
         return sorted(out)
 
     def entry(self, name: str) -> Entry:
+        """The entry of ``name``: a short name, or ``<plugin>/<name>`` with the plugin's
+        distribution or entry-point name. A short name registered by several plugins resolves
+        to the only first-party one among them (``synetune.plugins.clash_winner``); without one
+        it is ambiguous."""
         entries = self.entries()
         if "/" in name:
             plugin, _, short = name.partition("/")
-            for entry in entries.values():
-                if entry.name == short and plugin in (entry.plugin, self._dist_name(entry.plugin)):
-                    return entry
-            raise self._unknown(name)
+            matches = [
+                entry
+                for entry in entries.values()
+                if entry.name == short and plugin in self._plugin_names(entry.plugin)
+            ]
+            if len(matches) > 1:
+                options = ", ".join(repr(e.qualified_name) for e in matches)
+                raise AmbiguousNameError(
+                    f"{self.singular} name {name!r} matches several plugins; pick one with "
+                    f"{options}"
+                )
+            if not matches:
+                raise self._unknown(name)
+            return matches[0]
         candidates = self._by_short_name().get(name, [])
         if len(candidates) > 1:
+            winner = self._winner(candidates)
+            if winner is not None:
+                return winner
             options = ", ".join(repr(e.qualified_name) for e in candidates)
             raise AmbiguousNameError(
                 f"{self.singular} name {name!r} is registered by several plugins "
@@ -132,6 +163,14 @@ class Registry:
         if not candidates:
             raise self._unknown(name)
         return candidates[0]
+
+    def _plugin_names(self, plugin: str) -> set[str]:
+        """The names a qualified name may use for ``plugin``: its key, distribution and entry
+        point."""
+        info = get_plugin_manager().infos.get(plugin)
+        if info is None:
+            return {plugin}
+        return {plugin, info.name} | ({info.entry_point} if info.entry_point else set())
 
     def get(self, name: str) -> Callable[..., Any]:
         """The factory (usually a class) registered as ``name``."""
