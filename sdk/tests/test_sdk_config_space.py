@@ -126,3 +126,35 @@ def test_ordinal_nearest_neighbour_sampling_stays_in_categories():
     domain = logordinal([1, 10, 100, 1000])
     values = domain.sample(0, size=400)
     assert set(values) == {1, 10, 100, 1000}
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    "make, bad",
+    [
+        (lambda: uniform(0, INF), "upper=inf"),
+        (lambda: uniform(-INF, 0), "lower=-inf"),
+        (lambda: uniform(NAN, 1.0), "lower=nan"),
+        (lambda: uniform(0.0, NAN), "upper=nan"),
+        (lambda: loguniform(1e-3, INF), "upper=inf"),
+        (lambda: randint(0, INF), "upper=inf"),
+        (lambda: randint(NAN, 3), "lower=nan"),
+        (lambda: lograndint(1, INF), "upper=inf"),
+        (lambda: finrange(0.0, INF, 5), "upper=inf"),
+        (lambda: logfinrange(NAN, 1.0, 3), "lower=nan"),
+        (lambda: finrange(0.0, 1.0, INF), "size=inf"),
+        (lambda: ordinal([1.0, 2.0, INF]), "inf"),
+        (lambda: logordinal([1e-3, INF]), "inf"),
+        (lambda: choice([1.0, NAN]), "nan"),
+    ],
+)
+def test_non_finite_bounds_are_rejected_by_validation_naming_the_hyperparameter(make, bad):
+    domain = make()  # building the domain is fine; validating the space says what is wrong
+    with pytest.raises(ValueError) as err:
+        validate_config_space({"epochs": 3, "lr": domain})
+    message = str(err.value)
+    assert message.startswith("hyperparameter 'lr'"), message
+    assert bad in message and "finite" in message, message
+    assert "use " in message, message  # says what to use instead

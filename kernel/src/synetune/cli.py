@@ -80,12 +80,14 @@ def plugins_command(as_json: bool, kind: str | None) -> None:
 @cli.command()
 @click.argument("name")
 def resume(name: str) -> None:
-    """Continue an interrupted experiment NAME (a tuner name or folder)."""
+    """Continue an interrupted experiment NAME: a tuner name under $SYNETUNE_FOLDER, or the path
+    of an experiment folder (with a '/', e.g. ./my-run)."""
+    from synetune.experiments import resolve_experiment_path
     from synetune.tuner import Tuner
 
     try:
-        tuner = Tuner.load(name)
-    except FileNotFoundError as err:
+        tuner = Tuner.load(resolve_experiment_path(name))
+    except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
     tuner.run()
 
@@ -100,7 +102,7 @@ def _load(name: str) -> Any:
 
     try:
         return load_experiment(name)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ValueError) as err:  # ValueError: not a name or experiment path
         raise click.ClickException(str(err)) from None
 
 

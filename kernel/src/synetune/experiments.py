@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -294,25 +295,95 @@ def _fetch_from_stores(name: str, root: str | Path | None) -> Path | None:
     return None
 
 
+class ExperimentPathError(ValueError):
+    """An experiment name or path that cannot name an experiment (see
+    ``resolve_experiment_path``)."""
+
+
+def is_experiment_name(name_or_path: str | Path) -> bool:
+    """Whether ``name_or_path`` is a bare NAME (a ``str`` without a path separator, and not
+    ``.`` or ``..``), as opposed to an explicit path (a ``Path``, or a string with a separator,
+    ``.`` or ``..``)."""
+    if not isinstance(name_or_path, str) or name_or_path in (".", ".."):
+        return False
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return not any(sep in name_or_path for sep in separators)
+
+
+def holds_experiment(path: Path) -> bool:
+    """Whether folder ``path`` holds an experiment (``metadata.json`` or ``events.jsonl``)."""
+    return (path / store.METADATA_FILENAME).is_file() or (path / store.EVENTS_FILENAME).is_file()
+
+
+def resolve_experiment_path(name_or_path: str | Path, root: str | Path | None = None) -> Path:
+    """The folder of an experiment given by name or path, checked; the one place that turns
+    what a user typed into a folder to read (``load_experiment``, ``synetune resume``,
+    ``synetune experiments show``, ``Tuner.load``).
+
+    * A bare NAME (no path separator) is an experiment under ``root`` (default
+      ``$SYNETUNE_FOLDER``): ``<root>/<NAME>``. Raises ``FileNotFoundError`` when there is no
+      such folder, ``ExperimentPathError`` for a name no folder can have (empty, NUL).
+    * Anything else (a ``Path``, a string with a separator, ``.`` or ``..``) is an explicit
+      path, relative to the current folder unless absolute; it must be an existing folder that
+      holds an experiment (``metadata.json`` or ``events.jsonl``). Raises ``FileNotFoundError``
+      when it does not exist, ``ExperimentPathError`` when it is not a folder or holds no
+      experiment. So ``../x`` or ``../../..`` never reaches outside ``$SYNETUNE_FOLDER`` by
+      way of a name, and a path is only read when it is an experiment.
+    """
+    if is_experiment_name(name_or_path):
+        name = str(name_or_path)
+        if not name or "\x00" in name:
+            raise ExperimentPathError(
+                f"{name!r} is not a valid experiment name: give the tuner name of an experiment "
+                "under $SYNETUNE_FOLDER (see synetune experiments list) or the path of its folder"
+            )
+        path = store.experiment_path(name, root)
+        if not path.is_dir():
+            raise FileNotFoundError(
+                f"no experiment {name!r} in {path.parent}; see synetune experiments list "
+                "(synetune.list_experiments())"
+            )
+        return path
+    text = str(name_or_path)
+    if "\x00" in text:
+        raise ExperimentPathError(f"{text!r} is not a valid path of an experiment folder")
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"experiment folder {text!r} does not exist (a path is taken relative to the current "
+            f"folder {Path.cwd()}; to name an experiment under $SYNETUNE_FOLDER, give its name "
+            "alone, without '/')"
+        )
+    if not path.is_dir():
+        raise ExperimentPathError(f"{text!r} is not a folder, so it cannot be an experiment")
+    if not holds_experiment(path):
+        raise ExperimentPathError(
+            f"folder {text!r} ({path.resolve()}) holds no experiment (no "
+            f"{store.METADATA_FILENAME} or {store.EVENTS_FILENAME}); give an experiment's "
+            "folder, or its name to look under $SYNETUNE_FOLDER"
+        )
+    return path
+
+
 def load_experiment(
     name: str | Path, load_tuner: bool = False, root: str | Path | None = None
 ) -> ExperimentResult:
-    """Load an experiment by tuner name (under ``$SYNETUNE_FOLDER``) or folder path.
+    """Load an experiment by tuner name (under ``root``, default ``$SYNETUNE_FOLDER``) or
+    folder path, as ``resolve_experiment_path`` checks them; a name not found locally is asked
+    for from the registered experiment stores.
 
     Results are read from the durable event log when present, so an interrupted run shows
     every result it reported; ``results.csv.zip`` is the fallback.
     """
     import pandas as pd
 
-    path = Path(name)
-    if not (path / store.METADATA_FILENAME).exists():
-        path = store.experiment_path(str(name), root)
-    if not path.exists():
-        path = _fetch_from_stores(str(name), root) or path
-    if not path.exists():
-        raise FileNotFoundError(
-            f"no experiment {str(name)!r} in {path.parent}; see synetune.list_experiments()"
-        )
+    try:
+        path = resolve_experiment_path(name, root)
+    except FileNotFoundError:
+        found = _fetch_from_stores(str(name), root) if is_experiment_name(name) else None
+        if found is None:
+            raise
+        path = found
     metadata = (
         store.read_metadata(path / store.METADATA_FILENAME)
         if (path / store.METADATA_FILENAME).exists()

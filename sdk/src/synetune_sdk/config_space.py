@@ -50,6 +50,22 @@ def make_random_state(seed: Any = None) -> Any:
     return np.random.default_rng(seed)
 
 
+def _as_int(value: Any) -> Any:
+    """``int(value)``, except that a non-finite float is kept so validation can report it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    return int(value)
+
+
+def _non_finite(**numbers: Any) -> list[str]:
+    """``"name=value"`` for each of ``numbers`` that is an infinite or NaN float."""
+    return [
+        f"{name}={value}"
+        for name, value in numbers.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
+
+
 class Domain:
     """A searchable range of values for one hyperparameter."""
 
@@ -110,6 +126,13 @@ class Float(Domain):
         self.lower, self.upper, self.log = float(lower), float(upper), bool(log)
 
     def problems(self) -> list[str]:
+        bad = _non_finite(lower=self.lower, upper=self.upper)
+        if bad:
+            return [
+                f"{', '.join(bad)}: bounds must be finite numbers; use finite bounds (a range "
+                "spanning orders of magnitude is best searched with loguniform, e.g. "
+                "loguniform(1e-6, 1e6))"
+            ]
         out = []
         if not self.lower < self.upper:
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
@@ -154,9 +177,16 @@ class Integer(Domain):
     value_type = int
 
     def __init__(self, lower: int, upper: int, log: bool = False):
-        self.lower, self.upper, self.log = int(lower), int(upper), bool(log)
+        self.lower, self.upper, self.log = _as_int(lower), _as_int(upper), bool(log)
 
     def problems(self) -> list[str]:
+        bad = _non_finite(lower=self.lower, upper=self.upper)
+        if bad:
+            return [
+                f"{', '.join(bad)}: bounds must be finite integers; use finite bounds (a range "
+                "spanning orders of magnitude is best searched with lograndint, e.g. "
+                "lograndint(1, 1_000_000))"
+            ]
         out = []
         if not self.lower < self.upper:
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
@@ -215,6 +245,11 @@ class Categorical(Domain):
             return ["categories must not be empty"]
         if len({type(c) for c in self.categories}) > 1:
             return [f"categories must all have the same type, got {self.categories!r}"]
+        if any(isinstance(c, float) and math.isnan(c) for c in self.categories):
+            return [
+                "category nan is not a finite number and never equals itself, so no value "
+                "could match it; use None or a string such as 'nan' instead"
+            ]
         return []
 
     def _sample(self, rng: Any, size: int) -> list[Any]:
@@ -266,8 +301,15 @@ class Ordinal(Categorical):
         out = super().problems()
         if self.kind not in ("equal", "nn", "nn-log"):
             out.append(f"kind must be 'equal', 'nn' or 'nn-log', got {self.kind!r}")
-        if self.kind.startswith("nn") and self.categories:
-            if not all(a < b for a, b in zip(self.categories, self.categories[1:])):
+        if self.kind.startswith("nn") and self.categories and not out:
+            bad = [c for c in self.categories if isinstance(c, float) and not math.isfinite(c)]
+            if bad:
+                out.append(
+                    f"categories {', '.join(str(c) for c in bad)}: kind {self.kind!r} needs "
+                    "finite numbers; use a large finite value instead, or kind='equal' to "
+                    "treat the categories as ranks"
+                )
+            elif not all(a < b for a, b in zip(self.categories, self.categories[1:])):
                 out.append("kind 'nn' needs numeric categories in increasing order")
             elif self.kind == "nn-log" and self.categories[0] <= 0:
                 out.append("kind 'nn-log' needs positive categories")
@@ -301,7 +343,7 @@ class FiniteRange(Domain):
     def __init__(
         self, lower: float, upper: float, size: int, log_scale: bool = False, cast_int: bool = False
     ):
-        self.lower, self.upper, self._size = float(lower), float(upper), int(size)
+        self.lower, self.upper, self._size = float(lower), float(upper), _as_int(size)
         self.log_scale, self.cast_int = bool(log_scale), bool(cast_int)
 
     @property
@@ -319,6 +361,12 @@ class FiniteRange(Domain):
         return cached
 
     def problems(self) -> list[str]:
+        bad = _non_finite(lower=self.lower, upper=self.upper, size=self._size)
+        if bad:
+            return [
+                f"{', '.join(bad)}: lower, upper and size must be finite numbers; use finite "
+                "bounds and an integer size, e.g. finrange(0.0, 1.0, 11)"
+            ]
         out = []
         if not self.lower < self.upper:
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
