@@ -330,6 +330,69 @@ def test_callbacks_and_blackbox_recipes_register_and_resolve(tmp_path):
         plugins.unregister("inproc3")
 
 
+def test_blackbox_repository_and_default_callbacks_are_found_through_hooks(
+    tmp_path, fake_site, monkeypatch
+):
+    from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
+
+    from synetune import StoppingCriterion, Tuner
+    from synetune.config_space import uniform
+    from synetune_sdk import Callback
+
+    calls = []
+
+    class Repository:
+        @staticmethod
+        def load_blackbox(name, **kwargs):
+            calls.append(("load", name, kwargs))
+            return "a blackbox"
+
+        @staticmethod
+        def generate_blackbox(name, force=False, **kwargs):
+            calls.append(("generate", name, force))
+            return tmp_path
+
+    class EveryRun(Callback):
+        def on_tuning_start(self, context):
+            calls.append(("start", context.name, context.n_workers))
+
+    module = types.ModuleType("inproc_repo")
+
+    @hookimpl
+    def register_blackbox_repositories(register):
+        register("fake", Repository)
+
+    @hookimpl
+    def register_callbacks(register):
+        register("every_run", EveryRun, default=True)
+
+    module.register_blackbox_repositories = register_blackbox_repositories
+    module.register_callbacks = register_callbacks
+    # the real repository stays out: one repository answers
+    monkeypatch.setenv("SYNETUNE_DISABLE_PLUGINS", "synetune-plugin-blackbox-repository")
+    plugins.reset()
+    plugins.register(module, name="inproc_repo")
+    try:
+        assert synetune.blackboxes.load("tiny", size=3) == "a blackbox"
+        assert synetune.blackboxes.generate("tiny", force=True) == tmp_path
+        tuner = Tuner(
+            ThreadBackend(quadratic),
+            RandomScheduler({"x": uniform(0, 1), "epochs": 2}),
+            StoppingCriterion(max_num_trials_started=1),
+            n_workers=1,
+            tuner_name="with-defaults",
+            verbose="quiet",
+        )
+        tuner.run()
+        assert calls == [
+            ("load", "tiny", {"size": 3}),
+            ("generate", "tiny", True),
+            ("start", tuner.name, 1),
+        ]
+    finally:
+        plugins.unregister("inproc_repo")
+
+
 def test_experiment_store_fetches_a_missing_experiment(tmp_path, synetune_folder):
     from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
 

@@ -179,9 +179,9 @@ class Tuner:
     def load(tuner_path: str | Path) -> Tuner:
         """Load a tuner saved in ``tuner_path`` (a folder, or an experiment name under
         ``$SYNETUNE_FOLDER``); ``run()`` then continues where it stopped."""
-        path = Path(tuner_path)
-        if not (path / store.TUNER_FILENAME).exists() and not path.is_absolute():
-            path = store.experiment_path(str(tuner_path))
+        from synetune.experiments import resolve_experiment_path
+
+        path = resolve_experiment_path(tuner_path)
         tuner = load_tuner(path)
         tuner.tuner_path = path
         tuner._resumed = True
