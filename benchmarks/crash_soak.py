@@ -13,7 +13,7 @@ again, until the run finishes. Then the side file and the experiment's results a
 Trials checkpoint before or after reporting, and report their progress as ``epoch``, ``step``
 or ``iter``. The target: 0 of each over at least 200 kills::
 
-    python benchmarks/crash_soak.py --kills 200 --trials 400 --workers 4
+    python benchmarks/crash_soak.py --kills 200 --trials 2000 --workers 4
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def count(folder: Path, kills: int) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=200)
-    parser.add_argument("--trials", type=int, default=400)
+    parser.add_argument("--trials", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--sleep", type=float, default=0.1)

@@ -190,8 +190,12 @@ class _Replayer:
     def recover(self, trial_id: int) -> str:
         """Record results an interrupted trial printed that never reached the log; the
         scheduler's decision on the last of them (CONTINUE when there is none)."""
-        printed = self.tuner.trial_backend.recover_results(trial_id)
-        missing = (printed or [])[self.run_counts.get(trial_id, 0) :]
+        recovered = self.tuner.trial_backend.recover_results(trial_id)
+        missing: list[dict[str, Any]] = []
+        # the backend's last run must be the one the log knows (the tuner may have died
+        # between logging a start and the backend starting it)
+        if recovered is not None and recovered[0] == self.record.runs.get(trial_id):
+            missing = recovered[1][self.run_counts.get(trial_id, 0) :]
         decision = SchedulerDecision.CONTINUE
         tuner = self.tuner
         for result in missing:

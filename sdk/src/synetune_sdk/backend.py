@@ -74,10 +74,11 @@ class TrialBackend:
         will not get because its run ended first."""
         self._journal = journal
 
-    def recover_results(self, trial_id: int) -> list[dict[str, Any]] | None:
-        """Every result the last run of ``trial_id`` printed, in order, read back from where
-        the backend keeps the trial's output (None: this backend cannot tell). The tuner calls
-        it after a crash, to record results that were printed but never reached it."""
+    def recover_results(self, trial_id: int) -> tuple[int, list[dict[str, Any]]] | None:
+        """``(runs, results)``: how many runs of ``trial_id`` the backend started and every
+        result its last run printed, in order, read back from where the backend keeps the
+        trial's output (None: this backend cannot tell). The tuner calls it after a crash, to
+        record results that were printed but never reached it."""
         return None
 
     def trial_path(self, trial_id: int) -> Path:

@@ -91,8 +91,11 @@ def jsonable(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------- starting a script
-def start_in_group(command: list[str], env: dict[str, str], stderr: IO[bytes]) -> subprocess.Popen:
-    """Start ``command`` in a new session and process group, stdout piped, stdin closed.
+def start_in_group(
+    command: list[str], env: dict[str, str], stderr: IO[bytes], stdout: IO[bytes] | None = None
+) -> subprocess.Popen:
+    """Start ``command`` in a new session and process group, stdin closed, stdout into
+    ``stdout`` (a file the caller follows) or else a pipe.
 
     The process gets SIGKILL when the *thread* calling this ends (Linux): call it from a
     thread that lives as long as the trial may run. Every process of its group and session is
@@ -103,7 +106,7 @@ def start_in_group(command: list[str], env: dict[str, str], stderr: IO[bytes]) -
     proc = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if stdout is None else stdout,
         stderr=stderr,
         env=env,
         start_new_session=True,

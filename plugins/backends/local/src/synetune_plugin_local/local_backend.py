@@ -1,8 +1,11 @@
 """LocalBackend: runs each trial of a training script as a subprocess on this machine.
 
 Syne Tune's ``LocalBackend`` with its command line, folders and semantics, but event driven:
-a reader thread per trial forwards each ``[tune-metric]:`` line to the tuner the moment the
-script prints it (Syne Tune re-reads ``std.out`` on every poll). Trials run in their own
+the script writes straight into ``std.out``, and a reader thread per trial follows the file and
+forwards each ``[tune-metric]:`` line to the tuner within milliseconds of the print (Syne Tune
+re-reads ``std.out`` on every poll). Because nothing sits in a pipe, a result the script printed
+is on disk even if the tuner is killed before reading it: ``recover_results`` reads it back
+after a crash (``std.out.runs`` holds where each run of the trial starts in ``std.out``). Trials run in their own
 process group, so stopping or pausing a trial (SIGTERM, then SIGKILL after
 ``kill_grace_period``) also ends the processes the script started.
 
@@ -24,13 +27,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from synetune_sdk.backend import TrialBackend
 from synetune_sdk.constants import METRIC_LINE_PREFIX
 from synetune_sdk.processes import (
     KILL_TIMEOUT,
-    LEFTOVER_GRACE,
     failure_message,
     jsonable,
     kill_group_after_grace,
@@ -48,6 +50,8 @@ from synetune_sdk.trial import TrialStatus
 logger = logging.getLogger(__name__)
 
 _METRIC_TAG = METRIC_LINE_PREFIX.strip().encode()
+RUNS_FILENAME = "std.out.runs"
+POLL_MIN, POLL_MAX = 0.001, 0.01  # seconds between reads of std.out (busy, quiet)
 
 
 @dataclass(eq=False)
@@ -58,12 +62,13 @@ class TrialProcess:
     run: int
     command: list[str]
     proc: subprocess.Popen
-    std_out: IO[bytes]
+    start: int  # offset in std.out where this run's output begins
     gpus: list[str] = field(default_factory=list)
     reader: threading.Thread | None = None
     waiter: threading.Thread | None = None
     killer: threading.Thread | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    exited: threading.Event = field(default_factory=threading.Event)  # nothing more to read
 
     def wait_until_gone(self, timeout: float) -> None:
         """Block until the process group was killed (if it is being killed) and reaped."""
@@ -172,12 +177,14 @@ class LocalBackend(TrialBackend):
         gpus = self._assign_gpus()
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus)
-        std_out = open(trial_path / "std.out", "ab")  # noqa: SIM115 - closed by the waiter
+        out_path = trial_path / "std.out"
         try:
-            with open(trial_path / "std.err", "ab") as std_err:
-                proc = start_in_group(command, env, std_err)
+            with open(out_path, "ab") as std_out, open(trial_path / "std.err", "ab") as std_err:
+                start = std_out.seek(0, os.SEEK_END)
+                with open(trial_path / RUNS_FILENAME, "a") as runs:
+                    runs.write(f"{start}\n")
+                proc = start_in_group(command, env, std_err, stdout=std_out)
         except OSError as err:
-            std_out.close()
             error = (
                 f"trial {trial_id} could not be started: {type(err).__name__}: {err}\n"
                 f"command: {shlex.join(command)}\n(check the python={self.python!r} argument)"
@@ -185,7 +192,7 @@ class LocalBackend(TrialBackend):
             logger.error(error)
             self._finish(trial_id, run, TrialStatus.FAILED, error)
             return
-        process = TrialProcess(trial_id, run, command, proc, std_out, gpus)
+        process = TrialProcess(trial_id, run, command, proc, start, gpus)
         process.reader = threading.Thread(
             target=self._read_output, args=(process,), name=f"trial-{trial_id}-stdout", daemon=True
         )
@@ -202,18 +209,54 @@ class LocalBackend(TrialBackend):
 
     # ----------------------------------------------------------------- following a run
     def _read_output(self, process: TrialProcess) -> None:
-        """Copy the script's stdout to std.out and report metric lines as they are printed."""
-        assert process.proc.stdout is not None
+        """Follow std.out from where this run started and report metric lines as they are
+        printed; polls every millisecond while the script prints, less often while it is
+        quiet, and reads to the end once the script exited."""
+        delay = POLL_MIN
+        pending = b""
         try:
-            for raw in iter(process.proc.stdout.readline, b""):
-                process.std_out.write(raw)
-                process.std_out.flush()
-                if _METRIC_TAG in raw:
-                    self._handle_metric_line(process, raw.decode(errors="replace"))
-        except (OSError, ValueError) as err:  # std.out closed by the waiter after a timeout
+            with open(self.trial_path(process.trial_id) / "std.out", "rb") as f:
+                f.seek(process.start)
+                while True:
+                    last = process.exited.is_set()
+                    chunk = f.read(1 << 16)
+                    if chunk:
+                        *lines, pending = (pending + chunk).split(b"\n")
+                        for raw in lines:
+                            if _METRIC_TAG in raw:
+                                self._handle_metric_line(process, raw.decode(errors="replace"))
+                        delay = POLL_MIN
+                        continue
+                    if last:
+                        break
+                    process.exited.wait(delay)
+                    delay = min(2 * delay, POLL_MAX)
+        except OSError as err:
             logger.warning("trial %d: stopped reading its output: %s", process.trial_id, err)
-        finally:
-            process.proc.stdout.close()
+        if _METRIC_TAG in pending:  # a last line printed without a newline
+            self._handle_metric_line(process, pending.decode(errors="replace"))
+
+    def recover_results(self, trial_id: int) -> tuple[int, list[dict[str, Any]]] | None:
+        """How many runs of the trial were started, and every result its last run printed
+        (read back from std.out; lines that do not parse are left out, as when reading live)."""
+        folder = self.trial_path(trial_id)
+        try:
+            starts = (folder / RUNS_FILENAME).read_text().split()
+            with open(folder / "std.out", "rb") as f:
+                f.seek(int(starts[-1]))
+                data = f.read()
+        except (OSError, ValueError, IndexError):
+            return None
+        results = []
+        for raw in data.split(b"\n"):
+            if _METRIC_TAG in raw:
+                try:
+                    result = parse_metric_line(raw.decode(errors="replace"))
+                except ValueError:
+                    continue
+                if result is not None:
+                    results.append(result)
+        return len(starts), results
 
     def _handle_metric_line(self, process: TrialProcess, line: str) -> None:
         try:
@@ -237,17 +280,9 @@ class LocalBackend(TrialBackend):
         if not stopping and not kill_leftovers(process.proc):
             logger.warning("trial %d: processes it left behind survived SIGKILL", process.trial_id)
         returncode = process.proc.wait()
+        process.exited.set()
         assert process.reader is not None
-        process.reader.join(self.kill_grace_period + KILL_TIMEOUT if stopping else LEFTOVER_GRACE)
-        if process.reader.is_alive():
-            logger.warning(
-                "trial %d: processes the training script left behind keep its stdout open; "
-                "killing its process group",
-                process.trial_id,
-            )
-            signal_group(process.proc, signal.SIGKILL)
-            process.reader.join(KILL_TIMEOUT)
-        process.std_out.close()
+        process.reader.join(KILL_TIMEOUT)
         process.done.set()  # frees its GPUs for the next trial
         if returncode == 0:
             self._finish(process.trial_id, process.run, TrialStatus.COMPLETED)
