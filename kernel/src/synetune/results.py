@@ -31,6 +31,8 @@ from synetune_sdk.jsonutil import json_default_or_str
 
 logger = logging.getLogger(__name__)
 
+NAN = float("nan")
+
 EVENTS_FILENAME = "events.jsonl"
 RESULTS_FILENAME = "results.csv.zip"
 METADATA_FILENAME = "metadata.json"
@@ -49,6 +51,10 @@ _REQUIRED = {
     "extra": ("seq", "values"),
     "drop": ("seq",),
 }
+# the type of each field where present: a line damaged into another type (a digit inserted into
+# "seq": 1 makes 1.5) would crash whoever uses the event, so it is skipped like any damage
+_TYPES: dict[str, Any] = dict(trial_id=int, seq=int, config=dict, result=dict, values=dict)
+_TYPES.update(status=str, decision=str, st_tuner_time=(int, float))
 
 
 def experiment_root() -> Path:
@@ -171,22 +177,27 @@ def read_events(path: str | Path, warn: bool = True) -> list[dict[str, Any]]:
         if number - 1 == last:
             problems.append(f"line {number}: cut short by a crash (ignored)")
             break
+        pieces = [raw]
         if b"\0" in raw:
-            problems.append(f"line {number}: NUL bytes removed (a crash left a damaged block)")
-            raw = raw.replace(b"\0", b"")
-        event = _parse_event(raw, number, problems)
-        if event is None:
-            continue
-        kind = event.get("event")
-        if kind in ("trial",):
-            seen_trials.add(event["trial_id"])
-        elif kind in ("result", "config") and event["trial_id"] not in seen_trials:
-            problems.append(
-                f"line {number}: {kind} of trial {event['trial_id']} before the trial's start "
-                "event (ignored)"
-            )
-            continue
-        events.append(event)
+            # NULs never occur in JSON text: the bytes around them are not one line. Only the
+            # text before the first NUL (a whole line if it parses) and after the last (a line
+            # whose start survived a zeroed block) can be events; joining them could forge one.
+            problems.append(f"line {number}: NUL bytes skipped (a crash left a damaged block)")
+            pieces = [p for p in (raw.split(b"\0", 1)[0], raw.rsplit(b"\0", 1)[1]) if p.strip()]
+        for piece in pieces:
+            event = _parse_event(piece, number, problems)
+            if event is None:
+                continue
+            kind = event.get("event")
+            if kind in ("trial",):
+                seen_trials.add(event["trial_id"])
+            elif kind in ("result", "config") and event["trial_id"] not in seen_trials:
+                problems.append(
+                    f"line {number}: {kind} of trial {event['trial_id']} before the trial's "
+                    "start event (ignored)"
+                )
+                continue
+            events.append(event)
     if warn and problems:
         shown = "; ".join(problems[:5]) + (
             f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
@@ -216,6 +227,10 @@ def _parse_event(raw: bytes, number: int, problems: list[str]) -> dict[str, Any]
     if required is None or any(key not in event for key in required):
         problems.append(f"line {number}: not a complete synetune event (ignored)")
         return None
+    wrong = [k for k, t in _TYPES.items() if k in event and not isinstance(event[k], t)]
+    if wrong or not -(2**63) <= event.get("seq", 0) < 2**63:  # seqs are kept in an int64 array
+        problems.append(f"line {number}: {wrong or 'seq'} of the wrong type or range (ignored)")
+        return None
     return event
 
 
@@ -229,7 +244,7 @@ class ResultTable:
     FIXED = ("trial_id",)
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[Any]] = {"trial_id": []}
+        self.columns: dict[str, Any] = {"trial_id": array.array("q")}
         self._configs: dict[int, dict[str, Any]] = {}
         self._config_order: dict[str, None] = {}
         self._seqs = array.array("q")
@@ -245,7 +260,7 @@ class ResultTable:
         if kind == "result":
             self._add_result(event)
         elif kind in ("trial", "config"):
-            config = {f"config_{k}": v for k, v in event["config"].items()}
+            config = event["config"]  # kept as it is (shared with the trial), prefixed on output
             self._configs[event["trial_id"]] = config
             for key in config:
                 self._config_order.setdefault(key)
@@ -257,7 +272,10 @@ class ResultTable:
             row = self._row_of(event["seq"])
             if row is not None:
                 for key, value in event["values"].items():
-                    self._column(key)[row] = value
+                    column = self._column(key, value)
+                    if type(column) is not list and type(value) is not float:
+                        column = self.columns[key] = [None if v != v else v for v in column]
+                    column[row] = value
         elif kind == "drop":
             row = self._row_of(event["seq"])
             if row is not None:
@@ -271,23 +289,49 @@ class ResultTable:
         for key, value in values.items():
             column = columns.get(key)
             if column is None:
-                column = self._column(key)
-            column.append(value)
-        values_tuner = (("st_tuner_time", event["st_tuner_time"]), ("st_run", event.get("run")))
-        for key, value in values_tuner:
+                column = self._column(key, value)
+            if type(column) is list:
+                column.append(value)
+            elif type(value) is float:
+                column.append(value)
+            else:
+                self._append_other(key, column, value)
+        tuner_values = (("st_tuner_time", event["st_tuner_time"]), ("st_run", event.get("run")))
+        for key, value in tuner_values:
             if value is not None:
-                self._column(key).append(value)
+                column = self._column(key, value)
+                if type(column) is list or type(value) is float:
+                    column.append(value)
+                else:
+                    self._append_other(key, column, value)
         size += 1
         for column in columns.values():
             if len(column) < size:
-                column.append(None)
+                column.append(None if type(column) is list else NAN)
         self._size = size
         self._seqs.append(event["seq"])
 
-    def _column(self, key: str) -> list[Any]:
+    def _append_other(self, key: str, column: Any, value: Any) -> None:
+        # a float column (8 bytes a value) takes ints that floats hold exactly and missing
+        # values (NaN); anything else turns it into a list of objects
+        if value is None:
+            column.append(NAN)
+        elif type(value) is int and -(2**53) < value < 2**53:
+            column.append(float(value))
+        else:
+            column = self.columns[key] = [None if v != v else v for v in column]
+            column.append(value)
+
+    def _column(self, key: str, value: Any = None) -> Any:
+        """The column ``key``, created (padded for the rows so far) if new: floats are stored
+        in an array, so that a long run's table stays small."""
         column = self.columns.get(key)
         if column is None:
-            column = self.columns[key] = [None] * self._size
+            if type(value) is float:
+                column = array.array("d", [NAN]) * self._size
+            else:
+                column = [None] * self._size
+            self.columns[key] = column
         return column
 
     def _row_of(self, seq: int) -> int | None:
@@ -311,7 +355,12 @@ class ResultTable:
         return view
 
     def column_names(self) -> list[str]:
-        return [*self.columns, "st_status", "st_decision", *self._config_order]
+        return [
+            *self.columns,
+            "st_status",
+            "st_decision",
+            *(f"config_{name}" for name in self._config_order),
+        ]
 
     def rows(self) -> Any:
         """Each row as a list in ``column_names()`` order (None where a value is missing)."""
@@ -334,7 +383,9 @@ class ResultTable:
     def records(self) -> list[dict[str, Any]]:
         """Rows as dicts (missing values left out), for building a DataFrame."""
         names = self.column_names()
-        return [{k: v for k, v in zip(names, row) if v is not None} for row in self.rows()]
+        return [
+            {k: v for k, v in zip(names, row) if v is not None and v == v} for row in self.rows()
+        ]
 
 
 def result_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -345,24 +396,30 @@ def result_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_results_csv(path: Path, table: ResultTable) -> None:
-    """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it).
+    """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it),
+    streaming rows into the compressor so that memory stays flat however long the table.
 
     Lists and dicts (rare) are written as JSON; everything else as the csv module writes it.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.column_names())
-    for row in table.rows():
-        writer.writerow(
-            [
-                "" if v is None else json.dumps(v) if type(v) is list or type(v) is dict else v
-                for v in row
-            ]
-        )
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("results.csv", buffer.getvalue())
-    atomic_write_bytes(path, data.getvalue())
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open("results.csv", "w") as member:
+            # a lone surrogate (a metric string sent as "\ud800") cannot be UTF-8: escape it
+            text = io.TextIOWrapper(member, encoding="utf-8", errors="backslashreplace", newline="")
+            writer = csv.writer(text)
+            writer.writerow(table.column_names())
+            writer.writerows(
+                [
+                    "" if v is None or v != v else json.dumps(v) if type(v) in (list, dict) else v
+                    for v in row
+                ]
+                for row in table.rows()
+            )
+            text.flush()
+            text.detach()
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def write_metadata(path: Path, metadata: dict[str, Any]) -> None:
