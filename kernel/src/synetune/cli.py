@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from synetune import __version__
+from synetune.plugins import KINDS
 
 
 @click.group()
@@ -22,17 +23,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Output a JSON list instead of a table.")
 @click.option(
     "--kind",
-    type=click.Choice(
-        [
-            "schedulers",
-            "searchers",
-            "backends",
-            "callbacks",
-            "blackboxes",
-            "blackbox_repositories",
-            "experiment_stores",
-        ]
-    ),
+    type=click.Choice(list(KINDS)),
     help="Only plugins that provide this kind of component.",
 )
 def plugins_command(as_json: bool, kind: str | None) -> None:

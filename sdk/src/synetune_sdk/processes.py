@@ -314,16 +314,11 @@ def _release(proc: subprocess.Popen) -> None:
 def _forget_guard_after_fork() -> None:
     """In a forked child: the guard belongs to the parent (its pipe must close when the parent
     dies), so the child drops the write end and starts a guard of its own if it starts trials."""
-    global _guard, _guard_fd, _guard_lock, _guarded
+    global _guard, _guard_lock, _guarded
     _guard_lock = threading.Lock()  # another thread may have held it at fork time
     _guard = None
     _guarded = set()
-    if _guard_fd is not None:
-        try:
-            os.close(_guard_fd)
-        except OSError:
-            pass
-        _guard_fd = None
+    _close_guard_fd()
 
 
 def _stop_guard_at_exit() -> None:
