@@ -9,6 +9,7 @@ error can name the hyperparameter. numpy is imported only when sampling.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 __all__ = [
@@ -50,11 +51,41 @@ def make_random_state(seed: Any = None) -> Any:
     return np.random.default_rng(seed)
 
 
+def _as_float(value: Any) -> Any:
+    """``float(value)`` for a real number; anything else (a string, a bool, an int beyond the
+    float range) is kept as it is, so that validation can name the hyperparameter."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
+
+
 def _as_int(value: Any) -> Any:
-    """``int(value)``, except that a non-finite float is kept so validation can report it."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return value
-    return int(value)
+    """``int(value)`` for an integer or an integral float; anything else (a non-finite or
+    fractional float, a string, a bool) is kept so that validation can report it."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    return value
+
+
+def _wrong_type(kind: type, **values: Any) -> list[str]:
+    """A problem naming each of ``values`` that ``_as_float`` or ``_as_int`` left unconverted."""
+    bad = [f"{name}={value!r}" for name, value in values.items() if type(value) is not kind]
+    what = "integers" if kind is int else "real numbers within the float range"
+    return [f"{', '.join(bad)}: must be {what}"] if bad else []
+
+
+def _finite_number(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool) and math.isfinite(value)
+    except (TypeError, OverflowError):  # not a number, or an int beyond the float range
+        return False
 
 
 def _non_finite(**numbers: Any) -> list[str]:
@@ -123,7 +154,7 @@ class Float(Domain):
     value_type = float
 
     def __init__(self, lower: float, upper: float, log: bool = False):
-        self.lower, self.upper, self.log = float(lower), float(upper), bool(log)
+        self.lower, self.upper, self.log = _as_float(lower), _as_float(upper), bool(log)
 
     def problems(self) -> list[str]:
         bad = _non_finite(lower=self.lower, upper=self.upper)
@@ -133,7 +164,9 @@ class Float(Domain):
                 "spanning orders of magnitude is best searched with loguniform, e.g. "
                 "loguniform(1e-6, 1e6))"
             ]
-        out = []
+        out = _wrong_type(float, lower=self.lower, upper=self.upper)
+        if out:
+            return out
         if not self.lower < self.upper:
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
         if self.log and self.lower <= 0:
@@ -146,8 +179,10 @@ class Float(Domain):
             import numpy as np
 
             values = np.exp(values)
-        else:
+        elif math.isfinite(self.upper - self.lower):
             values = rng.uniform(self.lower, self.upper, size)
+        else:  # the width overflows (e.g. -1e308 to 1e308): numpy refuses, weigh the bounds
+            values = [self.lower * (1 - u) + self.upper * u for u in rng.random(size)]
         return [min(max(float(v), self.lower), self.upper) for v in values]
 
     def is_valid(self, value: Any) -> bool:
@@ -155,17 +190,24 @@ class Float(Domain):
 
     def midpoint(self) -> float:
         if self.log:
-            return math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))
-        return 0.5 * (self.lower + self.upper)
+            value = math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))
+        else:
+            value = 0.5 * self.lower + 0.5 * self.upper  # no overflow of lower + upper
+        return min(max(value, self.lower), self.upper)
 
     def grid(self, num_samples: int) -> list[float]:
         if num_samples == 1:
             return [self.midpoint()]
+        n = num_samples - 1
         if self.log:
             lo, hi = math.log(self.lower), math.log(self.upper)
-            return [math.exp(lo + (hi - lo) * i / (num_samples - 1)) for i in range(num_samples)]
-        step = (self.upper - self.lower) / (num_samples - 1)
-        return [self.lower + step * i for i in range(num_samples)]
+            values = [math.exp(min(lo + (hi - lo) * i / n, hi)) for i in range(num_samples)]
+        elif math.isfinite(step := (self.upper - self.lower) / n):
+            values = [self.lower + step * i for i in range(num_samples)]
+        else:  # the width overflows
+            values = [self.lower * (1 - i / n) + self.upper * (i / n) for i in range(num_samples)]
+        # rounding can step past a bound (0.1 + 6 * 0.1 > 0.7): the grid stays inside
+        return [min(max(v, self.lower), self.upper) for v in values]
 
     def _kwargs(self) -> dict[str, Any]:
         return {"lower": self.lower, "upper": self.upper, "log": self.log}
@@ -187,7 +229,11 @@ class Integer(Domain):
                 "spanning orders of magnitude is best searched with lograndint, e.g. "
                 "lograndint(1, 1_000_000))"
             ]
-        out = []
+        out = _wrong_type(int, lower=self.lower, upper=self.upper)
+        if out:
+            return out
+        if not all(-(2**63) <= v < 2**63 for v in (self.lower, self.upper)):
+            out.append("bounds must lie within the 64-bit integer range (numpy samples them)")
         if not self.lower < self.upper:
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
         if self.log and self.lower <= 0:
@@ -203,6 +249,10 @@ class Integer(Domain):
         return [int(v) for v in rng.integers(self.lower, self.upper + 1, size)]
 
     def cast(self, value: Any) -> int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)  # exact: a float would round integers above 2**53
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
         return int(round(float(value)))
 
     def is_valid(self, value: Any) -> bool:
@@ -214,14 +264,15 @@ class Integer(Domain):
 
     def midpoint(self) -> int:
         if self.log:
-            return int(round(math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))))
+            value = int(round(math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))))
+            return min(max(value, self.lower), self.upper)
         return (self.lower + self.upper) // 2
 
     def grid(self, num_samples: int) -> list[int]:
         if self.upper - self.lower + 1 <= num_samples:
             return list(range(self.lower, self.upper + 1))
         values = Float(self.lower, self.upper, self.log).grid(num_samples)
-        return sorted({int(round(v)) for v in values})
+        return sorted({min(max(int(round(v)), self.lower), self.upper) for v in values})
 
     def size(self) -> int:
         return self.upper - self.lower + 1
@@ -234,13 +285,20 @@ class Categorical(Domain):
     """An unordered set of values (strings, numbers or booleans)."""
 
     def __init__(self, categories: list[Any]):
-        self.categories = list(categories)
+        # a string or a number is kept as it is, for validation to report
+        listed = hasattr(categories, "__iter__") and not isinstance(categories, str | bytes)
+        self.categories = list(categories) if listed else categories
 
     @property
     def value_type(self) -> type:  # type: ignore[override]
-        return type(self.categories[0]) if self.categories else object
+        return type(self.categories[0]) if self._listed() and self.categories else object
+
+    def _listed(self) -> bool:
+        return isinstance(self.categories, list)
 
     def problems(self) -> list[str]:
+        if not self._listed():
+            return [f"categories must be a list of values, got {self.categories!r}"]
         if not self.categories:
             return ["categories must not be empty"]
         if len({type(c) for c in self.categories}) > 1:
@@ -290,20 +348,24 @@ class Ordinal(Categorical):
     def __init__(self, categories: list[Any], kind: str | None = None):
         super().__init__(categories)
         if kind is None:
+            categories = self.categories if self._listed() else []
             numeric = all(
-                isinstance(c, int | float) and not isinstance(c, bool) for c in self.categories
+                isinstance(c, int | float) and not isinstance(c, bool) for c in categories
             )
-            increasing = all(a < b for a, b in zip(self.categories, self.categories[1:]))
-            kind = "nn" if numeric and increasing else "equal"
+            increasing = numeric and all(a < b for a, b in zip(categories, categories[1:]))
+            kind = "nn" if increasing else "equal"
         self.kind = kind
 
     def problems(self) -> list[str]:
         out = super().problems()
         if self.kind not in ("equal", "nn", "nn-log"):
             out.append(f"kind must be 'equal', 'nn' or 'nn-log', got {self.kind!r}")
-        if self.kind.startswith("nn") and self.categories and not out:
-            bad = [c for c in self.categories if isinstance(c, float) and not math.isfinite(c)]
-            if bad:
+        if self.kind in ("nn", "nn-log") and self.categories and not out:
+            numeric = all(isinstance(c, int | float) for c in self.categories)
+            bad = [c for c in self.categories if numeric and not _finite_number(c)]
+            if not numeric:
+                out.append(f"kind {self.kind!r} needs numeric categories, got {self.categories!r}")
+            elif bad:
                 out.append(
                     f"categories {', '.join(str(c) for c in bad)}: kind {self.kind!r} needs "
                     "finite numbers; use a large finite value instead, or kind='equal' to "
@@ -343,7 +405,7 @@ class FiniteRange(Domain):
     def __init__(
         self, lower: float, upper: float, size: int, log_scale: bool = False, cast_int: bool = False
     ):
-        self.lower, self.upper, self._size = float(lower), float(upper), _as_int(size)
+        self.lower, self.upper, self._size = _as_float(lower), _as_float(upper), _as_int(size)
         self.log_scale, self.cast_int = bool(log_scale), bool(cast_int)
 
     @property
@@ -367,13 +429,28 @@ class FiniteRange(Domain):
                 f"{', '.join(bad)}: lower, upper and size must be finite numbers; use finite "
                 "bounds and an integer size, e.g. finrange(0.0, 1.0, 11)"
             ]
-        out = []
+        out = _wrong_type(float, lower=self.lower, upper=self.upper) + _wrong_type(
+            int, size=self._size
+        )
+        if out:
+            return out
         if not self.lower < self.upper:
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
         if self._size < 2:
             out.append(f"size must be at least 2, got {self._size}")
         if self.log_scale and self.lower <= 0:
             out.append(f"a log domain needs lower > 0, got lower={self.lower}")
+        if self.cast_int and not out and self._size <= 100_000:
+            values = self.values  # rounded: they can repeat or fall outside the bounds
+            if (
+                len(set(values)) < self._size
+                or not self.lower <= values[0] <= values[-1] <= self.upper
+            ):
+                shown = ", ".join(map(str, values[:8])) + (", ..." if self._size > 8 else "")
+                out.append(
+                    f"cast_int rounds the values to [{shown}], which repeat or leave the range; "
+                    "use integer bounds and fewer values, or randint/lograndint"
+                )
         return out
 
     def _sample(self, rng: Any, size: int) -> list[Any]:
@@ -385,6 +462,8 @@ class FiniteRange(Domain):
         return min(values, key=lambda v: abs(v - float(value)))
 
     def is_valid(self, value: Any) -> bool:
+        if not isinstance(value, numbers.Real):
+            return False
         return any(math.isclose(value, v, rel_tol=1e-9, abs_tol=1e-12) for v in self.values)
 
     def midpoint(self) -> Any:
@@ -481,7 +560,7 @@ def cast_config(config: dict[str, Any], config_space: dict[str, Any]) -> dict[st
         if isinstance(domain, Domain) and name in out:
             try:
                 out[name] = domain.cast(out[name])
-            except (TypeError, ValueError) as err:
+            except (TypeError, ValueError, OverflowError) as err:  # OverflowError: int(inf)
                 raise ValueError(
                     f"hyperparameter {name!r}: cannot use value {out[name]!r}: {err}"
                 ) from None
@@ -499,7 +578,8 @@ def is_valid_config(config: dict[str, Any], config_space: dict[str, Any]) -> boo
 def config_key(config: dict[str, Any], config_space: dict[str, Any]) -> tuple:
     """A hashable identity of a configuration over the searched hyperparameters (for dedup)."""
     return tuple(
-        (k, round(config[k], 12) if isinstance(config.get(k), float) else config.get(k))
+        # 12 significant digits, not decimals: 1e-15 and 2e-15 are different learning rates
+        (k, float(f"{config[k]:.12g}") if isinstance(config.get(k), float) else config.get(k))
         for k in sorted(hyperparameter_keys(config_space))
     )
 
@@ -554,7 +634,12 @@ def config_space_from_json(data: dict[str, Any]) -> dict[str, Any]:
             cls = _DOMAIN_CLASSES.get(value["domain_cls"])
             if cls is None:
                 raise ValueError(f"hyperparameter {name!r}: unknown domain {value['domain_cls']!r}")
-            out[name] = cls(**value.get("domain_kwargs", {}))
+            try:
+                out[name] = cls(**value.get("domain_kwargs", {}))
+            except (TypeError, ValueError) as err:  # kwargs that are not the domain's
+                raise ValueError(
+                    f"hyperparameter {name!r}: cannot build {value!r}: {err}"
+                ) from None
         else:
             out[name] = value
     return out

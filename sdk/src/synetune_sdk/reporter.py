@@ -45,6 +45,7 @@ class Reporter:
                 )
             if value is None:
                 raise ValueError(f"metric {key!r} is None: report a number or leave it out")
+        check_result_values(kwargs)  # the backend would reject the line: say so here
         now = time.time()
         line = dict(kwargs)
         line[ST_WORKER_TIMESTAMP] = now
@@ -75,14 +76,17 @@ def parse_metric_line(line: str) -> dict[str, Any] | None:
     if start < 0:
         return None
     payload = line[start + len(METRIC_LINE_PREFIX) :].strip()
-    if len(payload) >= MAX_METRIC_LINE_BYTES:
+    size = len(payload)
+    if size < MAX_METRIC_LINE_BYTES <= 4 * size:  # a character takes up to 4 bytes in UTF-8
+        size = len(payload.encode("utf-8", "surrogatepass"))
+    if size >= MAX_METRIC_LINE_BYTES:
         raise ValueError(
-            f"metric line of {len(payload)} bytes is longer than the limit of "
+            f"metric line of {size} bytes is longer than the limit of "
             f"{MAX_METRIC_LINE_BYTES} bytes: {payload[:80]!r}..."
         )
     try:
         value = json.loads(payload)
-    except ValueError as err:  # JSONDecodeError, or an integer with too many digits
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, too many digits, too deep
         message = getattr(err, "msg", None) or str(err)
         raise ValueError(f"malformed metric line ({message}): {line.strip()[:200]!r}") from None
     if not isinstance(value, dict):
@@ -94,12 +98,15 @@ def parse_metric_line(line: str) -> dict[str, Any] | None:
 def check_result_values(result: dict[str, Any]) -> None:
     """Raise ``ValueError`` if a reported value is an integer too large to be a float (such a
     value would break every statistic, plot and comparison taken on it)."""
-    for key, value in result.items():
+    for value in result.values():
         if type(value) is int and value.bit_length() > 1000:
-            try:
-                float(value)
-            except OverflowError:
-                raise ValueError(
-                    f"metric {key!r} is an integer of {value.bit_length()} bits, too large to be "
-                    "a float: report a float or a smaller number"
-                ) from None
+            for key, value in result.items():
+                if type(value) is int and value.bit_length() > 1000:
+                    try:
+                        float(value)
+                    except OverflowError:
+                        raise ValueError(
+                            f"metric {key!r} is an integer of {value.bit_length()} bits, too "
+                            "large to be a float: report a float or a smaller number"
+                        ) from None
+            return
