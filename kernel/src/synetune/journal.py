@@ -41,13 +41,17 @@ class RunRecord:
         self.num_malformed = 0
         self._taken: dict[int, tuple[int, float]] = {}  # id(result) -> (seq, tuner time)
         self._renamed: set[str] = set()
+        self._clean_keys: set[tuple[str, ...]] = set()  # key sets known to need no renaming
 
     def record(self, event: dict[str, Any]) -> bool:
         with self.log.lock:
-            if not self.log.append(event, limit=MAX_EVENT_BYTES):
-                return False
-            self.table.add(event)
-            self.dirty = True
+            return self._record(event)
+
+    def _record(self, event: dict[str, Any]) -> bool:  # with the lock held
+        if not self.log.append(event, limit=MAX_EVENT_BYTES):
+            return False
+        self.table.add(event)
+        self.dirty = True
         return True
 
     # ------------------------------------------------------------ the journal backends call
@@ -66,7 +70,9 @@ class RunRecord:
                     "result": result,
                     "st_tuner_time": elapsed,
                 }
-                if self.record(event):
+                if self.log.append(event, limit=MAX_EVENT_BYTES):
+                    self.table._add_result(event)
+                    self.dirty = True
                     self.seq = seq
                     self._taken[id(result)] = (seq, elapsed)
                     return True
@@ -91,6 +97,18 @@ class RunRecord:
         return taken
 
     def _sanitize(self, result: dict[str, Any]) -> str | None:
+        keys = tuple(result)
+        if keys not in self._clean_keys:
+            self._rename_reserved(result)
+            if len(self._clean_keys) < 1024:  # results of a run use a handful of key sets
+                self._clean_keys.add(tuple(result))
+        try:
+            check_result_values(result)
+        except ValueError as err:
+            return str(err)
+        return None
+
+    def _rename_reserved(self, result: dict[str, Any]) -> None:
         clash = [k for k in result if k in RESERVED_NAMES or k.startswith("config_")]
         for key in clash:
             new = f"reported_{key}"
@@ -103,11 +121,6 @@ class RunRecord:
                     key,
                     new,
                 )
-        try:
-            check_result_values(result)
-        except ValueError as err:
-            return str(err)
-        return None
 
     def close(self) -> None:
         self.log.close()

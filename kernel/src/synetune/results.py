@@ -80,7 +80,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 class EventLog:
-    """Append-only JSON-lines log, safe to append to from several threads.
+    """Append-only JSON-lines log. Writers in several threads hold ``lock`` around ``append``
+    (the tuner's ``RunRecord`` does).
 
     ``append`` returns once the line reached the OS (a killed process loses nothing);
     ``fsync_interval`` bounds how often the file is also forced to disk (power-loss safety
@@ -90,7 +91,7 @@ class EventLog:
     def __init__(self, path: Path, fsync_interval: float = 1.0, count: int | None = None):
         self.path = Path(path)
         self.fsync_interval = fsync_interval
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()
         self._file: io.TextIOWrapper | None = None
         self._last_fsync = 0.0
         if count is None:
@@ -105,17 +106,16 @@ class EventLog:
             line = json.dumps(event, default=json_default_or_str)
         if limit is not None and len(line) > limit:
             return False
-        with self.lock:
-            if self._file is None:
-                self._repair_torn_tail()
-                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-            self._file.write(line + "\n")
-            self._file.flush()
-            self.count += 1
-            now = time.monotonic()
-            if now - self._last_fsync > self.fsync_interval:
-                os.fsync(self._file.fileno())
-                self._last_fsync = now
+        if self._file is None:
+            self._repair_torn_tail()
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        self._file.write(line + "\n")
+        self._file.flush()
+        self.count += 1
+        now = time.monotonic()
+        if now - self._last_fsync > self.fsync_interval:
+            os.fsync(self._file.fileno())
+            self._last_fsync = now
         return True
 
     def _repair_torn_tail(self) -> None:
@@ -154,7 +154,7 @@ class EventLog:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()
 
 
 def read_events(path: str | Path, warn: bool = True) -> list[dict[str, Any]]:
@@ -237,14 +237,18 @@ def _parse_event(raw: bytes, number: int, problems: list[str]) -> dict[str, Any]
 class ResultTable:
     """One row per reported result, with its decision, status and ``config_<hp>`` columns.
 
-    Stored by column with configurations kept once per trial, so that memory per result stays
-    at a few hundred bytes however long the run (a million simulated results fit easily).
+    Stored by column (floats in arrays of 8 bytes a value) with configurations kept once per
+    trial, so that memory per result stays at a couple of hundred bytes however long the run. A
+    result is appended through a plan made once per set of keys (the bound ``append`` of each
+    column), which keeps the per-result cost close to copying a dict.
     """
 
-    FIXED = ("trial_id",)
-
     def __init__(self) -> None:
-        self.columns: dict[str, Any] = {"trial_id": array.array("q")}
+        self.columns: dict[str, Any] = {}  # metric columns, in the order they first appeared
+        self._trial_ids = array.array("q")
+        self._tuner_times = array.array("d")
+        self._runs: list[int | None] = []
+        self._plans: dict[tuple[str, ...], tuple[list[Any], list[Any]]] = {}
         self._configs: dict[int, dict[str, Any]] = {}
         self._config_order: dict[str, None] = {}
         self._seqs = array.array("q")
@@ -274,53 +278,61 @@ class ResultTable:
                 for key, value in event["values"].items():
                     column = self._column(key, value)
                     if type(column) is not list and type(value) is not float:
-                        column = self.columns[key] = [None if v != v else v for v in column]
+                        column = self._as_list(key)
                     column[row] = value
         elif kind == "drop":
             row = self._row_of(event["seq"])
             if row is not None:
                 self._dropped.add(row)
 
-    def _add_result(self, event: dict[str, Any]) -> None:
-        size = self._size
-        columns = self.columns
-        columns["trial_id"].append(event["trial_id"])
+    def _add_result(self, event: dict[str, Any]) -> None:  # the journal's hot path calls it
         values = event["result"]
-        for key, value in values.items():
-            column = columns.get(key)
-            if column is None:
-                column = self._column(key, value)
-            if type(column) is list:
-                column.append(value)
-            elif type(value) is float:
-                column.append(value)
-            else:
-                self._append_other(key, column, value)
-        tuner_values = (("st_tuner_time", event["st_tuner_time"]), ("st_run", event.get("run")))
-        for key, value in tuner_values:
-            if value is not None:
-                column = self._column(key, value)
-                if type(column) is list or type(value) is float:
-                    column.append(value)
-                else:
-                    self._append_other(key, column, value)
-        size += 1
-        for column in columns.values():
-            if len(column) < size:
-                column.append(None if type(column) is list else NAN)
-        self._size = size
+        keys = tuple(values)
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plan(keys, values)
+        appends, pads = plan
+        try:
+            for append, value in zip(appends, values.values()):
+                append(value)
+        except TypeError:  # a float column got something else (None, a string): widen it
+            self._undo_partial_row()
+            for key, value in values.items():
+                if type(self.columns[key]) is not list and not isinstance(value, int | float):
+                    self._as_list(key)
+            self._add_result(event)
+            return
+        for append, missing in pads:
+            append(missing)
+        self._trial_ids.append(event["trial_id"])
+        self._tuner_times.append(event["st_tuner_time"])
+        self._runs.append(event.get("run"))
         self._seqs.append(event["seq"])
+        self._size += 1
 
-    def _append_other(self, key: str, column: Any, value: Any) -> None:
-        # a float column (8 bytes a value) takes ints that floats hold exactly and missing
-        # values (NaN); anything else turns it into a list of objects
-        if value is None:
-            column.append(NAN)
-        elif type(value) is int and -(2**53) < value < 2**53:
-            column.append(float(value))
-        else:
-            column = self.columns[key] = [None if v != v else v for v in column]
-            column.append(value)
+    def _plan(self, keys: tuple[str, ...], values: dict[str, Any]) -> Any:
+        for key in keys:
+            self._column(key, values[key])
+        appends = [self.columns[key].append for key in keys]
+        present = set(keys)
+        pads = [
+            (column.append, None if type(column) is list else NAN)
+            for key, column in self.columns.items()
+            if key not in present
+        ]
+        self._plans[keys] = (appends, pads)
+        return appends, pads
+
+    def _undo_partial_row(self) -> None:
+        for column in self.columns.values():
+            if len(column) > self._size:
+                del column[self._size :]
+
+    def _as_list(self, key: str) -> list[Any]:
+        """Turn a float column into a list of objects (NaN stands for a missing value)."""
+        column = self.columns[key] = [None if v != v else v for v in self.columns[key]]
+        self._plans.clear()
+        return column
 
     def _column(self, key: str, value: Any = None) -> Any:
         """The column ``key``, created (padded for the rows so far) if new: floats are stored
@@ -332,6 +344,7 @@ class ResultTable:
             else:
                 column = [None] * self._size
             self.columns[key] = column
+            self._plans.clear()
         return column
 
     def _row_of(self, seq: int) -> int | None:
@@ -345,36 +358,41 @@ class ResultTable:
         """A copy that later appends do not change (columns are shared: they only grow), for
         writing the table while backends' readers keep adding results."""
         view = ResultTable.__new__(ResultTable)
+        view.__dict__.update(self.__dict__)
         view.columns = dict(self.columns)
         view._configs = dict(self._configs)
         view._config_order = dict(self._config_order)
-        view._seqs = self._seqs
         view._decisions = dict(self._decisions)
         view._dropped = set(self._dropped)
-        view._size = self._size
         return view
 
     def column_names(self) -> list[str]:
         return [
+            "trial_id",
             *self.columns,
+            "st_tuner_time",
+            "st_run",
             "st_status",
             "st_decision",
             *(f"config_{name}" for name in self._config_order),
         ]
 
     def rows(self) -> Any:
-        """Each row as a list in ``column_names()`` order (None where a value is missing)."""
-        names = list(self.columns)
+        """Each row as a list in ``column_names()`` order (None or NaN where a value is
+        missing)."""
+        columns = list(self.columns.values())
         config_names = list(self._config_order)
-        columns = [self.columns[n] for n in names]
-        trial_ids = self.columns["trial_id"]
+        trial_ids, times, runs = self._trial_ids, self._tuner_times, self._runs
         decisions, dropped, configs = self._decisions, self._dropped, self._configs
         for i in range(self._size):
             if i in dropped:
                 continue
             config = configs.get(trial_ids[i], {})
             yield [
+                trial_ids[i],
                 *(c[i] for c in columns),
+                times[i],
+                runs[i],
                 "InProgress",
                 decisions.get(i, "CONTINUE"),
                 *(config.get(n) for n in config_names),

@@ -420,7 +420,7 @@ class Tuner:
                 self.num_dropped_results += 1
                 record.record({"event": "drop", "seq": seq, "trial_id": trial_id})
                 continue
-            if self._repeats.is_repeat(trial_id, raw):
+            if self._repeats.seen and self._repeats.is_repeat(trial_id, raw):
                 continue
             result = {**raw, "st_tuner_time": elapsed}
             self.tuning_status.on_result(trial_id, result)
