@@ -117,6 +117,8 @@ def test_sizes_grids_and_keys():
     assert uniform(0, 1).grid(3) == [0.0, 0.5, 1.0]
     assert randint(1, 3).grid(5) == [1, 2, 3]
     assert logfinrange(1, 1000, 4, cast_int=True).values == [1, 10, 100, 1000]
+    # rounding may repeat values, as in Syne Tune: such a space stays valid
+    validate_config_space({"n": logfinrange(1, 100, 20, cast_int=True)})
     a = {"lr": 0.1, "layers": 2, "epochs": 10}
     assert config_key(a, SPACE) == config_key({**a, "epochs": 3}, SPACE)
     assert isinstance(SPACE["lr"], Domain)

@@ -441,15 +441,14 @@ class FiniteRange(Domain):
         if self.log_scale and self.lower <= 0:
             out.append(f"a log domain needs lower > 0, got lower={self.lower}")
         if self.cast_int and not out and self._size <= 100_000:
-            values = self.values  # rounded: they can repeat or fall outside the bounds
-            if (
-                len(set(values)) < self._size
-                or not self.lower <= values[0] <= values[-1] <= self.upper
-            ):
+            # rounded values may repeat (Syne Tune allows it: a log grid of integers starts
+            # 1, 1, 2, ...), but must stay inside the bounds
+            values = self.values
+            if not self.lower <= values[0] <= values[-1] <= self.upper:
                 shown = ", ".join(map(str, values[:8])) + (", ..." if self._size > 8 else "")
                 out.append(
-                    f"cast_int rounds the values to [{shown}], which repeat or leave the range; "
-                    "use integer bounds and fewer values, or randint/lograndint"
+                    f"cast_int rounds the values to [{shown}], which leave the range "
+                    f"[{self.lower}, {self.upper}]; use integer bounds, or randint/lograndint"
                 )
         return out
 
