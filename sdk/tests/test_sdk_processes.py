@@ -18,7 +18,6 @@ import pytest
 from synetune_sdk.processes import (
     failure_message,
     group_alive,
-    jsonable,
     kill_group_after_grace,
     kill_leftovers,
     pid_alive,
@@ -112,7 +111,9 @@ def test_script_environment_is_unbuffered_unless_told_otherwise(monkeypatch):
     assert script_environment({"PYTHONUNBUFFERED": ""})["PYTHONUNBUFFERED"] == ""
 
 
-def test_jsonable_turns_numpy_like_values_into_python_and_the_rest_into_strings():
+def test_json_fallback_turns_numpy_like_values_into_python_and_the_rest_into_strings():
+    from synetune_sdk.jsonutil import json_default_or_str as jsonable
+
     class Scalar:
         def item(self) -> float:
             return 0.5

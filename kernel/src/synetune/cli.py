@@ -11,6 +11,7 @@ import click
 
 from synetune import __version__
 from synetune.plugins import KINDS
+from synetune_sdk.jsonutil import json_default_or_str
 
 
 @click.group()
@@ -186,7 +187,7 @@ def experiments_show(name: str, top: int, metric: str | None) -> None:
         f"best:       {metric_name}={_cell(best[metric_name])} ({mode}) by trial {best['trial_id']}"
     )
     config = {k: v for k, v in best.items() if k not in ("trial_id", metric_name)}
-    click.echo(f"config:     {json.dumps(config, default=str)}")
+    click.echo(f"config:     {json.dumps(config, default=json_default_or_str)}")
     try:
         click.echo(f"checkpoint: {exp.best_checkpoint(key)}")
     except FileNotFoundError:

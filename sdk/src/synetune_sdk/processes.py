@@ -81,15 +81,6 @@ def script_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def jsonable(value: Any) -> Any:
-    """``json.dumps(default=...)`` for configs: numpy scalars and arrays (without importing
-    numpy) as Python values, anything else as its string."""
-    for attr in ("tolist", "item"):
-        if callable(getattr(value, attr, None)):
-            return getattr(value, attr)()
-    return str(value)
-
-
 # ----------------------------------------------------------------- starting a script
 def start_in_group(
     command: list[str], env: dict[str, str], stderr: IO[bytes], stdout: IO[bytes] | None = None

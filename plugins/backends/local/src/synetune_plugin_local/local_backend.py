@@ -31,10 +31,10 @@ from typing import Any
 
 from synetune_sdk.backend import TrialBackend
 from synetune_sdk.constants import METRIC_LINE_PREFIX
+from synetune_sdk.jsonutil import json_default_or_str
 from synetune_sdk.processes import (
     KILL_TIMEOUT,
     failure_message,
-    jsonable,
     kill_group_after_grace,
     kill_leftovers,
     script_arguments,
@@ -171,7 +171,9 @@ class LocalBackend(TrialBackend):
             previous.wait_until_gone(self.kill_grace_period + KILL_TIMEOUT)
         trial_path = self.trial_path(trial_id)
         self.checkpoint_path(trial_id).mkdir(parents=True, exist_ok=True)
-        (trial_path / "config.json").write_text(json.dumps(config, default=jsonable, indent=2))
+        (trial_path / "config.json").write_text(
+            json.dumps(config, default=json_default_or_str, indent=2)
+        )
         command = self.command(trial_id, config)
         env = script_environment(self.env)
         gpus = self._assign_gpus()

@@ -19,7 +19,7 @@ from typing import Any
 from synetune_plugin_local import function_runner
 from synetune_plugin_local.function_runner import CONFIG_SPACE_FILE
 from synetune_plugin_local.local_backend import LocalBackend
-from synetune_sdk.processes import jsonable
+from synetune_sdk.jsonutil import json_default_or_str
 
 FUNCTION_FOLDER = "tune_function"
 FUNCTION_FILE = "tune_function.dill"
@@ -82,7 +82,9 @@ class PythonBackend(LocalBackend):
             from synetune_sdk.config_space import config_space_to_json
 
             data = config_space_to_json(self.config_space)
-            (path.parent / CONFIG_SPACE_FILE).write_text(json.dumps(data, default=jsonable))
+            (path.parent / CONFIG_SPACE_FILE).write_text(
+                json.dumps(data, default=json_default_or_str)
+            )
 
     def _program(self) -> list[str]:
         return [

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from synetune_sdk.backend import TrialBackend
-from synetune_sdk.processes import failure_message, jsonable, script_arguments
+from synetune_sdk.jsonutil import json_default_or_str
+from synetune_sdk.processes import failure_message, script_arguments
 from synetune_sdk.reporter import parse_metric_line
 from synetune_sdk.trial import TrialStatus
 
@@ -259,7 +260,9 @@ class RayBackend(TrialBackend):
         self.connect()
         trial_path = self.trial_path(trial_id)
         self.checkpoint_path(trial_id).mkdir(parents=True, exist_ok=True)
-        (trial_path / "config.json").write_text(json.dumps(config, default=jsonable, indent=2))
+        (trial_path / "config.json").write_text(
+            json.dumps(config, default=json_default_or_str, indent=2)
+        )
         spec: dict[str, Any] = {
             "env": self.env,
             "stdout_path": str(trial_path / "std.out"),

@@ -56,6 +56,7 @@ from synetune_plugin_sagemaker.jobs import JOB_TERMINAL, TrainingJob, _PendingSt
 from synetune_plugin_sagemaker.poller import JobPoller
 from synetune_plugin_sagemaker.storage import S3Storage
 from synetune_sdk.backend import TrialBackend
+from synetune_sdk.jsonutil import json_default_or_str
 from synetune_sdk.trial import Trial, TrialStatus
 
 __all__ = [
@@ -307,7 +308,7 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         if self.path is not None:
             self.trial_path(trial_id).mkdir(parents=True, exist_ok=True)
             (self.trial_path(trial_id) / "config.json").write_text(
-                json.dumps(config, default=str, indent=2)
+                json.dumps(config, default=json_default_or_str, indent=2)
             )
         with self._jobs_lock:
             self._pending.append(_PendingStart(trial_id, run, dict(config), self._next_copy))

@@ -15,6 +15,7 @@ from typing import Any
 from synetune_plugin_sagemaker import aws
 from synetune_plugin_sagemaker.job_template import CONFIG_CHANNEL
 from synetune_plugin_sagemaker.packaging import pack_code
+from synetune_sdk.jsonutil import json_default_or_str
 
 
 class S3Storage:
@@ -58,7 +59,7 @@ class S3Storage:
         bucket, prefix = self.bucket_and_prefix
         folder = aws.s3_uri(bucket, prefix, str(self.tuner_name), str(trial_id), CONFIG_CHANNEL)
         key = folder[len(f"s3://{bucket}/") :] + "/config.json"
-        body = json.dumps(config, default=str).encode()
+        body = json.dumps(config, default=json_default_or_str).encode()
         self._aws("s3", "put_object", Bucket=bucket, Key=key, Body=body)
         return {
             "ChannelName": CONFIG_CHANNEL,

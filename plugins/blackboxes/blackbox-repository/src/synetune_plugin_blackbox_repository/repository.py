@@ -32,6 +32,7 @@ from synetune_plugin_blackbox_repository.storage import (
     validate_folder,
 )
 from synetune_sdk.blackbox import BlackboxRecipe
+from synetune_sdk.jsonutil import json_default_or_str
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _folder_for(short_name: str, recipe: Any, kwargs: dict[str, Any]) -> Path:
     identity = json.dumps(
         {"name": short_name, "version": str(getattr(recipe, "version", "0")), "kwargs": kwargs},
         sort_keys=True,
-        default=str,
+        default=json_default_or_str,
     )
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     safe = re.sub(r"[^A-Za-z0-9_.-]", "-", short_name)

@@ -23,6 +23,7 @@ from typing import Any
 
 from synetune_sdk.callback import Callback
 from synetune_sdk.context import TuningContext
+from synetune_sdk.jsonutil import json_default_or_str
 from synetune_sdk.trial import SchedulerDecision, Trial
 
 OUTPUT_FOLDER = "tensorboard_output"
@@ -188,7 +189,7 @@ class TensorboardCallback(Callback):
             number = _number(hp)
             if number is not None:
                 writer.add_scalar(f"best/config/{key}", number, global_step=step, walltime=walltime)
-        text = json.dumps({"trial_id": trial.trial_id, **config}, default=str)
+        text = json.dumps({"trial_id": trial.trial_id, **config}, default=json_default_or_str)
         writer.add_text("best/config", text, global_step=step, walltime=walltime)
 
     def _log_hparams(self, trial_id: int) -> None:
