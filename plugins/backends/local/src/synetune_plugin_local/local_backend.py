@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synetune_plugin_local.file_watch import FileWatch
 from synetune_sdk.backend import TrialBackend
 from synetune_sdk.constants import METRIC_LINE_PREFIX
 from synetune_sdk.jsonutil import json_default_or_str
@@ -51,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 _METRIC_TAG = METRIC_LINE_PREFIX.strip().encode()
 RUNS_FILENAME = "std.out.runs"
-POLL_MIN, POLL_MAX = 0.001, 0.01  # seconds between reads of std.out (busy, quiet)
 
 
 @dataclass(eq=False)
@@ -69,6 +69,7 @@ class TrialProcess:
     killer: threading.Thread | None = None
     done: threading.Event = field(default_factory=threading.Event)
     exited: threading.Event = field(default_factory=threading.Event)  # nothing more to read
+    watch: FileWatch | None = None
 
     def wait_until_gone(self, timeout: float) -> None:
         """Block until the process group was killed (if it is being killed) and reaped."""
@@ -195,6 +196,7 @@ class LocalBackend(TrialBackend):
             self._finish(trial_id, run, TrialStatus.FAILED, error)
             return
         process = TrialProcess(trial_id, run, command, proc, start, gpus)
+        process.watch = FileWatch(out_path)
         process.reader = threading.Thread(
             target=self._read_output, args=(process,), name=f"trial-{trial_id}-stdout", daemon=True
         )
@@ -212,10 +214,10 @@ class LocalBackend(TrialBackend):
     # ----------------------------------------------------------------- following a run
     def _read_output(self, process: TrialProcess) -> None:
         """Follow std.out from where this run started and report metric lines as they are
-        printed; polls every millisecond while the script prints, less often while it is
-        quiet, and reads to the end once the script exited."""
-        delay = POLL_MIN
+        printed (woken by the file growing, see ``FileWatch``), then read to the end once the
+        script exited."""
         pending = b""
+        watch = process.watch
         try:
             with open(self.trial_path(process.trial_id) / "std.out", "rb") as f:
                 f.seek(process.start)
@@ -227,14 +229,15 @@ class LocalBackend(TrialBackend):
                         for raw in lines:
                             if _METRIC_TAG in raw:
                                 self._handle_metric_line(process, raw.decode(errors="replace"))
-                        delay = POLL_MIN
+                        watch.active()
                         continue
                     if last:
                         break
-                    process.exited.wait(delay)
-                    delay = min(2 * delay, POLL_MAX)
+                    watch.wait(1.0)
         except OSError as err:
             logger.warning("trial %d: stopped reading its output: %s", process.trial_id, err)
+        finally:
+            watch.close()
         if _METRIC_TAG in pending:  # a last line printed without a newline
             self._handle_metric_line(process, pending.decode(errors="replace"))
 
@@ -283,6 +286,7 @@ class LocalBackend(TrialBackend):
             logger.warning("trial %d: processes it left behind survived SIGKILL", process.trial_id)
         returncode = process.proc.wait()
         process.exited.set()
+        process.watch.wake()
         assert process.reader is not None
         process.reader.join(KILL_TIMEOUT)
         process.done.set()  # frees its GPUs for the next trial
