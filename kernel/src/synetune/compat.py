@@ -31,6 +31,9 @@ RENAMED_MODULES: dict[str | tuple[str, str], str] = {
     (_BLACKBOX, "_Encoder"): f"{_REPOSITORY}.surrogate",
     (_BLACKBOX, "BlackboxFunction"): f"{_REPOSITORY}.function",
     (_BLACKBOX, "CorruptBlackboxError"): f"{_REPOSITORY}.storage",
+    # DEHB's private encoder was replaced by synetune_sdk.encoding.ConfigEncoder; the name is a
+    # stand-in there, and DEHB re-encodes its trials when such a scheduler is unpickled
+    ("synetune_plugin_hyperband.encoding", "Encoder"): "synetune_plugin_hyperband.dehb",
 }
 
 __all__ = ["RENAMED_MODULES"]

@@ -9,7 +9,6 @@ from datetime import datetime
 import numpy as np
 import pytest
 from synetune_plugin_hyperband.dehb import GeometricDifferentialEvolutionHyperbandScheduler as DEHB
-from synetune_plugin_hyperband.encoding import Encoder
 from synetune_plugin_hyperband.synchronous import SynchronousGeometricHyperbandScheduler as SyncHB
 from synetune_plugin_hyperband.synchronous import geometric_bracket_rungs
 
@@ -23,6 +22,7 @@ from synetune_sdk.config_space import (
     randint,
     uniform,
 )
+from synetune_sdk.encoding import ConfigEncoder
 from synetune_sdk.trial import Trial
 
 CONTINUE, PAUSE, STOP = "CONTINUE", "PAUSE", "STOP"
@@ -163,21 +163,83 @@ MIXED = {
 
 
 def test_encoder_round_trip_and_valid_decoding():
-    encoder = Encoder(MIXED)
+    """DEHB's encoded space is ConfigEncoder's: any point of R^d (not one-hot, outside [0, 1],
+    as DE mutation makes them) decodes to a valid configuration."""
+    encoder = DEHB(MIXED, metric="loss")._encoder
+    assert isinstance(encoder, ConfigEncoder)
     rng = np.random.default_rng(0)
     for _ in range(200):
-        config = encoder.decode(rng.uniform(0, 1, encoder.size))
+        config = encoder.decode(rng.uniform(-0.5, 1.5, encoder.dim))[0]
         assert is_valid_config(config, MIXED) and config["epochs"] == 9
-        again = encoder.decode(encoder.encode(config))
+        again = encoder.decode(encoder.encode(config))[0]
         for name, value in config.items():
             if isinstance(value, float):
                 assert again[name] == pytest.approx(value, rel=1e-9), name
             else:
                 assert again[name] == value, name
-    assert encoder.decode([0.0] * encoder.size)["width"] == 8
-    assert encoder.decode([1.0] * encoder.size)["width"] == 512
+    assert encoder.decode(np.zeros(encoder.dim))[0]["width"] == 8
+    assert encoder.decode(np.ones(encoder.dim))[0]["width"] == 512
     with pytest.raises(ValueError, match="no hyperparameter"):
-        Encoder({"epochs": 9})
+        DEHB({"epochs": 9}, metric="loss")
+
+
+def test_dehb_crossover_takes_each_hyperparameter_whole():
+    space = {"act": choice(["a", "b", "c", "d"]), "x": uniform(0.0, 1.0), "epochs": 9}
+    scheduler = DEHB(
+        space, metric="loss", random_seed=0, crossover_probability=0.5, points_to_evaluate=[]
+    )
+    _run_dehb(scheduler, 9 + 3 + 1)  # bracket 0 done: a DE slot of bracket 1 has its parents
+    slot = scheduler._manager.next_job()
+    assert slot.bracket_id == 1
+    encoder = scheduler._encoder
+    block = encoder.onehot_slices[0]
+    from_target = 0
+    for _ in range(200):
+        child, target = scheduler._mutation_crossover(slot)
+        # random points are continuous, so a mutant coordinate never equals the target's: the
+        # one-hot block is all the target's or all the mutant's, never spliced
+        same = child[block] == scheduler._trials[target].encoded[block]
+        assert same.all() or not same.any()
+        from_target += bool(same.all())
+        assert is_valid_config(encoder.decode(child)[0], space)
+    assert 40 < from_target < 160
+
+
+def test_dehb_pickled_with_the_removed_encoder_loads_and_resumes(tmp_path, monkeypatch):
+    """A scheduler saved when DEHB had its own Encoder (one coordinate per hyperparameter)
+    unpickles through synetune.compat.RENAMED_MODULES and re-encodes its trials."""
+    import sys
+    import types
+
+    import dill
+
+    from synetune.saving import _unpickle
+
+    scheduler = DEHB(MIXED, metric="loss", random_seed=3, points_to_evaluate=[])
+    for step in range(5):
+        suggestion = scheduler.suggest(step)
+        scheduler.on_trial_result(
+            Trial(step, dict(suggestion.config), datetime.now()), {"loss": step, "epoch": 1}
+        )
+    old_module = types.ModuleType("synetune_plugin_hyperband.encoding")
+    old_class = type("Encoder", (), {"__module__": old_module.__name__})
+    old_module.Encoder = old_class
+    monkeypatch.setitem(sys.modules, old_module.__name__, old_module)
+    old_encoder = old_class()
+    old_encoder.config_space, old_encoder.names = dict(MIXED), list(MIXED)[:-1]
+    scheduler._encoder = old_encoder
+    for record in scheduler._trials.values():
+        record.encoded = np.full(len(old_encoder.names), 0.5)
+    path = tmp_path / "tuner.dill"
+    path.write_bytes(dill.dumps(scheduler))
+    monkeypatch.delitem(sys.modules, old_module.__name__)
+
+    loaded = _unpickle(path)
+    assert isinstance(loaded._encoder, ConfigEncoder)
+    for record in loaded._trials.values():
+        assert np.array_equal(record.encoded, loaded._encoder.encode(record.config)[0])
+    suggestion = loaded.suggest(5)
+    assert is_valid_config(suggestion.config, MIXED)
 
 
 def _loss(config, epoch):

@@ -5,7 +5,9 @@ The bracket structure is synchronous Hyperband's, except that a rung's size depe
 level, so later brackets spend less. The very first bracket is successive halving: random
 configurations at the base rung, promoted (paused, then resumed) to higher rungs. In every later
 bracket each slot gets a new configuration made by differential evolution in the encoded space
-[0, 1]^d: rand/1 mutation ``a + F (b - c)`` of three parents drawn from the rung's parent pool
+[0, 1]^d of ``synetune_sdk.encoding.ConfigEncoder`` (the one config encoder of the repository;
+categoricals one-hot, decoded by argmax, like Syne Tune's hyperparameter-ranges encoding): rand/1
+mutation ``a + F (b - c)`` of three parents drawn from the rung's parent pool
 (the top trials of the rung below, or at a base rung the trials in the same slots of the previous
 bracket), binomial crossover with the trial in the same slot of the previous bracket (the
 target), and selection: the slot keeps the better of child and target. These trials run from
@@ -21,14 +23,15 @@ from typing import Any
 
 from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
 from synetune_plugin_hyperband.common import draw_seed, read_result
-from synetune_plugin_hyperband.encoding import Encoder
 from synetune_plugin_hyperband.synchronous import BracketManager, Slot, geometric_bracket_rungs
 from synetune_sdk.config_space import (
+    Domain,
     config_key,
     config_space_size,
     impute_points_to_evaluate,
     make_random_state,
 )
+from synetune_sdk.encoding import ConfigEncoder
 from synetune_sdk.max_resource import infer_max_t
 from synetune_sdk.trial import Trial, TrialSuggestion
 
@@ -105,7 +108,9 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
         self.bracket_rungs = [first[0][offset:] for offset in range(self.num_brackets)]
         self.rung_levels = [level for _, level in first[0][:-1]]
         self._levels = [level for _, level in first[0]]
-        self._encoder = Encoder(self.config_space)
+        if not any(isinstance(domain, Domain) for domain in self.config_space.values()):
+            raise ValueError("the config space has no hyperparameter to search (only constants)")
+        self._encoder = ConfigEncoder(self.config_space)
         self.random_seed = draw_seed(random_seed)
         self._random_state = make_random_state([self.random_seed, 2])
         self._points = impute_points_to_evaluate(points_to_evaluate, self.config_space)
@@ -155,7 +160,7 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
                 encoded = self._random_encoded()
             else:
                 encoded, target = self._mutation_crossover(slot)
-            if config_key(self._encoder.decode(encoded), self.config_space) not in self._seen:
+            if config_key(self._decode(encoded), self.config_space) not in self._seen:
                 break
         else:
             return None
@@ -164,7 +169,7 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
     def _start(
         self, trial_id: int, slot: Slot, encoded: Any, target: int | None
     ) -> TrialSuggestion:
-        config = self._encoder.decode(encoded)
+        config = self._decode(encoded)
         self._seen.add(config_key(config, self.config_space))
         if self.max_resource_attr is not None:
             config[self.max_resource_attr] = self.max_t
@@ -183,10 +188,15 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
         record.decision, record.last_resource, record.target = CONTINUE, None, None
         return TrialSuggestion.resume_suggestion(promoted, dict(record.config))
 
+    def _decode(self, encoded: Any) -> dict[str, Any]:
+        """The configuration at any point of R^d: clipped to [0, 1], one-hot blocks by argmax."""
+        return self._encoder.decode(encoded)[0]
+
     def _random_encoded(self) -> Any:
         if self._points:
-            return _as_array(self._encoder.encode(self._points.pop(0)))
-        return self._random_state.uniform(0.0, 1.0, self._encoder.size)
+            return self._encoder.encode(self._points.pop(0))[0]
+        # uniform in [0, 1]^d: the argmax of a uniform one-hot block is a uniform category
+        return self._random_state.uniform(0.0, 1.0, self._encoder.dim)
 
     def _random_trial(self) -> int:
         ids = list(self._trials)
@@ -244,9 +254,15 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
         target = self._parent_slot_trial(slot, slot.slot_index)
         if target is None:
             target = self._random_trial()
-        mask = self._random_state.random(self._encoder.size) < self.crossover_probability
+        # Binomial crossover per hyperparameter, not per encoded column: a categorical's one-hot
+        # block comes whole from the mutant or whole from the target, so the child's category is
+        # one of theirs and CR means the same for every hyperparameter whatever its number of
+        # categories. (Syne Tune draws the mask per column, which can splice two one-hot blocks.)
+        widths = [column.width for column in self._encoder.columns]
+        mask = self._random_state.random(len(widths)) < self.crossover_probability
         if not mask.any():
-            mask[int(self._random_state.integers(self._encoder.size))] = True
+            mask[int(self._random_state.integers(len(widths)))] = True
+        mask = np.repeat(mask, widths)
         return np.where(mask, mutant, self._trials[target].encoded), target
 
     # -- results ------------------------------------------------------------------------------
@@ -318,11 +334,20 @@ class GeometricDifferentialEvolutionHyperbandScheduler(MultiFidelityScheduler):
         )
         return out
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if not isinstance(self._encoder, ConfigEncoder):
+            # Pickled before DEHB used ConfigEncoder: its points live in the old one-coordinate-
+            # per-hyperparameter space. Re-encode every trial from its configuration.
+            self._encoder = ConfigEncoder(self.config_space)
+            for record in self._trials.values():
+                record.encoded = self._encoder.encode(record.config)[0]
+
 
 DEHB = GeometricDifferentialEvolutionHyperbandScheduler
 
 
-def _as_array(values: list[float]) -> Any:
-    import numpy as np
-
-    return np.asarray(values, dtype=float)
+class Encoder:
+    """Stand-in for the removed ``synetune_plugin_hyperband.encoding.Encoder`` (mapped here by
+    ``synetune.compat.RENAMED_MODULES``) so DEHB schedulers saved before can be unpickled; the
+    scheduler's ``__setstate__`` replaces it by a ``ConfigEncoder``. Not for use."""
