@@ -1,4 +1,5 @@
-"""Experiment analysis: loading, best trial and checkpoint, plots, comparisons and the CLI."""
+"""Experiment analysis: loading, best trial and checkpoint, plots and the CLI (comparing several
+experiments is synetune-plugin-compare's, tested there)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,9 @@ from click.testing import CliRunner
 from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
 
 from synetune import StoppingCriterion, Tuner
-from synetune.cli import cli
+from synetune.cli import cli, experiments_plot
 from synetune.config_space import uniform
-from synetune.experiments import (
-    ExperimentResult,
-    compare_experiments,
-    list_experiments,
-    load_experiment,
-)
+from synetune.experiments import ExperimentResult, list_experiments, load_experiment
 
 SPACE = {"x": uniform(0.0, 1.0), "epochs": 4, "sleep": 0.002}
 
@@ -121,7 +117,7 @@ def test_analysis_without_plotting_does_not_import_matplotlib():
     assert out.stdout.strip() == "False"
 
 
-# ------------------------------------------------------------------------------ comparison
+# ------------------------------------------------------------------------------ CLI
 @pytest.fixture
 def six_runs() -> list[str]:
     names = []
@@ -133,51 +129,6 @@ def six_runs() -> list[str]:
     return names
 
 
-def test_comparison_groups_by_method_and_aggregates_seeds(six_runs, tmp_path):
-    comparison = compare_experiments(["cmp-*"])
-    assert sorted(comparison.groups()) == ["random", "stopping"]
-    curves = {c.method: c for c in comparison.curves(num_points=50)}
-    random = curves["random"]
-    assert sorted(random.seeds) == [0, 1, 2] and random.values.shape == (3, 50)
-    # at the end of the grid every run has its final best value; the mean is their mean
-    finals = [load_experiment(f"cmp-random-{s}").results["loss"].min() for s in range(3)]
-    order = [exp.name for exp in comparison.groups()["random"]]
-    assert order == ["cmp-random-0", "cmp-random-1", "cmp-random-2"]  # oldest first
-    assert random.values[:, -1].tolist() == pytest.approx(finals)
-    assert random.center[-1] == pytest.approx(np.mean(finals))
-    assert np.all(random.lower[-1] <= random.center[-1]) and random.upper[-1] >= random.center[-1]
-    # before a run's first result it has no value; best so far never gets worse
-    assert np.isnan(random.values[:, 0]).all()
-    for row in random.values:
-        known = row[~np.isnan(row)]
-        assert np.all(np.diff(known) <= 0)
-    # the aggregate starts once all runs reported, so it never jumps up either
-    defined = ~np.isnan(random.center)
-    assert np.array_equal(defined, ~np.isnan(random.values).any(axis=0)) and defined.any()
-    assert np.all(np.diff(random.center[defined]) <= 1e-12)
-    median = {c.method: c for c in comparison.curves(aggregate="median_percentiles")}
-    assert median["random"].center[-1] == pytest.approx(np.median(finals))
-
-    summary = comparison.summary()
-    assert list(summary["method"]) == sorted(
-        ["random", "stopping"], key=lambda m: summary.set_index("method").loc[m, "mean_loss"]
-    )
-    row = summary.set_index("method").loc["random"]
-    assert row["runs"] == 3 and row["mean_loss"] == pytest.approx(np.mean(finals))
-    assert row["best_loss"] == pytest.approx(min(finals))
-
-    fig = comparison.plot(figure_path=tmp_path / "compare.png")
-    assert len(fig.axes[0].lines) == 2
-    assert_nontrivial_png(tmp_path / "compare.png")
-    by_seed = compare_experiments(six_runs, method=lambda e: f"seed {e.seed()}")
-    assert sorted(by_seed.groups()) == ["seed 0", "seed 1", "seed 2"]
-    with pytest.raises(ValueError, match="aggregate"):
-        comparison.curves(aggregate="best")
-    with pytest.raises(FileNotFoundError, match="nothing-\\*"):
-        compare_experiments(["nothing-*"])
-
-
-# ------------------------------------------------------------------------------ CLI
 def test_cli_list_show_and_plot(six_runs, tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["experiments", "list"])
@@ -210,19 +161,24 @@ def test_cli_list_show_and_plot(six_runs, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert_nontrivial_png(trials)
-    many = tmp_path / "many.png"
-    result = runner.invoke(
-        cli, ["experiments", "plot", "cmp-*", "-o", str(many), "--aggregate", "median_percentiles"]
-    )
-    assert result.exit_code == 0, result.output
-    assert (
-        "random" in result.output
-        and "stopping" in result.output
-        and f"wrote {many}" in result.output
-    )
-    assert_nontrivial_png(many)
-
     result = runner.invoke(cli, ["experiments", "show", "no-such-run"])
     assert result.exit_code != 0 and "no experiment 'no-such-run'" in result.output
     result = runner.invoke(cli, ["experiments", "plot", "zzz-*", "-o", str(tmp_path / "x.png")])
+    assert result.exit_code != 0 and "no experiment matches" in result.output
+
+
+def test_kernel_plot_command_plots_one_experiment_and_points_to_the_plugin_for_several(
+    six_runs, tmp_path
+):
+    # the kernel's own command (synetune-plugin-compare replaces it in the group when installed)
+    runner = CliRunner()
+    one = tmp_path / "one.png"
+    result = runner.invoke(experiments_plot, ["cmp-stopping-*1", "-o", str(one)])
+    assert result.exit_code == 0 and f"wrote {one}" in result.output, result.output
+    assert_nontrivial_png(one)
+    result = runner.invoke(experiments_plot, ["cmp-*", "-o", str(tmp_path / "many.png")])
+    assert result.exit_code != 0 and not (tmp_path / "many.png").exists()
+    assert "6 experiments given" in result.output
+    assert "pip install synetune-plugin-compare" in result.output
+    result = runner.invoke(experiments_plot, ["zzz-*", "-o", str(tmp_path / "x.png")])
     assert result.exit_code != 0 and "no experiment matches" in result.output

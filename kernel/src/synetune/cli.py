@@ -182,7 +182,7 @@ def experiments_show(name: str, top: int, metric: str | None) -> None:
         best = exp.best_config(key)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
-    metric_name, mode = exp._metric_and_mode(key)
+    metric_name, mode = exp.metric_and_mode(key)
     click.echo(
         f"best:       {metric_name}={_cell(best[metric_name])} ({mode}) by trial {best['trial_id']}"
     )
@@ -210,60 +210,34 @@ def experiments_show(name: str, top: int, metric: str | None) -> None:
     help="Image file to write (PNG, SVG, PDF).",
 )
 @click.option("--metric", default=None, help="Metric to plot (default: the first one).")
-@click.option(
-    "--trials", "per_trial", is_flag=True, help="One experiment: learning curve of every trial."
-)
-@click.option(
-    "--aggregate",
-    type=click.Choice(["mean_and_ci", "mean_and_std", "median_percentiles"]),
-    default="mean_and_ci",
-    show_default=True,
-    help="Several experiments: how runs of one method are summarised.",
-)
-@click.option(
-    "--group-by",
-    default=None,
-    help="Several experiments: metadata key naming the method (default: 'method', else the scheduler).",
-)
+@click.option("--trials", "per_trial", is_flag=True, help="Learning curve of every trial.")
 def experiments_plot(
-    names: tuple[str, ...],
-    output: str,
-    metric: str | None,
-    per_trial: bool,
-    aggregate: str,
-    group_by: str | None,
+    names: tuple[str, ...], output: str, metric: str | None, per_trial: bool
 ) -> None:
-    """Plot experiments NAMES into a file.
+    """Plot experiment NAME (a name, or a shell pattern like 'asha-*' matching one) into a file:
+    its best value so far against time (--trials: every trial's learning curve).
 
-    One experiment: its best value so far against time (--trials: every trial's learning
-    curve). Several (names or shell patterns like 'asha-*'): runs grouped by method, mean and
-    spread of the best value so far against time.
+    Comparing several experiments needs the plugin synetune-plugin-compare.
     """
-    from synetune.experiments import compare_experiments, list_experiments
+    from synetune.experiments import list_experiments
 
-    key: str | int = metric if metric is not None else 0
     expanded = [n for n in names if not any(c in n for c in "*?[")]
-    patterns = [n for n in names if n not in expanded]
-    for pattern in patterns:
+    for pattern in [n for n in names if n not in expanded]:
         expanded.extend(list_experiments(pattern=pattern))
     if not expanded:
         raise click.ClickException(f"no experiment matches {' '.join(names)}")
+    if len(expanded) > 1:
+        raise click.ClickException(
+            f"{len(expanded)} experiments given: comparing several experiments needs the "
+            "plugin synetune-plugin-compare (pip install synetune-plugin-compare)"
+        )
+    exp = _load(expanded[0])
+    key: str | int = metric if metric is not None else 0
     try:
-        if len(expanded) == 1:
-            exp = _load(expanded[0])
-            if per_trial:
-                exp.plot_trials(key, figure_path=output)
-            else:
-                exp.plot(key, figure_path=output)
+        if per_trial:
+            exp.plot_trials(key, figure_path=output)
         else:
-            if per_trial:
-                raise click.ClickException("--trials plots one experiment; name only one")
-            comparison = compare_experiments(expanded, metric=key, method=group_by)
-            comparison.plot(figure_path=output, aggregate=aggregate)
-            _table(
-                [list(map(str, comparison.summary().columns))]
-                + [[_cell(v) for v in row] for row in comparison.summary().itertuples(index=False)]
-            )
+            exp.plot(key, figure_path=output)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
     except ModuleNotFoundError as err:

@@ -2,9 +2,8 @@
 
 ``load_experiment(name)`` gives an ``ExperimentResult``: the results table, metadata, trial
 statuses, the best trial, configuration and checkpoint, and plots (best value so far against
-time, learning curves per trial). ``compare_experiments(names)`` groups several experiments by
-method (and seed) and plots the mean and spread of their best value so far against time, as
-Syne Tune's ``ComparativeResults`` does. matplotlib is imported only when plotting.
+time, learning curves per trial). Comparing several experiments is the plugin
+``synetune-plugin-compare`` (``compare_experiments``). matplotlib is imported only when plotting.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import fnmatch
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +22,6 @@ from synetune import results as store
 logger = logging.getLogger(__name__)
 
 TIME_COLUMN = "st_tuner_time"
-AGGREGATES = ("mean_and_ci", "mean_and_std", "median_percentiles")
 
 
 @dataclass
@@ -64,7 +61,9 @@ class ExperimentResult:
         """Metadata ``seed`` if the user stored one, else the scheduler's ``random_seed``."""
         return self.metadata.get("seed", self.metadata.get("random_seed"))
 
-    def _metric_and_mode(self, metric: str | int) -> tuple[str, str]:
+    def metric_and_mode(self, metric: str | int) -> tuple[str, str]:
+        """The metric's name (``metric`` itself, or the name at that index of ``metric_names()``)
+        and its mode (``min`` or ``max``)."""
         names = self.metric_names()
         if isinstance(metric, int):
             if not names:
@@ -80,7 +79,7 @@ class ExperimentResult:
     # ------------------------------------------------------------------------------ answers
     def best_trial(self, metric: str | int = 0) -> dict[str, Any]:
         """The row (a dict) holding the best reported value of ``metric``."""
-        metric, mode = self._metric_and_mode(metric)
+        metric, mode = self.metric_and_mode(metric)
         df = self.results
         if df is None or len(df) == 0 or metric not in df.columns:
             raise ValueError(f"experiment {self.name!r} has no result for metric {metric!r}")
@@ -94,7 +93,7 @@ class ExperimentResult:
         """The best trial's configuration (``config_`` prefixes removed), with its trial id and
         metric value under ``trial_id`` and the metric's name."""
         row = self.best_trial(metric)
-        metric_name, _ = self._metric_and_mode(metric)
+        metric_name, _ = self.metric_and_mode(metric)
         config = {k[len("config_") :]: v for k, v in row.items() if k.startswith("config_")}
         return {"trial_id": int(row["trial_id"]), metric_name: row[metric_name], **config}
 
@@ -132,7 +131,7 @@ class ExperimentResult:
             return pd.DataFrame(columns=["trial_id", "status", "num_results"])
         names = self.metric_names()
         metric_name, mode = (
-            self._metric_and_mode(metric) if names or isinstance(metric, str) else (None, "min")
+            self.metric_and_mode(metric) if names or isinstance(metric, str) else (None, "min")
         )
         resource = self.resource_attr()
         rows = []
@@ -170,7 +169,7 @@ class ExperimentResult:
         """``(st_tuner_time, best value so far, trial_id)`` after every result, in time order."""
         import pandas as pd
 
-        metric_name, mode = self._metric_and_mode(metric)
+        metric_name, mode = self.metric_and_mode(metric)
         df = self.results
         if df is None or len(df) == 0 or metric_name not in df.columns:
             raise ValueError(f"experiment {self.name!r} has no result for metric {metric_name!r}")
@@ -202,7 +201,7 @@ class ExperimentResult:
         matplotlib knows from the suffix); ``show`` opens a window. ``plt_kwargs`` go to the
         line (``color``, ``linewidth``, ...), except ``figsize`` and ``dpi``.
         """
-        metric, mode = self._metric_and_mode(metric_to_plot)
+        metric, mode = self.metric_and_mode(metric_to_plot)
         best = self.best_so_far(metric)
         df = self.results
         fig, ax = _figure(show, plt_kwargs)
@@ -236,7 +235,7 @@ class ExperimentResult:
     ) -> Any:
         """Plot the learning curve of every trial: ``metric`` against ``x``, the resource level
         (default; see ``resource_attr()``) or ``"st_tuner_time"``. The best trial is drawn thick."""
-        metric, _ = self._metric_and_mode(metric_to_plot)
+        metric, _ = self.metric_and_mode(metric_to_plot)
         df = self.results
         if df is None or len(df) == 0 or metric not in df.columns:
             raise ValueError(f"experiment {self.name!r} has no result for metric {metric!r}")
@@ -430,182 +429,7 @@ def list_experiments(root: str | Path | None = None, pattern: str | None = None)
     return [p.name for p in sorted(found, key=lambda p: p.stat().st_mtime)]
 
 
-# ---------------------------------------------------------------------------------- comparison
-@dataclass
-class MethodCurve:
-    """Best value so far of the runs of one method on a shared time grid, and its aggregate."""
-
-    method: str
-    seeds: list[Any]
-    times: Any  # shape (T,)
-    values: Any  # shape (runs, T), NaN before a run's first result
-    center: Any
-    lower: Any
-    upper: Any
-
-
-@dataclass
-class ExperimentComparison:
-    """Several experiments grouped by method; each experiment is one run (one seed).
-
-    ``curves()`` puts every run's best value so far on a shared time grid and aggregates per
-    method; ``summary()`` tabulates the final values; ``plot()`` draws them.
-    """
-
-    experiments: list[ExperimentResult]
-    metric: str
-    mode: str
-    method_of: Callable[[ExperimentResult], str]
-
-    def groups(self) -> dict[str, list[ExperimentResult]]:
-        out: dict[str, list[ExperimentResult]] = {}
-        for exp in self.experiments:
-            out.setdefault(self.method_of(exp), []).append(exp)
-        return out
-
-    def curves(self, num_points: int = 200, aggregate: str = "mean_and_ci") -> list[MethodCurve]:
-        """Per method: every run's best value so far at ``num_points`` times from 0 to the
-        longest run's end, aggregated with ``aggregate``: ``mean_and_ci`` (mean and 95%
-        confidence interval of the mean), ``mean_and_std`` or ``median_percentiles`` (median,
-        25th and 75th percentiles). The aggregate starts once every run of the method has
-        reported (NaN before); a finished run keeps its final value."""
-        import numpy as np
-
-        if aggregate not in AGGREGATES:
-            raise ValueError(f"aggregate must be one of {list(AGGREGATES)}, got {aggregate!r}")
-        steps = {exp.name: exp.best_so_far(self.metric) for exp in self.experiments}
-        end = max((float(s[TIME_COLUMN].max()) for s in steps.values() if len(s)), default=0.0)
-        times = np.linspace(0.0, end, max(2, int(num_points)))
-        out = []
-        for method, runs in self.groups().items():
-            values = np.full((len(runs), times.size), np.nan)
-            for row, exp in enumerate(runs):
-                step = steps[exp.name]
-                if len(step) == 0:
-                    continue
-                position = np.searchsorted(step[TIME_COLUMN].to_numpy(), times, side="right") - 1
-                known = position >= 0
-                values[row, known] = step[self.metric].to_numpy()[position[known]]
-            center, lower, upper = _aggregate(values, aggregate)
-            out.append(
-                MethodCurve(
-                    method, [exp.seed() for exp in runs], times, values, center, lower, upper
-                )
-            )
-        return out
-
-    def summary(self) -> Any:
-        """One row per method: runs, seeds, mean, std, best and worst of the final best value."""
-        import numpy as np
-        import pandas as pd
-
-        rows = []
-        for method, runs in self.groups().items():
-            finals = np.array(
-                [exp.best_so_far(self.metric)[self.metric].iloc[-1] for exp in runs], dtype=float
-            )
-            rows.append(
-                {
-                    "method": method,
-                    "runs": len(runs),
-                    "seeds": [exp.seed() for exp in runs],
-                    f"mean_{self.metric}": finals.mean(),
-                    f"std_{self.metric}": finals.std(ddof=1) if len(finals) > 1 else 0.0,
-                    f"best_{self.metric}": finals.min() if self.mode == "min" else finals.max(),
-                    f"worst_{self.metric}": finals.max() if self.mode == "min" else finals.min(),
-                }
-            )
-        table = pd.DataFrame(rows)
-        return table.sort_values(f"mean_{self.metric}", ascending=self.mode == "min").reset_index(
-            drop=True
-        )
-
-    def plot(
-        self,
-        figure_path: str | Path | None = None,
-        aggregate: str = "mean_and_ci",
-        num_points: int = 200,
-        title: str | None = None,
-        show: bool = False,
-        **plt_kwargs: Any,
-    ) -> Any:
-        """Plot each method's aggregated best value so far against time, with its spread."""
-        fig, ax = _figure(show, plt_kwargs)
-        for curve in self.curves(num_points=num_points, aggregate=aggregate):
-            line = ax.plot(
-                curve.times,
-                curve.center,
-                label=f"{curve.method} ({len(curve.seeds)} runs)",
-                **plt_kwargs,
-            )
-            ax.fill_between(
-                curve.times, curve.lower, curve.upper, alpha=0.2, color=line[0].get_color()
-            )
-        ax.set_xlabel("wallclock time (s)")
-        ax.set_ylabel(f"best {self.metric} ({self.mode})")
-        ax.set_title(title or f"best {self.metric} so far ({aggregate.replace('_', ' ')})")
-        ax.grid(alpha=0.3)
-        ax.legend()
-        return _finish(fig, figure_path, show)
-
-
-def compare_experiments(
-    experiments: Iterable[str | Path | ExperimentResult],
-    metric: str | int = 0,
-    method: str | Callable[[ExperimentResult], str] | None = None,
-    root: str | Path | None = None,
-) -> ExperimentComparison:
-    """Group experiments (names, folders or loaded results) by method for comparison.
-
-    ``method`` says what a run's method is: a metadata key (``"scheduler_name"``), a function of
-    the ``ExperimentResult``, or by default ``ExperimentResult.method()`` (metadata ``method``,
-    else the scheduler's name). Names may be shell patterns (``"asha-*"``).
-    """
-    loaded: list[ExperimentResult] = []
-    for item in experiments:
-        if isinstance(item, ExperimentResult):
-            loaded.append(item)
-        elif isinstance(item, str) and any(c in item for c in "*?["):
-            matches = list_experiments(root, pattern=item)
-            if not matches:
-                raise FileNotFoundError(f"no experiment matches {item!r}")
-            loaded.extend(load_experiment(name, root=root) for name in matches)
-        else:
-            loaded.append(load_experiment(item, root=root))
-    if not loaded:
-        raise ValueError("compare_experiments needs at least one experiment")
-    metric_name, mode = loaded[0]._metric_and_mode(metric)
-    for exp in loaded:
-        if len(exp.results) == 0 or metric_name not in exp.results.columns:
-            raise ValueError(f"experiment {exp.name!r} has no result for metric {metric_name!r}")
-    if method is None:
-        method_of: Callable[[ExperimentResult], str] = ExperimentResult.method
-    elif isinstance(method, str):
-        key = method
-        method_of = lambda exp: str(exp.metadata.get(key, exp.method()))  # noqa: E731
-    else:
-        method_of = method
-    return ExperimentComparison(loaded, metric_name, mode, method_of)
-
-
 # ---------------------------------------------------------------------------------- helpers
-def _aggregate(values: Any, aggregate: str) -> tuple[Any, Any, Any]:
-    """Center and band over runs (rows) per time (column). A time before some run's first
-    result gets NaN: averaging only the runs that already reported would make the curve jump
-    up whenever a late run arrives with its first, poor value."""
-    import numpy as np
-
-    if aggregate == "median_percentiles":
-        center, lower, upper = np.percentile(values, [50, 25, 75], axis=0)
-    else:
-        runs = values.shape[0]
-        center = values.mean(axis=0)
-        std = values.std(axis=0, ddof=1) if runs > 1 else np.zeros(values.shape[1])
-        half = std if aggregate == "mean_and_std" else 1.96 * std / np.sqrt(runs)
-        lower, upper = center - half, center + half
-    return center, lower, upper
-
-
 def _figure(show: bool, plt_kwargs: dict[str, Any]) -> tuple[Any, Any]:
     figsize = plt_kwargs.pop("figsize", (8, 5))
     dpi = plt_kwargs.pop("dpi", 100)

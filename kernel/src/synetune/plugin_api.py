@@ -3,12 +3,14 @@
 Everything a plugin implements (schedulers, searchers, backends, callbacks, blackboxes, the
 config-space domains, the tuning context) lives in ``synetune_sdk``. The kernel adds only the
 services below, which exist once per process: looking up other plugins' components by name,
-where experiments are stored, and the command line for testing a plugin's sub-commands. Names
-here are stable; the rest of the kernel is private and may change in any release.
+where experiments are stored, the figures of experiment plots, and the command line for testing
+a plugin's sub-commands. Names here are stable; the rest of the kernel is private and may change
+in any release.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from synetune.registry import REGISTRIES, AmbiguousNameError, UnknownNameError, resolve
@@ -21,8 +23,10 @@ __all__ = [
     "create",
     "experiment_path",
     "experiment_root",
+    "finish_figure",
     "make_searcher",
     "names",
+    "new_figure",
     "read_events",
     "resolve",
 ]
@@ -80,6 +84,23 @@ def make_searcher(
 def names(kind: str) -> list[str]:
     """Names registered for ``kind`` by the installed plugins."""
     return REGISTRIES[kind].names()
+
+
+def new_figure(show: bool = False, plt_kwargs: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """A matplotlib ``(Figure, Axes)`` as the experiment plots make them: ``figsize`` (default
+    ``(8, 5)``) and ``dpi`` (100) are taken out of ``plt_kwargs``, the rest is left for the lines.
+    Without ``show`` no pyplot is involved (no GUI backend, safe in threads and on servers)."""
+    from synetune.experiments import _figure
+
+    return _figure(show, plt_kwargs if plt_kwargs is not None else {})
+
+
+def finish_figure(fig: Any, figure_path: str | Path | None = None, show: bool = False) -> Any:
+    """Lay out ``fig``, save it to ``figure_path`` (its folder created; the format from the
+    suffix) and, with ``show``, open a window; returns ``fig``."""
+    from synetune.experiments import _finish
+
+    return _finish(fig, figure_path, show)
 
 
 def cli() -> Any:
