@@ -205,43 +205,6 @@ def test_dehb_crossover_takes_each_hyperparameter_whole():
     assert 40 < from_target < 160
 
 
-def test_dehb_pickled_with_the_removed_encoder_loads_and_resumes(tmp_path, monkeypatch):
-    """A scheduler saved when DEHB had its own Encoder (one coordinate per hyperparameter)
-    unpickles through synetune.compat.RENAMED_MODULES and re-encodes its trials."""
-    import sys
-    import types
-
-    import dill
-
-    from synetune.saving import _unpickle
-
-    scheduler = DEHB(MIXED, metric="loss", random_seed=3, points_to_evaluate=[])
-    for step in range(5):
-        suggestion = scheduler.suggest(step)
-        scheduler.on_trial_result(
-            Trial(step, dict(suggestion.config), datetime.now()), {"loss": step, "epoch": 1}
-        )
-    old_module = types.ModuleType("synetune_plugin_hyperband.encoding")
-    old_class = type("Encoder", (), {"__module__": old_module.__name__})
-    old_module.Encoder = old_class
-    monkeypatch.setitem(sys.modules, old_module.__name__, old_module)
-    old_encoder = old_class()
-    old_encoder.config_space, old_encoder.names = dict(MIXED), list(MIXED)[:-1]
-    scheduler._encoder = old_encoder
-    for record in scheduler._trials.values():
-        record.encoded = np.full(len(old_encoder.names), 0.5)
-    path = tmp_path / "tuner.dill"
-    path.write_bytes(dill.dumps(scheduler))
-    monkeypatch.delitem(sys.modules, old_module.__name__)
-
-    loaded = _unpickle(path)
-    assert isinstance(loaded._encoder, ConfigEncoder)
-    for record in loaded._trials.values():
-        assert np.array_equal(record.encoded, loaded._encoder.encode(record.config)[0])
-    suggestion = loaded.suggest(5)
-    assert is_valid_config(suggestion.config, MIXED)
-
-
 def _loss(config, epoch):
     return (config["x"] - 0.3) ** 2 + 1.0 / epoch
 
