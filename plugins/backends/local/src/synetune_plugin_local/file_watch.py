@@ -41,6 +41,7 @@ class FileWatch:
 
     def __init__(self, path: Path):
         self._fds: list[int] = []
+        self._lock = threading.Lock()  # wake() and close() from different threads
         self._woken = threading.Event()
         self._delay = POLL_MIN
         libc = _inotify()
@@ -74,15 +75,17 @@ class FileWatch:
 
     def wake(self) -> None:
         self._woken.set()
-        if self._fds:
-            try:
-                os.write(self._wake_write, b"x")
-            except OSError:
-                pass
+        with self._lock:  # never write into a descriptor number close() gave back
+            if self._fds:
+                try:
+                    os.write(self._wake_write, b"x")
+                except OSError:
+                    pass
 
     def close(self) -> None:
-        for fd in self._fds:
-            os.close(fd)
-        if self._fds:
-            os.close(self._wake_write)
-        self._fds = []
+        with self._lock:
+            for fd in self._fds:
+                os.close(fd)
+            if self._fds:
+                os.close(self._wake_write)
+            self._fds = []
