@@ -142,7 +142,8 @@ class _Replayer:
             if event.get("restarted"):
                 self._watch[trial_id] = self.levels.get(trial_id, -math.inf)
             elif replay and previous == TrialStatus.PAUSED:
-                self._suggest_again(trial_id, None)
+                # the live loop asked with the id a new trial would have got
+                self._suggest_again(max(self.tuner.trials) + 1, None)
         elif not replay:
             return
         elif new == TrialStatus.COMPLETED:
