@@ -15,8 +15,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "Tuner": ("synetune.tuner", "Tuner"),
     "TrialFailuresError": ("synetune.tuner", "TrialFailuresError"),
-    "StoppingCriterion": ("synetune.stopping", "StoppingCriterion"),
-    "TuningStatus": ("synetune.stopping", "TuningStatus"),
+    "StoppingCriterion": ("synetune_sdk.stopping", "StoppingCriterion"),
+    "PlateauStopper": ("synetune_sdk.stopping", "PlateauStopper"),
+    "AutomaticTerminationCriterion": ("synetune_sdk.stopping", "AutomaticTerminationCriterion"),
+    "TuningStatus": ("synetune_sdk.context", "TuningStatus"),
     "AskTellScheduler": ("synetune_sdk.ask_tell", "AskTellScheduler"),
     "load_experiment": ("synetune.experiments", "load_experiment"),
     "list_experiments": ("synetune.experiments", "list_experiments"),
@@ -36,10 +38,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from synetune.experiments import ExperimentResult, list_experiments, load_experiment
     from synetune.registry import BlackboxRegistry, Registry
-    from synetune.stopping import StoppingCriterion, TuningStatus
     from synetune.tuner import Tuner
     from synetune_sdk.ask_tell import AskTellScheduler
+    from synetune_sdk.context import TuningStatus
     from synetune_sdk.reporter import Reporter
+    from synetune_sdk.stopping import (
+        AutomaticTerminationCriterion,
+        PlateauStopper,
+        StoppingCriterion,
+    )
 
     schedulers: Registry
     searchers: Registry

@@ -23,11 +23,11 @@ from synetune.console import VERBOSITY, BestTracker, say, summary
 from synetune.journal import RepeatFilter, RunRecord
 from synetune.registry import REGISTRIES, resolve
 from synetune.saving import load_tuner, save_tuner, write_run_metadata
-from synetune.stopping import StoppingCriterion, TuningStatus
 from synetune_sdk.backend import TrialBackend
 from synetune_sdk.callback import Callback
-from synetune_sdk.context import TuningContext
+from synetune_sdk.context import TuningContext, TuningStatus
 from synetune_sdk.scheduler import Scheduler
+from synetune_sdk.stopping import StoppingCriterion
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion
 
 logger = logging.getLogger(__name__)
@@ -219,6 +219,7 @@ class Tuner:
                 self._record = RunRecord(self.tuner_path / store.EVENTS_FILENAME, self._elapsed, 0)
                 write_run_metadata(self)
             self.trial_backend.set_journal(self._record)
+            self.tuning_status.attach_trials(self.trials)  # configs for its trial_rows
             self._add_default_callbacks()
             context = TuningContext(
                 name=self.name,

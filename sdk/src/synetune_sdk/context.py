@@ -65,6 +65,21 @@ class TuningStatus:
     def num_evaluations(self) -> int:
         return self.num_results
 
+    @property
+    def trial_rows(self) -> dict[int, dict[str, Any]]:
+        """Syne Tune's ``trial_rows``: for each trial that reported, in the order they first
+        did, its configuration (once the tuner attached its trials) updated with its latest
+        result."""
+        trials = self.__dict__.get("_trials") or {}
+        return {
+            trial_id: {**getattr(trials.get(trial_id), "config", {}), **result}
+            for trial_id, result in self.last_results.items()
+        }
+
+    def attach_trials(self, trials: Mapping[int, Trial]) -> None:
+        """Give ``trial_rows`` the tuner's live table of trials (for their configurations)."""
+        self.__dict__["_trials"] = trials
+
     def on_trial_started(self, trial_id: int) -> None:
         self.num_trials_started += 1
         self.trial_status[trial_id] = TrialStatus.IN_PROGRESS

@@ -1,0 +1,190 @@
+"""Syne Tune's API beyond the basics: stop criteria on ``TuningStatus`` (plateau, automatic
+termination) and the rough edges of a run (results folder, failure lines, status line, Ctrl-C,
+simulated time)."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime
+
+import pytest
+from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
+
+import synetune
+import synetune_sdk.stopping
+from synetune import StoppingCriterion, Tuner
+from synetune.config_space import choice, uniform
+from synetune_sdk.context import TuningStatus
+from synetune_sdk.trial import Trial, TrialStatus
+
+# ---------------------------------------------------------------------------- stop criteria
+
+
+def feed(status: TuningStatus, values: list[float], metric: str = "y", configs=None) -> None:
+    """One finished trial per value, in order, as the tuner would record them."""
+    trials = status.__dict__.setdefault("_trials", {})
+    for value in values:
+        trial_id = len(status.trial_status)
+        config = configs[trial_id] if configs else {}
+        trials[trial_id] = Trial(trial_id, config, datetime.now())
+        status.on_trial_started(trial_id)
+        status.on_result(trial_id, {metric: value, "epoch": 1})
+        status.on_trial_status(trial_id, TrialStatus.COMPLETED)
+
+
+def test_stop_criteria_are_exported_from_kernel_and_sdk():
+    from synetune.stopping import StoppingCriterion as kernel_criterion
+
+    assert synetune.StoppingCriterion is kernel_criterion is synetune_sdk.stopping.StoppingCriterion
+    assert synetune.PlateauStopper is synetune_sdk.stopping.PlateauStopper
+    assert synetune.AutomaticTerminationCriterion is (
+        synetune_sdk.stopping.AutomaticTerminationCriterion
+    )
+    # a pickle naming the old place of the class still loads
+    data = pickle.dumps(StoppingCriterion(max_num_trials_started=3), protocol=0).replace(
+        b"synetune_sdk.stopping", b"synetune.stopping"
+    )
+    assert b"synetune.stopping" in data
+    assert pickle.loads(data) == StoppingCriterion(max_num_trials_started=3)
+
+
+def test_trial_rows_merge_config_and_latest_result():
+    status = TuningStatus(metric_names=["y"])
+    feed(status, [3.0, 1.0], configs=[{"x": 0.1}, {"x": 0.2}])
+    status.on_result(0, {"y": 2.0, "epoch": 2})
+    assert status.trial_rows == {
+        0: {"x": 0.1, "y": 2.0, "epoch": 2},
+        1: {"x": 0.2, "y": 1.0, "epoch": 1},
+    }
+
+
+def test_plateau_stopper_fires_once_the_best_so_far_is_flat():
+    stop = synetune.PlateauStopper(metric="y", std=0.01, num_trials=3)
+    status = TuningStatus(metric_names=["y"])
+    assert not stop(status)  # nothing finished yet
+    feed(status, [5.0, 4.0, 3.0])  # running best 5, 4, 3: std 0.8
+    assert not stop(status)
+    feed(status, [3.5, 3.2])  # running best ..., 3, 3, 3: flat
+    assert stop(status)
+
+
+def test_plateau_stopper_needs_num_trials_values_and_honours_mode():
+    status = TuningStatus(metric_names=["y"])
+    feed(status, [1.0, 1.0])
+    assert not synetune.PlateauStopper(metric="y", num_trials=3)(status)
+    feed(status, [0.5])  # min: best 1, 1, 0.5 is not flat; max: best 1, 1, 1 is
+    assert not synetune.PlateauStopper(metric="y", num_trials=3, mode="min")(status)
+    assert synetune.PlateauStopper(metric="y", num_trials=3, mode="max")(status)
+    assert not synetune.PlateauStopper(metric="other", num_trials=3)(status)
+
+
+def test_plateau_patience_counts_checks_with_new_results():
+    stop = synetune.PlateauStopper(metric="y", std=0.1, num_trials=2, patience=2)
+    status = TuningStatus(metric_names=["y"])
+    feed(status, [1.0, 1.0])
+    # plateaued, but patience wants 3 checks in a row; asking again without new results (the
+    # tuner looks ahead before starting a trial) does not count
+    assert [stop(status) for _ in range(5)] == [False] * 5
+    feed(status, [2.0])
+    assert not stop(status)
+    feed(status, [2.0])
+    assert stop(status) and stop(status)
+    feed(status, [-5.0])  # a new best breaks the plateau and resets the count
+    assert not stop(status)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"mode": "best"},
+        {"num_trials": 1},
+        {"num_trials": 2.5},
+        {"patience": -1},
+        {"std": 0},
+        {"std": "0.1"},
+    ],
+)
+def test_plateau_stopper_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        synetune.PlateauStopper(metric="y", **kwargs)
+
+
+SPACE2 = {"x": uniform(0.0, 1.0), "c": choice(["a", "b"]), "epochs": 3}
+
+
+def synthetic(n: int, seed: int = 0) -> tuple[list[float], list[dict]]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    configs = [
+        {"x": float(rng.uniform()), "c": str(rng.choice(["a", "b"])), "epochs": 3} for _ in range(n)
+    ]
+    values = [(c["x"] - 0.3) ** 2 + (0.1 if c["c"] == "a" else 0.0) for c in configs]
+    return values, configs
+
+
+def test_automatic_termination_waits_for_warm_up_then_bounds_the_regret():
+    values, configs = synthetic(60)
+    loose = synetune.AutomaticTerminationCriterion(SPACE2, "y", threshold=0.5, seed=1, warm_up=10)
+    strict = synetune.AutomaticTerminationCriterion(SPACE2, "y", threshold=1e-4, seed=1)
+    status = TuningStatus(metric_names=["y"])
+    feed(status, values[:9], configs=configs)
+    assert not loose(status) and loose.last_bound is None  # fewer than warm_up observations
+    feed(status, values[9:10], configs=configs)
+    assert loose(status)  # the values span 0.6: the bound is below 0.5 after 10 trials
+    early = loose.last_bound
+    assert 0 < early < 0.5
+    feed(status, values[10:], configs=configs)
+    assert loose(status)
+    assert loose.last_bound < early  # more data, tighter bound
+    assert not strict(status) and strict.last_bound > 1e-4
+    # deterministic given the seed
+    again = synetune.AutomaticTerminationCriterion(SPACE2, "y", threshold=0.5, seed=1)
+    again(status)
+    assert again.last_bound == loose.last_bound
+
+
+def test_automatic_termination_mode_max_and_arguments():
+    values, configs = synthetic(30)
+    status = TuningStatus(metric_names=["y"])
+    feed(status, [-v for v in values], configs=configs)
+    stop = synetune.AutomaticTerminationCriterion(SPACE2, "y", threshold=0.2, mode="max", seed=0)
+    assert stop(status) and stop.last_bound < 0.2
+    with pytest.raises(ValueError):
+        synetune.AutomaticTerminationCriterion(SPACE2, "y", threshold=0.1, mode="best")
+    with pytest.raises(ValueError):
+        synetune.AutomaticTerminationCriterion(SPACE2, "y", threshold=0.1, topq=0)
+    with pytest.raises(ValueError):
+        synetune.AutomaticTerminationCriterion({"x": uniform(1, 0)}, "y", threshold=0.1)
+
+
+SPACE = {"x": uniform(0.0, 1.0), "epochs": 2}
+
+
+def test_plateau_stopper_ends_a_tuner_run():
+    tuner = Tuner(
+        trial_backend=ThreadBackend(quadratic),
+        scheduler=RandomScheduler(SPACE, metric="loss"),
+        # std=10: flat as soon as 4 trials reported
+        stop_criterion=synetune.PlateauStopper(metric="loss", std=10.0, num_trials=4),
+        n_workers=1,
+        tuner_name="plateau",
+        verbose="quiet",
+    )
+    tuner.run()
+    assert 4 <= tuner.tuning_status.num_trials_started <= 5
+
+
+def test_automatic_termination_ends_a_tuner_run():
+    stop = synetune.AutomaticTerminationCriterion(SPACE, "loss", threshold=10.0, warm_up=5, seed=0)
+    tuner = Tuner(
+        trial_backend=ThreadBackend(quadratic),
+        scheduler=RandomScheduler(SPACE, metric="loss"),
+        stop_criterion=lambda status: stop(status) or status.num_trials_started > 40,
+        n_workers=1,
+        tuner_name="automatic-termination",
+        verbose="quiet",
+    )
+    tuner.run()
+    assert 5 <= tuner.tuning_status.num_trials_started <= 6
+    assert stop.last_bound is not None and stop.last_bound < 10.0
