@@ -46,7 +46,10 @@ def plugins_command(as_json: bool, kind: str | None) -> None:
     else:
         rows = [("NAME", "VERSION", "PROVIDES")]
         for info in infos:
-            provides = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.provides.items())
+            provides = "; ".join(
+                f"{k}: {', '.join(_with_aliases(n, info.aliases.get(k, {})) for n in v)}"
+                for k, v in info.provides.items()
+            )
             if info.error:
                 provides = f"ERROR {info.error}"
             rows.append((info.name, info.version or "-", provides))
@@ -67,6 +70,47 @@ def plugins_command(as_json: bool, kind: str | None) -> None:
         names = ", ".join(f"{c['kind']} {c['name']!r} ({', '.join(c['plugins'])})" for c in clashes)
         click.echo(f"Error: plugins register the same short names: {names}", err=True)
         sys.exit(1)
+
+
+def _with_aliases(name: str, aliases: dict[str, list[str]]) -> str:
+    return f"{name} ({', '.join(aliases[name])})" if aliases.get(name) else name
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--kind", type=click.Choice(list(KINDS)), help="The kind (default: any that has it).")
+def describe(name: str, kind: str | None) -> None:
+    """Describe component NAME (a name or alias, any case): summary, plugin, aliases and the
+    arguments of its factory with their defaults, then its documentation."""
+    import inspect
+
+    from synetune.plugins import distribution
+    from synetune.registry import REGISTRIES, UnknownNameError, known_distribution
+
+    found = [kind] if kind else [k for k in KINDS if name in REGISTRIES[k]]
+    if len(found) > 1:
+        raise click.ClickException(f"{name!r} is a name of {' and of '.join(found)}: pass --kind")
+    # not found: the error of the kind whose in-repo plugin has it (what to install), or schedulers
+    kinds = found or [next((k for k in KINDS if known_distribution(k, name)), "schedulers")]
+    try:
+        entry = REGISTRIES[kinds[0]].entry(name)
+        factory = entry.load()
+    except (UnknownNameError, ValueError, ImportError) as err:  # ValueError: ambiguous
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{entry.name} ({REGISTRIES[kinds[0]].singular}): {entry.summary}".rstrip(": "))
+    click.echo(f"plugin:    {distribution(entry.plugin)}")
+    click.echo(f"aliases:   {', '.join(entry.aliases) or '-'}")
+    click.echo(f"factory:   {entry.target}")
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature
+        params = []
+    click.echo("arguments: (no default: required)")
+    for p in params:
+        click.echo(f"  {p.replace(annotation=p.empty)}")
+    doc = inspect.getdoc(factory)
+    if doc:
+        click.echo("\n" + doc)
 
 
 @cli.command()

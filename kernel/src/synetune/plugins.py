@@ -63,6 +63,8 @@ class PluginInfo:
     module: str | None = None
     hooks: list[str] = field(default_factory=list)
     provides: dict[str, list[str]] = field(default_factory=dict)
+    # kind -> name -> its aliases (Syne Tune's class names), for names that have some
+    aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     error: str | None = None
     entry_point: str | None = None
     # one line per short name this plugin shares with others: who wins, how to reach it
@@ -75,6 +77,8 @@ class PluginInfo:
             "hooks": self.hooks,
             "provides": self.provides,
         }
+        if self.aliases:
+            out["aliases"] = self.aliases
         if self.error:
             out["error"] = self.error
         if self.clashes:
@@ -273,9 +277,13 @@ def list() -> list[PluginInfo]:  # noqa: A001 - the user-facing name is synetune
     for kind in KINDS:
         registry.REGISTRIES[kind].entries()  # make sure every register hook ran
     by_plugin: dict[str, dict[str, list[str]]] = {}
+    aliases: dict[str, dict[str, dict[str, list[str]]]] = {}
     for kind in KINDS:
         for entry in registry.REGISTRIES[kind].entries().values():
             by_plugin.setdefault(entry.plugin, {}).setdefault(kind, []).append(entry.name)
+            if entry.aliases:
+                by_kind = aliases.setdefault(entry.plugin, {}).setdefault(kind, {})
+                by_kind[entry.name] = [*entry.aliases]
     lines: dict[str, list[str]] = {}
     for clash in clashes():
         where = f"{clash['kind']} {clash['name']!r}"
@@ -292,26 +300,24 @@ def list() -> list[PluginInfo]:  # noqa: A001 - the user-facing name is synetune
     out = []
     for key, info in sorted(manager.infos.items(), key=lambda item: item[1].name):
         info.provides = {k: sorted(v) for k, v in by_plugin.get(key, {}).items()}
+        info.aliases = aliases.get(key, {})
         info.clashes = lines.get(key, [])
         out.append(info)
     return out
 
 
 def clashes() -> list[dict[str, Any]]:
-    """Every short name registered by several plugins of one kind: ``kind``, ``name``, the
-    ``plugins`` (sorted) and the ``winner`` the short name resolves to (None: ambiguous, it must
-    be qualified as ``<plugin>/<name>``)."""
+    """Every short name (or alias; lower case) registered by several plugins of one kind:
+    ``kind``, ``name``, the ``plugins`` (sorted) and the ``winner`` the short name resolves to
+    (None: ambiguous, it must be qualified as ``<plugin>/<name>``)."""
     from synetune import registry
 
     get_plugin_manager()
     out = []
     for kind in KINDS:
-        by_name: dict[str, set[str]] = {}
-        for entry in registry.REGISTRIES[kind].entries().values():
-            by_name.setdefault(entry.name, set()).add(entry.plugin)
-        for name, owners in sorted(by_name.items()):
-            if len(owners) > 1:
-                plugins_ = sorted(owners)
+        for name, entries in sorted(registry.REGISTRIES[kind]._by_short_name().items()):
+            plugins_ = sorted({e.plugin for e in entries})
+            if len(plugins_) > 1:
                 winner = clash_winner([distribution(p) for p in plugins_])
                 winner_key = next((p for p in plugins_ if distribution(p) == winner), None)
                 out.append({"kind": kind, "name": name, "plugins": plugins_, "winner": winner_key})

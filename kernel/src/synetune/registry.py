@@ -1,16 +1,22 @@
 """Named factories per kind (schedulers, searchers, backends, callbacks, blackboxes).
 
 Plugins register ``name -> factory`` where the factory is a ``"module:attr"`` string (imported
-on first use, so listing plugins never imports heavy dependencies) or a callable. A short name
-claimed by two plugins is ambiguous and must be qualified as ``<plugin>/<name>``.
+on first use, so listing plugins never imports heavy dependencies) or a callable, optionally
+with ``aliases`` (Syne Tune's class names: ``"ASHA"``). Names and aliases are looked up without
+regard to case. A short name claimed by two plugins is ambiguous and must be qualified as
+``<plugin>/<name>``; an unknown name suggests close matches and, from ``known_names.json``
+(``scripts/gen_known_names.py``), the in-repo distribution that provides it.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from synetune.plugins import clash_winner, get_plugin_manager
@@ -35,10 +41,16 @@ class Entry:
     plugin: str
     summary: str = ""
     default: bool = False  # a callback the tuner adds to every run (created without arguments)
+    aliases: tuple[str, ...] = ()  # other names it answers to (Syne Tune's class names)
 
     @property
     def qualified_name(self) -> str:
         return f"{self.plugin}/{self.name}"
+
+    @property
+    def keys(self) -> set[str]:
+        """What it is looked up by: its name and aliases, in lower case."""
+        return {n.lower() for n in (self.name, *self.aliases)}
 
     def load(self) -> Callable[..., Any]:
         """The factory itself; a ``"module:attr"`` target is imported now."""
@@ -84,15 +96,18 @@ class Registry:
                     factory: str | Callable[..., Any],
                     summary: str = "",
                     default: bool = False,
+                    aliases: str | tuple[str, ...] | list[str] = (),
                 ) -> None:
-                    if not isinstance(name, str) or not name or "/" in name:
-                        raise ValueError(f"invalid {self.singular} name {name!r}")
+                    aliases = (aliases,) if isinstance(aliases, str) else tuple(aliases)
+                    for key in (name, *aliases):
+                        if not isinstance(key, str) or not key or "/" in key:
+                            raise ValueError(f"invalid {self.singular} name {key!r}")
                     if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
                         raise ValueError(
                             f"{self.singular} {name!r}: factory must be a callable or a "
                             f"'module:attr' string, got {factory!r}"
                         )
-                    entry = Entry(self.kind, name, factory, plugin, summary, bool(default))
+                    entry = Entry(self.kind, name, factory, plugin, summary, bool(default), aliases)
                     entries[entry.qualified_name] = entry
 
                 return register
@@ -102,9 +117,11 @@ class Registry:
         return self._entries
 
     def _by_short_name(self) -> dict[str, list[Entry]]:
+        """Entries by lower-case name or alias (several: a clash)."""
         out: dict[str, list[Entry]] = {}
         for entry in self.entries().values():
-            out.setdefault(entry.name, []).append(entry)
+            for key in entry.keys:
+                out.setdefault(key, []).append(entry)
         return out
 
     def _winner(self, entries: list[Entry]) -> Entry | None:
@@ -119,13 +136,12 @@ class Registry:
     def names(self) -> list[str]:
         """Registered names; a name claimed by several plugins appears qualified (the winner of
         a clash, see ``entry``, by its short name)."""
+        by_key = self._by_short_name()
         out = []
-        for name, entries in self._by_short_name().items():
-            if len(entries) == 1:
-                out.append(name)
-                continue
-            winner = self._winner(entries)
-            out.extend(name if e is winner else e.qualified_name for e in entries)
+        for entry in self.entries().values():
+            rivals = by_key[entry.name.lower()]
+            short = len(rivals) == 1 or self._winner(rivals) is entry
+            out.append(entry.name if short else entry.qualified_name)
         return sorted(out)
 
     def entry(self, name: str) -> Entry:
@@ -139,7 +155,7 @@ class Registry:
             matches = [
                 entry
                 for entry in entries.values()
-                if entry.name == short and plugin in self._plugin_names(entry.plugin)
+                if short.lower() in entry.keys and plugin in self._plugin_names(entry.plugin)
             ]
             if len(matches) > 1:
                 options = ", ".join(repr(e.qualified_name) for e in matches)
@@ -150,7 +166,7 @@ class Registry:
             if not matches:
                 raise self._unknown(name)
             return matches[0]
-        candidates = self._by_short_name().get(name, [])
+        candidates = self._by_short_name().get(name.lower(), [])
         if len(candidates) > 1:
             winner = self._winner(candidates)
             if winner is not None:
@@ -196,8 +212,10 @@ class Registry:
 
     def _unknown(self, name: str) -> UnknownNameError:
         known = self.names()
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        short = name.rpartition("/")[2]
+        spelled = {n.lower(): n for e in self.entries().values() for n in (*e.aliases, e.name)}
+        close = difflib.get_close_matches(short.lower(), list(spelled), n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(repr(spelled[c]) for c in close)}?" if close else ""
         listing = ", ".join(known) if known else "none (no plugin of this kind is installed)"
         broken = [
             f"{info.name} ({info.error})"
@@ -205,11 +223,42 @@ class Registry:
             if info.error
         ]
         broken_hint = f" Plugins that failed to load: {'; '.join(broken)}." if broken else ""
+        dist = known_distribution(self.kind, short)
+        if dist is None:
+            install = "Install the plugin that provides it (pip install synetune-plugin-<name>)"
+        elif _installed(dist):
+            install = (
+                f"{dist} provides it but is not loaded (see synetune plugins, "
+                "SYNETUNE_LOAD_PLUGINS, SYNETUNE_DISABLE_PLUGINS)"
+            )
+        else:
+            install = f"{dist} provides it: pip install {dist}"
         return UnknownNameError(
-            f"unknown {self.singular} {name!r}.{hint} Available: {listing}. Install the plugin "
-            f"that provides it (pip install synetune-plugin-<name>) or pass an instance instead."
-            f"{broken_hint}"
+            f"unknown {self.singular} {name!r}.{hint} Available: {listing}. {install}, or pass "
+            f"an instance instead.{broken_hint}"
         )
+
+
+KNOWN_NAMES = Path(__file__).with_name("known_names.json")
+
+
+def known_distribution(kind: str, name: str) -> str | None:
+    """The in-repo distribution that registers ``name`` (or an alias, any case) for ``kind``,
+    from ``known_names.json``, written by ``scripts/gen_known_names.py``: data, so that the
+    kernel names no plugin and imports none to say what to install."""
+    try:
+        table = json.loads(KNOWN_NAMES.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return table.get(kind, {}).get(name.lower())
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 class BlackboxRegistry(Registry):

@@ -11,9 +11,11 @@ def register_backends(register):
         "local",
         "synetune_plugin_local.local_backend:LocalBackend",
         summary="One local subprocess per trial running a training script (GPU rotation)",
+        aliases=("LocalBackend",),
     )
     register(
         "python",
         "synetune_plugin_local.python_backend:PythonBackend",
         summary="One local subprocess per trial calling a Python function",
+        aliases=("PythonBackend",),
     )

@@ -20,4 +20,5 @@ def register_schedulers(register):
         "raytune",
         "synetune_plugin_ray.raytune:RayTuneScheduler",
         summary="A Ray Tune searcher and/or trial scheduler (ASHA, median stopping) as a scheduler",
+        aliases=("RayTuneScheduler",),
     )

@@ -24,6 +24,7 @@ def register_backends(register):
         "sagemaker",
         "synetune_plugin_sagemaker.backend:SageMakerBackend",
         summary="One Amazon SageMaker training job per trial (boto3; S3 checkpoints, warm pools)",
+        aliases=("SageMakerBackend",),
     )
 
 

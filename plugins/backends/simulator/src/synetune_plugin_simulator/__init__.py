@@ -11,4 +11,6 @@ def register_backends(register):
         "simulator",
         "synetune_plugin_simulator.backend:SimulatorBackend",
         summary="Replay a blackbox's learning curves on simulated time (no sleeping)",
+        # Syne Tune's backends that replay blackboxes
+        aliases=("SimulatorBackend", "BlackboxRepositoryBackend", "UserBlackboxBackend"),
     )

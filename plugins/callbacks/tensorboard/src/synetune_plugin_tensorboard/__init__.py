@@ -11,4 +11,5 @@ def register_callbacks(register):
         "tensorboard",
         "synetune_plugin_tensorboard.callback:TensorboardCallback",
         summary="Log every trial's metrics and the best configuration over time (tensorboardX)",
+        aliases=("TensorboardCallback",),
     )

@@ -11,14 +11,17 @@ def register_schedulers(register):
         "fifo",
         "synetune_plugin_fifo.scheduler:FIFOScheduler",
         summary="Run the searcher's configurations to completion, first in first out",
+        aliases=("FIFOScheduler",),
     )
     register(
         "random_search",
         "synetune_plugin_fifo.baselines:RandomSearch",
         summary="FIFO scheduling with random search",
+        aliases=("RandomSearch",),
     )
     register(
         "grid_search",
         "synetune_plugin_fifo.baselines:GridSearch",
         summary="FIFO scheduling with grid search",
+        aliases=("GridSearch",),
     )

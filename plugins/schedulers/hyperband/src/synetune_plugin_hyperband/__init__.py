@@ -11,22 +11,29 @@ def register_schedulers(register):
         "hyperband",
         "synetune_plugin_hyperband.scheduler:HyperbandScheduler",
         summary="Asynchronous Hyperband (stopping, promotion or PASHA rungs)",
+        aliases=("HyperbandScheduler",),
     )
     register(
         "asha",
         "synetune_plugin_hyperband.baselines:ASHA",
         summary="Asynchronous successive halving (ASHA)",
+        aliases=("ASHA",),
     )
     register(
-        "pasha", "synetune_plugin_hyperband.baselines:PASHA", summary="Progressive ASHA (PASHA)"
+        "pasha",
+        "synetune_plugin_hyperband.baselines:PASHA",
+        summary="Progressive ASHA (PASHA)",
+        aliases=("PASHA",),
     )
     register(
         "sync_hyperband",
         "synetune_plugin_hyperband.synchronous:SynchronousGeometricHyperbandScheduler",
         summary="Synchronous Hyperband (brackets=1: synchronous successive halving)",
+        aliases=("SyncHyperband", "SynchronousGeometricHyperbandScheduler"),
     )
     register(
         "dehb",
         "synetune_plugin_hyperband.dehb:GeometricDifferentialEvolutionHyperbandScheduler",
         summary="Differential-evolution Hyperband (DEHB)",
+        aliases=("DEHB", "GeometricDifferentialEvolutionHyperbandScheduler"),
     )

@@ -11,4 +11,5 @@ def register_schedulers(register):
         "median_stopping_rule",
         "synetune_plugin_median_stopping.scheduler:MedianStoppingRule",
         summary="Median stopping rule: stop a trial worse than the median of others at the same resource",
+        aliases=("MedianStoppingRule",),
     )

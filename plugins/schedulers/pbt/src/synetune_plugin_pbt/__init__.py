@@ -11,4 +11,5 @@ def register_schedulers(register):
         "pbt",
         "synetune_plugin_pbt.scheduler:PopulationBasedTraining",
         summary="Population Based Training: bottom trials restart from mutated copies of top trials",
+        aliases=("PopulationBasedTraining",),
     )

@@ -11,6 +11,7 @@ def register_searchers(register):
         "botorch",
         "synetune_plugin_botorch.searcher:BoTorchSearcher",
         summary="BoTorch SingleTaskGP with input warping and log noisy expected improvement",
+        aliases=("BoTorchSearcher",),
     )
 
 
@@ -20,4 +21,5 @@ def register_schedulers(register):
         "botorch",
         "synetune_plugin_botorch.baselines:botorch",
         summary="FIFO scheduling with the BoTorch searcher",
+        aliases=("BoTorch", "BOTorch"),
     )

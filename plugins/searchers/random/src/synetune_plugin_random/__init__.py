@@ -11,9 +11,11 @@ def register_searchers(register):
         "random",
         "synetune_plugin_random.random_searcher:RandomSearcher",
         summary="Uniform random sampling without duplicates",
+        aliases=("RandomSearcher",),
     )
     register(
         "grid",
         "synetune_plugin_random.grid_searcher:GridSearcher",
         summary="Cartesian grid over the config space, optionally shuffled",
+        aliases=("GridSearcher",),
     )
