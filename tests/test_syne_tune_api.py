@@ -13,9 +13,43 @@ from kernel_helpers import RandomScheduler, ThreadBackend, quadratic
 import synetune
 import synetune_sdk.stopping
 from synetune import StoppingCriterion, Tuner
-from synetune.config_space import choice, uniform
+from synetune.config_space import (
+    choice,
+    is_valid_config,
+    qlograndint,
+    qloguniform,
+    qrandint,
+    quniform,
+    reverseloguniform,
+    uniform,
+)
 from synetune_sdk.context import TuningStatus
 from synetune_sdk.trial import Trial, TrialStatus
+
+# ---------------------------------------------------------------------------- domains
+
+
+def test_bayesopt_searches_quantized_and_reverse_log_domains():
+    space = {
+        "a": quniform(0.1, 1.0, 0.1),
+        "b": qloguniform(0.5, 100.0, 0.5),
+        "c": qrandint(1, 10, 3),
+        "d": qlograndint(1, 1000, 5),
+        "e": reverseloguniform(0.9, 0.9999),
+        "epochs": 3,
+    }
+    searcher = synetune.searchers.create(
+        "bayesopt", config_space=space, metric="y", mode="min", random_seed=0
+    )
+    suggested = []
+    for trial_id in range(12):  # past the initial random configurations: the GP proposes
+        config = searcher.suggest(trial_id)
+        assert is_valid_config(config, space), config
+        y = (config["a"] - 0.5) ** 2 + (1 - config["e"]) + config["c"] / 10 + config["d"] / 1e3
+        searcher.on_trial_complete(trial_id, config, {"y": y})
+        suggested.append(config)
+    assert len({tuple(sorted(c.items())) for c in suggested}) == 12
+
 
 # ---------------------------------------------------------------------------- stop criteria
 

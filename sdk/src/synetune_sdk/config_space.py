@@ -12,34 +12,17 @@ import math
 import numbers
 from typing import Any
 
+# fmt: off
 __all__ = [
-    "Domain",
-    "Float",
-    "Integer",
-    "Categorical",
-    "Ordinal",
-    "FiniteRange",
-    "uniform",
-    "loguniform",
-    "randint",
-    "lograndint",
-    "choice",
-    "ordinal",
-    "logordinal",
-    "finrange",
-    "logfinrange",
-    "validate_config_space",
-    "sample_config",
-    "cast_config",
-    "is_valid_config",
-    "config_key",
-    "config_space_size",
-    "hyperparameter_keys",
-    "impute_points_to_evaluate",
-    "config_space_to_json",
-    "config_space_from_json",
-    "make_random_state",
+    "Domain", "Float", "Integer", "Categorical", "Ordinal", "FiniteRange",
+    "uniform", "loguniform", "reverseloguniform", "quniform", "qloguniform",
+    "randint", "lograndint", "qrandint", "qlograndint",
+    "choice", "ordinal", "logordinal", "finrange", "logfinrange",
+    "validate_config_space", "sample_config", "cast_config", "is_valid_config", "config_key",
+    "config_space_size", "hyperparameter_keys", "impute_points_to_evaluate",
+    "config_space_to_json", "config_space_from_json", "make_random_state",
 ]
+# fmt: on
 
 
 def make_random_state(seed: Any = None) -> Any:
@@ -150,11 +133,78 @@ class Domain:
         return f"{type(self).__name__}({args})"
 
 
-class Float(Domain):
-    value_type = float
+class _Quantizable(Domain):
+    """With ``q``, values are the multiples of ``q`` in ``[lower, upper]``; sampling rounds a
+    draw from the range to the nearest multiple, as Syne Tune does."""
 
-    def __init__(self, lower: float, upper: float, log: bool = False):
+    q: Any = None  # class default: domains pickled before ``q`` existed have none
+
+    def _multiples(self) -> tuple[int, int]:
+        """``(first, last)``: the multiples in the range are ``first * q`` to ``last * q``."""
+        q = self.q
+        return math.ceil(self.lower / q - 1e-9), math.floor(self.upper / q + 1e-9)
+
+    def _snap(self, values: Any) -> list[Any]:
+        """Each value moved to the nearest multiple of ``q`` within the range."""
+        q = self.q
+        if q is None:
+            return list(values)
+        first, last = self._multiples()
+        if self.value_type is int:
+            return [q * min(max((2 * int(v) + q) // (2 * q), first), last) for v in values]
+        mantissa, _, exponent = f"{q:.15g}".partition("e")  # decimals of q: 0.1 gives 0.3,
+        digits = max(0, len(mantissa.partition(".")[2]) - int(exponent or 0))  # not 0.300..04
+        return [round(min(max(round(float(v) / q), first), last) * q, digits) for v in values]
+
+    def _q_problems(self) -> list[str]:
+        if type(self.q) is not self.value_type or not 0 < self.q < math.inf:
+            kind = "an integer >= 1" if self.value_type is int else "a finite number > 0"
+            return [f"q={self.q!r} must be {kind}"]
+        if self.value_type is float and not all(
+            math.isclose(b / self.q, round(b / self.q)) for b in (self.lower, self.upper)
+        ):
+            return [f"lower={self.lower} and upper={self.upper} must be multiples of q={self.q}"]
+        first, last = self._multiples()
+        return [] if first <= last else [f"no multiple of q={self.q} lies in the range"]
+
+    def _q_grid(self, values: list[Any], num_samples: int) -> list[Any]:
+        if self.q is None:
+            return values
+        first, last = self._multiples()
+        if last - first + 1 <= num_samples:
+            return self._snap(k * self.q for k in range(first, last + 1))
+        return sorted(set(self._snap(values)))
+
+    def _on_grid(self, value: Any) -> bool:
+        return self.q is None or math.isclose(value / self.q, round(value / self.q), abs_tol=1e-9)
+
+    def size(self) -> int | None:
+        if self.q is None:
+            return None
+        first, last = self._multiples()
+        return last - first + 1
+
+    def _q_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return kwargs if self.q is None else {**kwargs, "q": self.q}
+
+
+class Float(_Quantizable):
+    """Real numbers from ``lower`` to ``upper``: uniform, log-uniform (``log``) or with
+    ``1 - x`` log-uniform (``reverse_log``, for values close to 1 such as a momentum)."""
+
+    value_type = float
+    reverse_log = False  # class default for Floats pickled before it existed
+
+    def __init__(
+        self,
+        lower: float,
+        upper: float,
+        log: bool = False,
+        q: float | None = None,
+        reverse_log: bool = False,
+    ):
         self.lower, self.upper, self.log = _as_float(lower), _as_float(upper), bool(log)
+        self.q, self.reverse_log = (None if q is None else _as_float(q)), bool(reverse_log)
 
     def problems(self) -> list[str]:
         bad = _non_finite(lower=self.lower, upper=self.upper)
@@ -171,10 +221,15 @@ class Float(Domain):
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
         if self.log and self.lower <= 0:
             out.append(f"a log domain needs lower > 0, got lower={self.lower}")
-        return out
+        if self.reverse_log and (self.log or not 0 <= self.lower < self.upper < 1):
+            out.append("reverseloguniform needs 0 <= lower < upper < 1 (and log=False)")
+        return out + (self._q_problems() if self.q is not None and not out else [])
 
     def _sample(self, rng: Any, size: int) -> list[float]:
-        if self.log:
+        if self.reverse_log:  # -log(1 - x) is uniform
+            lo, hi = -math.log1p(-self.lower), -math.log1p(-self.upper)
+            values = [-math.expm1(-u) for u in rng.uniform(lo, hi, size)]
+        elif self.log:
             values = rng.uniform(math.log(self.lower), math.log(self.upper), size)
             import numpy as np
 
@@ -183,23 +238,32 @@ class Float(Domain):
             values = rng.uniform(self.lower, self.upper, size)
         else:  # the width overflows (e.g. -1e308 to 1e308): numpy refuses, weigh the bounds
             values = [self.lower * (1 - u) + self.upper * u for u in rng.random(size)]
-        return [min(max(float(v), self.lower), self.upper) for v in values]
+        return self._snap(min(max(float(v), self.lower), self.upper) for v in values)
+
+    def cast(self, value: Any) -> float:
+        return self._snap([float(value)])[0]
 
     def is_valid(self, value: Any) -> bool:
-        return isinstance(value, int | float) and self.lower <= value <= self.upper
+        in_range = isinstance(value, int | float) and self.lower <= value <= self.upper
+        return in_range and self._on_grid(value)
 
     def midpoint(self) -> float:
-        if self.log:
+        if self.reverse_log:
+            value = 1.0 - math.sqrt((1.0 - self.lower) * (1.0 - self.upper))
+        elif self.log:
             value = math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))
         else:
             value = 0.5 * self.lower + 0.5 * self.upper  # no overflow of lower + upper
-        return min(max(value, self.lower), self.upper)
+        return self._snap([min(max(value, self.lower), self.upper)])[0]
 
     def grid(self, num_samples: int) -> list[float]:
         if num_samples == 1:
             return [self.midpoint()]
         n = num_samples - 1
-        if self.log:
+        if self.reverse_log:
+            lo, hi = -math.log1p(-self.lower), -math.log1p(-self.upper)
+            values = [-math.expm1(-(lo + (hi - lo) * i / n)) for i in range(num_samples)]
+        elif self.log:
             lo, hi = math.log(self.lower), math.log(self.upper)
             values = [math.exp(min(lo + (hi - lo) * i / n, hi)) for i in range(num_samples)]
         elif math.isfinite(step := (self.upper - self.lower) / n):
@@ -207,19 +271,21 @@ class Float(Domain):
         else:  # the width overflows
             values = [self.lower * (1 - i / n) + self.upper * (i / n) for i in range(num_samples)]
         # rounding can step past a bound (0.1 + 6 * 0.1 > 0.7): the grid stays inside
-        return [min(max(v, self.lower), self.upper) for v in values]
+        return self._q_grid([min(max(v, self.lower), self.upper) for v in values], num_samples)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"lower": self.lower, "upper": self.upper, "log": self.log}
+        kwargs = {"lower": self.lower, "upper": self.upper, "log": self.log}
+        return {**self._q_kwargs(kwargs), **({"reverse_log": True} if self.reverse_log else {})}
 
 
-class Integer(Domain):
+class Integer(_Quantizable):
     """Integers from ``lower`` to ``upper``, both inclusive (as in Syne Tune)."""
 
     value_type = int
 
-    def __init__(self, lower: int, upper: int, log: bool = False):
+    def __init__(self, lower: int, upper: int, log: bool = False, q: int | None = None):
         self.lower, self.upper, self.log = _as_int(lower), _as_int(upper), bool(log)
+        self.q = None if q is None else _as_int(q)
 
     def problems(self) -> list[str]:
         bad = _non_finite(lower=self.lower, upper=self.upper)
@@ -238,47 +304,51 @@ class Integer(Domain):
             out.append(f"lower={self.lower} must be smaller than upper={self.upper}")
         if self.log and self.lower <= 0:
             out.append(f"a log domain needs lower >= 1, got lower={self.lower}")
-        return out
+        return out + (self._q_problems() if self.q is not None and not out else [])
 
     def _sample(self, rng: Any, size: int) -> list[int]:
         if self.log:
             import numpy as np
 
             values = np.exp(rng.uniform(math.log(self.lower), math.log(self.upper + 1), size))
-            return [min(max(int(v), self.lower), self.upper) for v in values]
-        return [int(v) for v in rng.integers(self.lower, self.upper + 1, size)]
+            return self._snap(min(max(int(v), self.lower), self.upper) for v in values)
+        return self._snap(int(v) for v in rng.integers(self.lower, self.upper + 1, size))
 
     def cast(self, value: Any) -> int:
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return int(value)  # exact: a float would round integers above 2**53
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            return int(value)
-        return int(round(float(value)))
+            value = int(value)  # exact: a float would round integers above 2**53
+        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            value = int(value)
+        else:
+            value = int(round(float(value)))
+        return value if self.q is None else self._snap([value])[0]
 
     def is_valid(self, value: Any) -> bool:
         return (
             isinstance(value, int)
             and not isinstance(value, bool)
             and self.lower <= value <= self.upper
+            and (self.q is None or value % self.q == 0)
         )
 
     def midpoint(self) -> int:
         if self.log:
             value = int(round(math.exp(0.5 * (math.log(self.lower) + math.log(self.upper)))))
-            return min(max(value, self.lower), self.upper)
-        return (self.lower + self.upper) // 2
+            return self._snap([min(max(value, self.lower), self.upper)])[0]
+        return self._snap([(self.lower + self.upper) // 2])[0]
 
     def grid(self, num_samples: int) -> list[int]:
-        if self.upper - self.lower + 1 <= num_samples:
+        if self.q is None and self.upper - self.lower + 1 <= num_samples:
             return list(range(self.lower, self.upper + 1))
         values = Float(self.lower, self.upper, self.log).grid(num_samples)
-        return sorted({min(max(int(round(v)), self.lower), self.upper) for v in values})
+        values = sorted({min(max(int(round(v)), self.lower), self.upper) for v in values})
+        return self._q_grid(values, num_samples)
 
     def size(self) -> int:
-        return self.upper - self.lower + 1
+        return self.upper - self.lower + 1 if self.q is None else super().size()
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"lower": self.lower, "upper": self.upper, "log": self.log}
+        return self._q_kwargs({"lower": self.lower, "upper": self.upper, "log": self.log})
 
 
 class Categorical(Domain):
@@ -492,6 +562,22 @@ def loguniform(lower: float, upper: float) -> Float:
     return Float(lower, upper, log=True)
 
 
+def reverseloguniform(lower: float, upper: float) -> Float:
+    """Values in ``[lower, upper]`` within [0, 1) with ``1 - x`` log-uniform: finer close to 1
+    (a momentum of 0.9 to 0.999, say)."""
+    return Float(lower, upper, reverse_log=True)
+
+
+def quniform(lower: float, upper: float, q: float) -> Float:
+    """Multiples of ``q`` from ``lower`` to ``upper`` inclusive (both must be multiples)."""
+    return Float(lower, upper, q=q)
+
+
+def qloguniform(lower: float, upper: float, q: float) -> Float:
+    """``loguniform`` rounded to multiples of ``q`` (``lower`` and ``upper`` multiples of it)."""
+    return Float(lower, upper, log=True, q=q)
+
+
 def randint(lower: int, upper: int) -> Integer:
     """Integers from ``lower`` to ``upper`` inclusive."""
     return Integer(lower, upper)
@@ -499,6 +585,16 @@ def randint(lower: int, upper: int) -> Integer:
 
 def lograndint(lower: int, upper: int) -> Integer:
     return Integer(lower, upper, log=True)
+
+
+def qrandint(lower: int, upper: int, q: int = 1) -> Integer:
+    """Multiples of ``q`` from ``lower`` to ``upper`` inclusive (the bounds need not be)."""
+    return Integer(lower, upper, q=q)
+
+
+def qlograndint(lower: int, upper: int, q: int) -> Integer:
+    """``lograndint`` rounded to multiples of ``q`` within ``[lower, upper]``."""
+    return Integer(lower, upper, log=True, q=q)
 
 
 def choice(categories: list[Any]) -> Categorical:

@@ -3,9 +3,12 @@
 Surrogate models (Gaussian processes, BoTorch, density estimators) work on vectors; this module
 maps configurations to rows of a matrix and back, vectorised over many configurations:
 
-* ``Float``: one column, ``(v - lower) / (upper - lower)``, on the log scale for log domains.
+* ``Float``: one column, ``(v - lower) / (upper - lower)``, on the log scale for log domains
+  (of ``-log(1 - v)`` for ``reverseloguniform``).
 * ``Integer``: one column, continuous over ``[lower - 0.5, upper + 0.5]`` (log scale for log
   domains) so that every integer owns an interval of the same width; decoding rounds.
+* Quantized ``Float`` / ``Integer`` (``quniform``, ``qrandint``, ...): as above, decoding rounds
+  to the nearest multiple of ``q`` (integers: each multiple owns an interval of width ``q``).
 * ``Categorical``: one-hot, one column per category; decoding takes the largest entry.
 * ``Ordinal`` with ``kind="equal"``: one column, the rank in equal-width bins. ``kind="nn"`` /
   ``"nn-log"`` and ``FiniteRange``: one column over the numeric values (log scale where the
@@ -57,6 +60,7 @@ class _Column:
     values: np.ndarray | None = None  # finite numeric domains: allowed values (nearest decoding)
     grid: np.ndarray | None = None  # ``values`` on the internal (log) scale
     categories: list[Any] | None = None  # onehot / rank
+    reverse: bool = False  # numeric: internal scale -log(1 - v) (reverseloguniform)
 
 
 class ConfigEncoder:
@@ -192,16 +196,24 @@ class ConfigEncoder:
         internal = c.low + u * (c.high - c.low)
         if c.grid is not None:
             return c.values[_nearest_index(c.grid, internal)]
-        values = np.exp(internal) if c.log else internal
+        if c.reverse:
+            values = -np.expm1(-internal)
+        else:
+            values = np.exp(internal) if c.log else internal
         if isinstance(c.domain, Float):
-            return np.clip(values, c.domain.lower, c.domain.upper)
-        return np.clip(np.rint(values), c.domain.lower, c.domain.upper)
+            values = np.clip(values, c.domain.lower, c.domain.upper)
+        else:
+            values = np.clip(np.rint(values), c.domain.lower, c.domain.upper)
+        return values if c.domain.q is None else np.asarray(c.domain._snap(values))
 
 
 def _make_column(name: str, domain: Any, start: int) -> _Column | None:
     if not isinstance(domain, Domain) or domain.size() == 1:
         return None
     if isinstance(domain, Float):
+        if domain.reverse_log:
+            low, high = -math.log1p(-domain.lower), -math.log1p(-domain.upper)
+            return _Column(name, domain, start, 1, "numeric", low, high, reverse=True)
         low, high = (
             (math.log(domain.lower), math.log(domain.upper))
             if domain.log
@@ -213,6 +225,9 @@ def _make_column(name: str, domain: Any, start: int) -> _Column | None:
         return _Column(name, domain, start, 1, "numeric", low, high, domain.log)
     if isinstance(domain, Integer):
         lo, hi = domain.lower - 0.5 + _INT_EPS, domain.upper + 0.5 - _INT_EPS
+        if domain.q is not None:  # every multiple of q owns an interval of width q
+            first, last = domain._multiples()
+            lo, hi = (first - 0.5) * domain.q + _INT_EPS, (last + 0.5) * domain.q - _INT_EPS
         if domain.log:
             lo, hi = math.log(max(lo, 0.5 * domain.lower)), math.log(hi)
         return _Column(name, domain, start, 1, "numeric", lo, hi, domain.log)
@@ -295,6 +310,8 @@ def _encode_column(c: _Column, raw: list[Any]) -> np.ndarray:
 
 
 def _internal_values(c: _Column, values: np.ndarray) -> np.ndarray:
+    if c.reverse:
+        return -np.log1p(-np.minimum(values, 1.0 - 1e-16))
     if c.log:
         return np.log(np.maximum(values, 1e-300))
     return values
