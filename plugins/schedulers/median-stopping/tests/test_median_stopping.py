@@ -274,6 +274,37 @@ def test_wrapped_scheduler_by_name(recorder_plugin):
     assert report(rule, 1, 1, 0.5, metric="acc") == STOP
 
 
+def test_random_seed_seeds_a_wrapped_scheduler_built_by_name(recorder_plugin):
+    def build(**kwargs):
+        return synetune.schedulers.create(
+            "median_stopping_rule",
+            scheduler="test_recorder",
+            config_space={"x": 1},
+            metric="loss",
+            resource_attr="epoch",
+            **kwargs,
+        )
+
+    assert build(random_seed=7).scheduler.kwargs == {"random_seed": 7}
+    assert build(random_seed=7).metadata()["random_seed"] == 7
+    # scheduler_kwargs win; no seed given: none passed on
+    rule = build(random_seed=7, scheduler_kwargs={"random_seed": 3})
+    assert rule.scheduler.kwargs == {"random_seed": 3}
+    assert build().scheduler.kwargs == {}
+    # with an instance the seed is only recorded (the rule draws nothing)
+    rule = MedianStoppingRule(Recorder(), resource_attr="epoch", random_seed=5)
+    assert rule.random_seed == 5 and rule.metadata()["random_seed"] == 5
+    fifo = synetune.schedulers.create(
+        "median_stopping_rule",
+        scheduler="fifo",
+        config_space={"x": 1},
+        metric="loss",
+        resource_attr="epoch",
+        random_seed=11,
+    )
+    assert fifo.scheduler.random_seed == 11 and fifo.metadata()["random_seed"] == 11
+
+
 def test_scheduler_name_needs_config_space_and_metric():
     with pytest.raises(ValueError, match="config_space and metric"):
         MedianStoppingRule("fifo", resource_attr="epoch")

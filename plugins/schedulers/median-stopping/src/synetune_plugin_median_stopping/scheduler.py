@@ -28,6 +28,11 @@ class MedianStoppingRule(Scheduler):
     Resource levels are matched exactly, so ``resource_attr`` should be a discrete counter such
     as ``"epoch"``. Each level keeps a sorted list of one value per trial, so a decision costs a
     binary search, not a scan over all results seen so far.
+
+    ``random_seed`` seeds the wrapped scheduler when it is built by name (unless
+    ``scheduler_kwargs`` sets its own); the rule itself draws nothing, so with a scheduler
+    instance it is only recorded. It is accepted so that a loop over methods and seeds can pass
+    it to every scheduler.
     """
 
     def __init__(
@@ -42,6 +47,7 @@ class MedianStoppingRule(Scheduler):
         config_space: dict[str, Any] | None = None,
         mode: str | None = None,
         scheduler_kwargs: dict[str, Any] | None = None,
+        random_seed: int | None = None,
     ):
         if isinstance(scheduler, str):
             if config_space is None or metric is None:
@@ -53,6 +59,8 @@ class MedianStoppingRule(Scheduler):
             from synetune.plugin_api import resolve
 
             kwargs = {"config_space": config_space, "metric": metric, **(scheduler_kwargs or {})}
+            if random_seed is not None:
+                kwargs.setdefault("random_seed", random_seed)
             if mode is not None:
                 kwargs["mode"] = mode
             scheduler = resolve("schedulers", scheduler, **kwargs)
@@ -73,6 +81,7 @@ class MedianStoppingRule(Scheduler):
             raise ValueError(f"grace_population must be at least 1, got {grace_population}")
         super().__init__(getattr(scheduler, "config_space", None) or config_space)
         self.scheduler = scheduler
+        self.random_seed = getattr(scheduler, "random_seed", random_seed)
         self.resource_attr = resource_attr
         self.running_average = running_average
         self.metric = metric if metric is not None else scheduler.metric_names()[0]
@@ -121,6 +130,7 @@ class MedianStoppingRule(Scheduler):
         out = self.scheduler.metadata() if hasattr(self.scheduler, "metadata") else {}
         return {
             **out,
+            "random_seed": out.get("random_seed", getattr(self, "random_seed", None)),
             "scheduler_name": type(self).__name__,
             "wrapped_scheduler": type(self.scheduler).__name__,
         }
