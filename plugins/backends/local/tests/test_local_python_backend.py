@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from synetune_plugin_local.function_runner import parse_arguments, parse_value
 from synetune_plugin_local.python_backend import PythonBackend
 
-from synetune_sdk.config_space import choice, loguniform, randint
+from synetune_sdk.config_space import choice, loguniform, randint, uniform
 from synetune_sdk.testing import run_to_end
 from synetune_sdk.trial import TrialStatus
 
@@ -128,3 +129,41 @@ def test_function_runner_argument_parsing():
 def test_python_backend_rejects_non_callables():
     with pytest.raises(TypeError, match="tune_function"):
         PythonBackend("train.py")
+
+
+def test_the_entry_point_is_the_tuned_functions_name(tmp_path):
+    """metadata.json, ``synetune experiments show`` and the default tuner name show the function,
+    not the runner script every trial runs."""
+    import functools
+
+    from click.testing import CliRunner
+
+    from synetune import StoppingCriterion, Tuner, load_experiment
+    from synetune.plugin_api import cli
+    from synetune_sdk.testing import RandomScheduler
+
+    train = launcher_function(
+        """
+        def train_mlp(x):
+            from synetune_sdk import Reporter
+            Reporter()(epoch=1, loss=x)
+        """,
+        name="train_mlp",
+    )
+    backend = PythonBackend(train)
+    assert backend.entrypoint_path() == Path("train_mlp")
+    assert PythonBackend(functools.partial(train, x=1)).entrypoint_path() == Path("partial")
+    tuner = Tuner(
+        trial_backend=backend,
+        scheduler=RandomScheduler({"x": uniform(0.0, 1.0)}, metric="loss", seed=0),
+        stop_criterion=StoppingCriterion(max_num_trials_started=1),
+        n_workers=1,
+        verbose="quiet",
+    )
+    assert tuner.name.startswith("train-mlp-")
+    tuner.run()
+    exp = load_experiment(tuner.name)
+    assert exp.metadata["entrypoint"] == "train_mlp" and exp.entrypoint_name() == "train_mlp"
+    out = CliRunner().invoke(cli(), ["experiments", "show", tuner.name])
+    assert out.exit_code == 0, out.output
+    assert "entrypoint: train_mlp\n" in out.output and "function_runner" not in out.output

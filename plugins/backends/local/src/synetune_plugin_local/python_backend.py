@@ -64,6 +64,13 @@ class PythonBackend(LocalBackend):
         self.tune_function = tune_function
         self.config_space = config_space
 
+    def entrypoint_path(self) -> Path:
+        """The tuned function's qualified name (``__qualname__``; every trial runs the same
+        runner, ``synetune_plugin_local.function_runner``): ``metadata.json`` records it as
+        ``entrypoint`` and the default tuner name is made from it."""
+        fn = self.tune_function
+        return Path(getattr(fn, "__qualname__", None) or type(fn).__name__)
+
     def function_path(self) -> Path:
         """Where the serialised function lives (``<path>/tune_function/tune_function.dill``)."""
         if self.path is None:
