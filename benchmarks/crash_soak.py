@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-TRAIN = r'''
+TRAIN = r"""
 import argparse, json, os, time
 from synetune_sdk import Reporter
 
@@ -63,26 +63,33 @@ for level in range(start + 1, args.epochs + 1):
     os.write(side, (json.dumps({"trial_id": trial_id, "level": level, "pid": os.getpid()}) + "\n").encode())
     if args.mode == "after":
         save(level)
-'''
+"""
 
-LAUNCHER = r'''
+LAUNCHER = r"""
 import sys
 import synetune
 from synetune import StoppingCriterion, Tuner
 from synetune.config_space import choice, uniform
 
 folder, trials, workers, epochs, sleep = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+method = sys.argv[6]
 space = {
     "x": uniform(0, 1),
     "mode": choice(["before", "after"]),
-    "key": choice(["epoch", "step", "iter"]),
+    "key": choice(["epoch", "step", "iter"]) if method == "random_search" else "epoch",
     "epochs": epochs,
     "sleep": sleep,
     "side": folder + "/printed.jsonl",
 }
 Tuner(
     trial_backend=synetune.backends.create("local", entry_point=folder + "/train.py", kill_grace_period=1.0),
-    scheduler=synetune.schedulers.create("random_search", config_space=space, metric="loss", random_seed=0),
+    scheduler=synetune.schedulers.create("random_search", config_space=space, metric="loss", random_seed=0)
+    if method == "random_search"
+    else synetune.schedulers.create(
+        "asha", type="promotion", config_space=space, metric="loss", mode="min",
+        resource_attr="epoch", max_resource_attr="epochs", grace_period=1,
+        reduction_factor=2, random_seed=0,
+    ),
     stop_criterion=StoppingCriterion(max_num_trials_started=trials),
     n_workers=workers,
     tuner_name="soak",
@@ -91,7 +98,7 @@ Tuner(
     max_failures=trials,
     verbose="quiet",
 ).run()
-'''
+"""
 
 
 def soak(
@@ -103,6 +110,7 @@ def soak(
     seed: int = 0,
     folder: Path | None = None,
     max_wait: float = 3.0,
+    method: str = "random_search",
 ) -> dict[str, int]:
     """Run the soak; returns the counts (kills, results, lost, duplicated, rerun, failed)."""
     rng = random.Random(seed)
@@ -111,7 +119,7 @@ def soak(
     (folder / "launch.py").write_text(LAUNCHER)
     env = dict(os.environ, SYNETUNE_FOLDER=str(folder / "experiments"))
     first = [sys.executable, str(folder / "launch.py"), str(folder)]
-    first += [str(trials), str(workers), str(epochs), str(sleep)]
+    first += [str(trials), str(workers), str(epochs), str(sleep), method]
     resume = [sys.executable, "-m", "synetune", "resume", "soak"]
     done = 0
     started = False
@@ -153,7 +161,8 @@ def count(folder: Path, kills: int) -> dict[str, int]:
 
     printed = [json.loads(line) for line in (folder / "printed.jsonl").read_text().splitlines()]
     df = load_experiment("soak").results
-    level = df[["epoch", "step", "iter"]].bfill(axis=1).iloc[:, 0].astype(int)
+    keys = [k for k in ("epoch", "step", "iter") if k in df.columns]
+    level = df[keys].bfill(axis=1).iloc[:, 0].astype(int)
     rows = Counter(zip(df["trial_id"], level, df["st_run"]))
     recorded = {(t, lv) for t, lv, _ in rows}
     lost = sum((p["trial_id"], p["level"]) not in recorded for p in printed)
@@ -190,9 +199,24 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--sleep", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--method",
+        choices=["random_search", "asha"],
+        default="random_search",
+        help="asha: promotion type (pause and resume); results a trial prints after a pause "
+        "decision are dropped by design (Syne Tune's semantics) and count as lost here",
+    )
     args = parser.parse_args()
     start = time.monotonic()
-    counts = soak(args.kills, args.trials, args.workers, args.epochs, args.sleep, args.seed)
+    counts = soak(
+        args.kills,
+        args.trials,
+        args.workers,
+        args.epochs,
+        args.sleep,
+        args.seed,
+        method=args.method,
+    )
     counts["seconds"] = round(time.monotonic() - start)
     print(json.dumps(counts))
 

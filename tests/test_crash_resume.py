@@ -170,3 +170,18 @@ def test_brief_soak_loses_and_repeats_nothing(tmp_path, monkeypatch):
     assert counts["kills"] >= 2
     assert counts["printed"] == 16 * 4
     assert (counts["lost"], counts["duplicated"], counts["rerun"], counts["failed"]) == (0, 0, 0, 0)
+
+
+def test_brief_soak_with_pause_and_resume_repeats_and_fails_nothing(tmp_path):
+    """ASHA promotion: crashes between a pause decision and its status change, results read
+    but not handled at the crash, resumed trials; nothing is duplicated, re-run or failed."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from crash_soak import soak
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    counts = soak(
+        kills=5, trials=40, workers=4, epochs=8, sleep=0.05, seed=2, folder=tmp_path, method="asha"
+    )
+    assert counts["kills"] >= 2
+    assert (counts["duplicated"], counts["rerun"], counts["failed"]) == (0, 0, 0)

@@ -149,6 +149,16 @@ def test_damaged_tuner_pickle_falls_back_to_the_previous_save(synetune_folder):
     assert sorted(df["trial_id"].unique()) == list(range(6)) and len(df) == 6 * 3
 
 
+def test_pickle_missing_after_a_crash_mid_save_uses_the_previous_save(synetune_folder):
+    tuner = make_tuner()
+    tuner.run()
+    (tuner.tuner_path / "tuner.dill").unlink()  # killed between the rename and the write
+    resumed = Tuner.load(tuner.tuner_path)
+    resumed.stop_criterion = StoppingCriterion(max_num_trials_started=6)
+    resumed.run()
+    assert sorted(load_experiment(tuner.name).results["trial_id"].unique()) == list(range(6))
+
+
 def test_both_pickles_damaged_is_a_clear_error(synetune_folder):
     tuner = make_tuner()
     tuner.run()
@@ -319,3 +329,51 @@ def test_training_script_fixture_reports(tmp_path):
         check=True,
     )
     assert out.stdout.count("[tune-metric]") == 2
+
+
+class CopyFirstSave:
+    """Keeps the tuner.dill of the start of the run, to stand in for a save made long ago."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self.path = None
+
+    def on_tuning_start(self, context):
+        self.path = context.tuner_path / "tuner.dill"
+
+    def on_trial_add(self, trial):
+        if not self.target.exists():
+            shutil.copy(self.path, self.target)
+
+    def __getattr__(self, name):  # every other hook: nothing to do
+        if name.startswith("on_"):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
+
+
+def test_crash_between_a_pause_decision_and_its_status_change(tmp_path, synetune_folder):
+    first_save = tmp_path / "first.dill"
+    tuner = make_tuner(
+        scheduler=RandomScheduler(SPACE, pause_at=2),
+        trials=3,
+        callbacks=[CopyFirstSave(first_save)],
+        results_update_interval=3600,
+    )
+    tuner.run()
+    path = tuner.tuner_path / "events.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if '"decision": "PAUSE"' in line)
+    path.write_text("".join(lines[: cut + 1]))  # the crash came before "status: Paused"
+    (tuner.tuner_path / "tuner.dill.bak").unlink()
+    shutil.copy(first_save, tuner.tuner_path / "tuner.dill")
+    resumed = Tuner.load(tuner.tuner_path)
+    resumed.callbacks = []
+    resumed.run()  # the paused trial is resumed by the scheduler, not restarted under it
+    final = {}
+    for event in read_events(path):
+        if event["event"] == "status":
+            final[event["trial_id"]] = event["status"]
+    assert set(final.values()) == {"Completed"} and len(final) == 3
+    restarted = [e for e in read_events(path) if e.get("restarted")]
+    paused_trial = json.loads(lines[cut])["trial_id"]
+    assert paused_trial not in {e["trial_id"] for e in restarted}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,8 @@ def restore(tuner: Any) -> None:
         if "st_tuner_time" in event:
             tuner._time_offset = max(tuner._time_offset, float(event["st_tuner_time"]))
         replayer.apply(event, position, dropped)
+    decided = replayer.flush_unhandled()
+    tuner._seen_seq = record.seq  # the scheduler has now seen every logged result
     tuner._failures = [
         (t, "failed before the run was resumed")
         for t, s in replayer.state.items()
@@ -56,13 +59,17 @@ def restore(tuner: Any) -> None:
         for t, s in replayer.state.items()
     }
     backend.restore(dict(tuner.trials), backend_status)
+    # a trial that reported before counts as having reported: if its checkpoint was final and
+    # a restart or resume prints nothing more, it completes instead of failing
+    for trial_id, count in replayer.counts.items():
+        backend.num_results[trial_id] = count
     restarted = 0
     for trial_id in interrupted:
-        if replayer.recover(trial_id) != SchedulerDecision.CONTINUE:
-            continue  # the recovered results made the scheduler stop or pause it
-        # a trial that reported before counts as having reported: if its checkpoint was final
-        # and the restart prints nothing more, it completes instead of failing
-        backend.num_results[trial_id] = replayer.counts.get(trial_id, 0)
+        decision = decided.get(trial_id) or replayer.recover(trial_id)
+        backend.num_results[trial_id] = replayer.counts.get(trial_id, 0)  # with recovered ones
+        if decision != SchedulerDecision.CONTINUE:
+            replayer.apply_decision(trial_id, decision)  # stopped or paused, not restarted
+            continue
         record.runs[trial_id] = record.runs.get(trial_id, 0) + 1
         tuner._set_status(trial_id, TrialStatus.IN_PROGRESS, restarted=True)
         tuner._repeats.restart(trial_id, replayer.levels.get(trial_id, -math.inf))
@@ -93,12 +100,24 @@ class _Replayer:
         self.key = tuner._repeats.key
         self.recovered = 0
         self._watch: dict[int, float] = {}  # restarted trials: level seen before the restart
+        self._pending: deque[tuple[dict[str, Any], bool]] = deque()
+        self._logged_decisions: dict[int, str] = {}  # STOP/PAUSE logged, status not yet
 
     def apply(self, event: dict[str, Any], position: int, dropped: set[int]) -> None:
         tuner, record = self.tuner, self.record
         replay = position >= tuner._log_position
         kind = event["event"]
         trial_id = event.get("trial_id")
+        if kind == "result":
+            # fed to the scheduler when a later event shows the loop had handled it (results
+            # are logged as they are read, before the loop gets to them)
+            seq = event["seq"]
+            record.seq = max(record.seq, seq)
+            if seq not in dropped:
+                self._pending.append((event, replay or seq > tuner._seen_seq))
+            return
+        # what the loop had handled when it wrote this event ("seen"; older logs: everything)
+        self.flush(event.get("seen", event.get("seq", math.inf)))
         if kind == "trial":
             created = event.get("creation_time")
             trial = Trial(
@@ -116,22 +135,51 @@ class _Replayer:
                 self.scheduler.on_trial_add(trial)
         elif kind == "config":
             tuner.trials[trial_id].config = event["config"]
-        elif kind == "result":
-            seq = event["seq"]
-            record.seq = max(record.seq, seq)
-            if seq in dropped:
-                return
-            self.counts[trial_id] = self.counts.get(trial_id, 0) + 1
-            self.run_counts[trial_id] = self.run_counts.get(trial_id, 0) + 1
-            result = {**event["result"], "st_tuner_time": event["st_tuner_time"]}
-            if self._is_repeat(trial_id, result):
-                return
-            self._feed(trial_id, result, replay or seq > tuner._seen_seq)
+        elif kind == "decision" and event["decision"] != SchedulerDecision.CONTINUE:
+            # the loop logs the status change right after; a crash in between leaves this
+            self._logged_decisions[trial_id] = event["decision"]
         elif kind == "status":
             self._apply_status(trial_id, event, replay)
 
+    def flush(self, seen: float) -> None:
+        """Feed the pending results the loop had handled by ``seen`` (a sequence number)."""
+        pending = self._pending
+        while pending and pending[0][0]["seq"] <= seen:
+            event, to_scheduler = pending.popleft()
+            self._feed_logged(event, to_scheduler)
+
+    def flush_unhandled(self) -> dict[int, str]:
+        """Feed what was read before the crash but never handled; like the loop, act on the
+        scheduler's decisions: ``{trial_id: STOP or PAUSE}`` for those and for decisions logged
+        without the status change that follows them (later results of those trials are
+        dropped, as the loop drops them)."""
+        decided = dict(self._logged_decisions)  # decided, but the crash came before the status
+        while self._pending:
+            event, to_scheduler = self._pending.popleft()
+            trial_id, seq = event["trial_id"], event["seq"]
+            if trial_id in decided:
+                self.record.record({"event": "drop", "seq": seq, "trial_id": trial_id})
+                continue
+            decision = self._feed_logged(event, to_scheduler)
+            if decision != SchedulerDecision.CONTINUE:
+                decided[trial_id] = decision
+                self.record.record(
+                    {"event": "decision", "seq": seq, "trial_id": trial_id, "decision": decision}
+                )
+        return decided
+
+    def _feed_logged(self, event: dict[str, Any], to_scheduler: bool) -> str:
+        trial_id = event["trial_id"]
+        self.counts[trial_id] = self.counts.get(trial_id, 0) + 1
+        self.run_counts[trial_id] = self.run_counts.get(trial_id, 0) + 1
+        result = {**event["result"], "st_tuner_time": event["st_tuner_time"]}
+        if self._is_repeat(trial_id, result):
+            return SchedulerDecision.CONTINUE
+        return self._feed(trial_id, result, to_scheduler)
+
     def _apply_status(self, trial_id: int, event: dict[str, Any], replay: bool) -> None:
         new = event["status"]
+        self._logged_decisions.pop(trial_id, None)
         previous = self.state.get(trial_id)
         self.status.on_trial_status(trial_id, new)
         self.state[trial_id] = new
@@ -216,11 +264,12 @@ class _Replayer:
                     {"event": "decision", "seq": seq, "trial_id": trial_id, "decision": decision}
                 )
                 break
-        if decision == SchedulerDecision.STOP:
-            tuner._set_status(trial_id, TrialStatus.STOPPED)
-            self.scheduler.on_trial_remove(tuner.trials[trial_id])
-        elif decision == SchedulerDecision.PAUSE:
-            tuner._set_status(trial_id, TrialStatus.PAUSED)
-            tuner.trial_backend.status[trial_id] = TrialStatus.PAUSED
-            self.scheduler.on_trial_remove(tuner.trials[trial_id])
         return decision
+
+    def apply_decision(self, trial_id: int, decision: str) -> None:
+        """An interrupted trial the scheduler stopped or paused on a result it had not seen."""
+        tuner = self.tuner
+        status = TrialStatus.STOPPED if decision == SchedulerDecision.STOP else TrialStatus.PAUSED
+        tuner._set_status(trial_id, status)
+        tuner.trial_backend.status[trial_id] = status
+        self.scheduler.on_trial_remove(tuner.trials[trial_id])

@@ -60,7 +60,8 @@ def load_tuner(folder: Path) -> Any:
             errors.append(str(err))
             continue
         if candidate is backup:
-            logger.warning("%s: using the previous save %s (%s)", path, backup, errors[0])
+            why = errors[0] if errors else "missing: the process died while saving"
+            logger.warning("%s: using the previous save %s (%s)", path, backup, why)
         return tuner
     raise TunerLoadError("\n".join(errors))
 

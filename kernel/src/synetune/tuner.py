@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from synetune import results as store
-from synetune.console import VERBOSITY, BestTracker, say, summary
+from synetune.console import VERBOSITY, BestTracker, ending, failed_line, say, status_line, summary
 from synetune.journal import RepeatFilter, RunRecord
 from synetune.registry import REGISTRIES, resolve
 from synetune.saving import load_tuner, save_tuner, write_run_metadata
@@ -190,12 +190,19 @@ class Tuner:
     # ------------------------------------------------------------------------------ the loop
     def run(self) -> None:
         """Tune until the stop criterion fires, the search space is exhausted or too many
-        trials failed (then ``TrialFailuresError`` is raised after results are saved)."""
+        trials failed (then ``TrialFailuresError`` is raised after results are saved).
+
+        Ctrl-C (``KeyboardInterrupt``) stops the trials, saves, prints to stderr how to resume
+        (``synetune resume NAME``) and raises the ``KeyboardInterrupt`` again."""
         self._setup()
+        interrupted = False
         try:
             self._loop()
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            self._teardown()
+            self._teardown(interrupted)
         if len(self._failures) > self.max_failures:
             trial_id, error = self._failures[0]
             raise TrialFailuresError(
@@ -235,6 +242,10 @@ class Tuner:
             )
             for callback in self.callbacks:
                 callback.on_tuning_start(context)
+            # asked after the start: a progress display that shows nothing says so there
+            self._prints_progress = self.verbose != "quiet" and any(
+                getattr(cb, "prints_progress", False) for cb in self.callbacks
+            )
             self._save()
         except BaseException:
             self._release_folder()
@@ -258,9 +269,6 @@ class Tuner:
         for callback in wanted:
             if not any(type(cb) is type(callback) for cb in self.callbacks):
                 self.callbacks.append(callback)
-        self._prints_progress = self.verbose != "quiet" and any(
-            getattr(cb, "prints_progress", False) for cb in self.callbacks
-        )
 
     def _loop(self) -> None:
         stop_requested = False
@@ -276,9 +284,9 @@ class Tuner:
             changed = self._handle_statuses(statuses)
             self._update_time()
             if len(self._failures) > self.max_failures:
+                failed = f"{len(self._failures)} trials failed"
                 self._say(
-                    0,
-                    f"synetune: stopping, {len(self._failures)} trials failed (max_failures={self.max_failures})",
+                    0, f"synetune: stopping, {failed}, more than max_failures={self.max_failures}"
                 )
                 break
             if not stop_requested and self.stop_criterion(self.tuning_status):
@@ -366,6 +374,7 @@ class Tuner:
                     "config": suggestion.config,
                     "creation_time": datetime.now().isoformat(),
                     "checkpoint_trial_id": suggestion.checkpoint_trial_id,
+                    "seen": self._seen_seq,
                 }
             )
             self.tuning_status.on_trial_started(trial_id)
@@ -396,7 +405,12 @@ class Tuner:
                 )
             if suggestion.config is not None:
                 record.record(
-                    {"event": "config", "trial_id": trial_id, "config": suggestion.config}
+                    {
+                        "event": "config",
+                        "trial_id": trial_id,
+                        "config": suggestion.config,
+                        "seen": self._seen_seq,
+                    }
                 )
             record.runs[trial_id] = record.runs.get(trial_id, 1) + 1
             self._set_status(trial_id, TrialStatus.IN_PROGRESS)
@@ -471,12 +485,8 @@ class Tuner:
         self._running.discard(trial_id)
         self._set_status(trial_id, TrialStatus.FAILED)
         self._failures.append((trial_id, f"{type(err).__name__}: {err}"))
-        self._say(
-            0,
-            f"synetune: trial {trial_id} failed ({len(self._failures)} of max_failures="
-            f"{self.max_failures} tolerated): {type(self.scheduler).__name__} rejected its "
-            f"result: {err}",
-        )
+        rejected = f"{type(self.scheduler).__name__} rejected its result: {err}"
+        self._say(0, f"{failed_line(trial_id, len(self._failures), self.max_failures)}: {rejected}")
         self.scheduler.on_trial_error(trial)
         for callback in self.callbacks:
             callback.on_trial_error(trial)
@@ -506,8 +516,9 @@ class Tuner:
                 last = self.tuning_status.last_results.get(trial_id, {})
                 self.scheduler.on_trial_complete(trial, last)
                 names = self.tuning_status.metric_names
+                # on simulated time trials end by the hundred a second: the status line tells
                 self._say(
-                    1,
+                    2 if self._simulated else 1,
                     f"synetune: trial {trial_id} completed: {summary(last, names)}"
                     f"{self._best_text()}",
                 )
@@ -520,10 +531,8 @@ class Tuner:
                 )
                 if status == TrialStatus.FAILED:
                     self._failures.append((trial_id, error))
-                    self._say(
-                        0,
-                        f"synetune: trial {trial_id} failed ({len(self._failures)} of max_failures={self.max_failures} tolerated):\n{error}",
-                    )
+                    failed = failed_line(trial_id, len(self._failures), self.max_failures)
+                    self._say(0, f"{failed}:\n{error}")
                 self.scheduler.on_trial_error(trial)
                 for callback in self.callbacks:
                     callback.on_trial_error(trial)
@@ -538,6 +547,7 @@ class Tuner:
                 "trial_id": trial_id,
                 "status": status,
                 "st_tuner_time": self._elapsed(),
+                "seen": self._seen_seq,  # results the scheduler had seen: replay keeps the order
                 **extra,
             }
         )
@@ -558,13 +568,7 @@ class Tuner:
             and now - self._last_print > self.print_update_interval
         ):
             self._last_print = now
-            status = self.tuning_status
-            self._say(
-                1,
-                f"synetune: {status.wallclock_time:.1f}s elapsed, {status.num_trials_running} running, "
-                f"{status.num_trials_finished} finished ({status.num_trials_failed} failed), "
-                f"{status.num_results} results{self._best_text()}",
-            )
+            self._say(1, status_line(self.tuning_status, self._simulated) + self._best_text())
 
     def _save(self) -> None:
         start = time.monotonic()
@@ -587,7 +591,7 @@ class Tuner:
                 self._log_position = self._record.log.count
         save_tuner(self, Path(folder or self.tuner_path))
 
-    def _teardown(self) -> None:
+    def _teardown(self, interrupted: bool = False) -> None:
         try:
             if self._running:
                 self.trial_backend.stop_all()
@@ -606,11 +610,12 @@ class Tuner:
                 if self._record is not None:
                     self._record.close()
                 self._release_folder()
-            self._say(
-                1,
-                f"synetune: finished {self.name!r} after {self.tuning_status.wallclock_time:.1f}s"
-                f"{self._best_text()}; results in {self.tuner_path}",
-            )
+            self._say(*ending(self, interrupted))
+
+    @property
+    def _simulated(self) -> bool:
+        """The backend's clock is simulated (``TrialBackend.simulated``), not wall time."""
+        return bool(getattr(self.trial_backend, "simulated", False))
 
     def _say(self, level: int, message: Any) -> None:
         say(self.verbose, level, message)
