@@ -222,3 +222,225 @@ def test_automatic_termination_ends_a_tuner_run():
     tuner.run()
     assert 5 <= tuner.tuning_status.num_trials_started <= 6
     assert stop.last_bound is not None and stop.last_bound < 10.0
+
+
+# ---------------------------------------------------------------------------- rough edges
+
+
+def test_synetune_folder_expands_the_home_directory(tmp_path, monkeypatch):
+    from synetune import results as store
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SYNETUNE_FOLDER", "~/runs")
+    monkeypatch.chdir(tmp_path)
+    assert store.experiment_root() == tmp_path / "home" / "runs"
+    tuner = Tuner(
+        trial_backend=ThreadBackend(quadratic),
+        scheduler=RandomScheduler(SPACE, metric="loss"),
+        stop_criterion=StoppingCriterion(max_num_trials_started=1),
+        n_workers=1,
+        tuner_name="home",
+        suffix_tuner_name=False,
+        verbose="quiet",
+    )
+    tuner.run()
+    assert (tmp_path / "home" / "runs" / "home" / "results.csv.zip").exists()
+    assert not (tmp_path / "~").exists()
+    assert synetune.load_experiment("home").results["trial_id"].tolist() == [0, 0]
+
+
+def crash(config, report, start_epoch=0):
+    report(epoch=1, loss=1.0)
+    raise RuntimeError("boom")
+
+
+def test_failure_lines_say_when_the_run_stops(capsys):
+    tuner = Tuner(
+        trial_backend=ThreadBackend(crash),
+        scheduler=RandomScheduler(SPACE, metric="loss"),
+        stop_criterion=StoppingCriterion(max_num_trials_started=5),
+        n_workers=1,
+        max_failures=1,
+        tuner_name="failures",
+        verbose="quiet",
+    )
+    with pytest.raises(synetune.TrialFailuresError):
+        tuner.run()
+    err = capsys.readouterr().err
+    assert (
+        "trial 0 failed (1 failure so far; the run stops after more than max_failures=1):\n"
+        "RuntimeError: boom" in err
+    )
+    assert "trial 1 failed (2 failures so far; the run stops after more than max_failures=1)" in err
+    assert "tolerated" not in err
+    assert "synetune: stopping, 2 trials failed, more than max_failures=1" in err
+
+
+def test_failure_line_of_a_result_the_scheduler_rejects(capsys):
+    tuner = Tuner(
+        trial_backend=ThreadBackend(quadratic),
+        scheduler=RandomScheduler(SPACE, metric="nope", stop_above=1.0),  # KeyError: 'nope'
+        stop_criterion=StoppingCriterion(max_num_trials_started=1),
+        n_workers=1,
+        max_failures=3,
+        tuner_name="rejected",
+        verbose="quiet",
+    )
+    tuner.run()
+    err = capsys.readouterr().err
+    assert (
+        "trial 0 failed (1 failure so far; the run stops after more than max_failures=3): "
+        "RandomScheduler rejected its result: 'nope'" in err
+    )
+
+
+def counts_by_label(text: str) -> dict[str, int]:
+    """``{"completed": 3, ...}`` from ``"N trials (3 completed, ...)"``."""
+    inner = text.split("(", 1)[1].split(")", 1)[0]
+    return {label: int(n) for n, label in (part.split(" ", 1) for part in inner.split(", "))}
+
+
+def test_status_line_counts_trials_as_experiments_show_does(capsys):
+    from click.testing import CliRunner
+
+    from synetune.cli import cli
+    from synetune.console import status_line
+
+    tuner = Tuner(
+        trial_backend=ThreadBackend(quadratic),
+        # trials of x far from 0.3 are stopped at epoch 2, every trial pauses once at epoch 1
+        scheduler=RandomScheduler(
+            {"x": uniform(0.0, 1.0), "epochs": 3}, metric="loss", stop_above=0.6, pause_at=1
+        ),
+        stop_criterion=StoppingCriterion(max_num_trials_started=8),
+        n_workers=2,
+        tuner_name="status-line",
+        verbose="normal",
+        print_update_interval=1e-9,  # a status line at every turn of the loop
+        # a progress display that shows nothing leaves the tuner its status lines
+        callbacks=[synetune.callbacks.create("progress", verbose="quiet")],
+    )
+    tuner.run()
+    lines = [line for line in capsys.readouterr().out.splitlines() if "s elapsed, " in line]
+    assert lines, "no status line"
+    for line in lines:  # every trial started is counted once, by its status then
+        total = int(line.split("elapsed, ")[1].split(" trials")[0])
+        assert sum(counts_by_label(line.split("elapsed, ")[1]).values()) == total
+    assert any("in progress" in line for line in lines)
+    final = status_line(tuner.tuning_status, simulated=False)
+    shown = CliRunner().invoke(cli, ["experiments", "show", tuner.name]).output
+    trials_line = next(line for line in shown.splitlines() if line.startswith("trials:"))
+    assert int(trials_line.split()[1]) == 8 == int(final.split("elapsed, ")[1].split()[0])
+    expected = {
+        k.replace("inprogress", "in progress"): v for k, v in counts_by_label(trials_line).items()
+    }
+    assert counts_by_label(final.split("elapsed, ")[1]) == expected
+    assert set(expected) == {"completed", "stopped"}, final
+
+
+class SimulatedThreadBackend(ThreadBackend):
+    simulated = True
+
+
+@pytest.mark.parametrize("verbose", ["normal", "debug"])
+def test_simulated_runs_print_no_line_per_trial_in_normal_verbosity(capsys, verbose):
+    tuner = Tuner(
+        trial_backend=SimulatedThreadBackend(quadratic),
+        scheduler=RandomScheduler(SPACE, metric="loss"),
+        stop_criterion=StoppingCriterion(max_num_trials_started=4),
+        n_workers=2,
+        tuner_name="simulated",
+        verbose=verbose,
+        print_update_interval=1e-9,
+        callbacks=[synetune.callbacks.create("progress", verbose="quiet")],
+    )
+    tuner.run()
+    out = capsys.readouterr().out
+    completed = [line for line in out.splitlines() if "completed:" in line]
+    assert len(completed) == (0 if verbose == "normal" else 4)
+    assert "s simulated time, " in out and "s elapsed" not in out
+    assert "simulated time | best loss=" in out.splitlines()[-1]  # the finished line
+
+
+def test_the_simulator_backend_declares_a_simulated_clock(capsys):
+    from synetune_sdk.backend import TrialBackend
+
+    assert TrialBackend.simulated is False and ThreadBackend(quadratic).simulated is False
+    blackbox = synetune.blackboxes.load("branin-lc")
+    backend = synetune.backends.create("simulator", blackbox=blackbox, max_resource_attr="epochs")
+    assert backend.simulated is True
+    space = blackbox.configuration_space_with_max_resource_attr("epochs")
+    space["epochs"] = 3
+    tuner = Tuner(
+        trial_backend=backend,
+        scheduler=synetune.schedulers.create(
+            "random_search", config_space=space, metric="y", mode="min", random_seed=0
+        ),
+        stop_criterion=StoppingCriterion(max_wallclock_time=20),
+        n_workers=4,
+        sleep_time=0,
+        tuner_name="simulator",
+        callbacks=[synetune.callbacks.create("progress", verbose="quiet")],
+    )
+    tuner.run()
+    assert tuner.tuning_status.num_trials_completed > 10
+    out = capsys.readouterr().out
+    assert "completed:" not in out and len(out.splitlines()) <= 4
+
+
+LAUNCHER = """
+from synetune import StoppingCriterion, Tuner
+from synetune.config_space import uniform
+from synetune_sdk.testing import RandomScheduler, ThreadBackend, quadratic
+
+space = {"x": uniform(0.0, 1.0), "epochs": 10_000, "sleep": 0.01}
+tuner = Tuner(
+    trial_backend=ThreadBackend(quadratic),
+    scheduler=RandomScheduler(space, metric="loss"),
+    stop_criterion=StoppingCriterion(max_wallclock_time=300),
+    n_workers=2,
+    tuner_name="ctrl-c",
+    suffix_tuner_name=False,
+)
+tuner.run()
+print("run returned")
+"""
+
+
+def test_ctrl_c_stops_saves_and_says_how_to_resume(tmp_path, synetune_folder):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "launch.py"
+    script.write_text(LAUNCHER)
+    env = {**os.environ, "SYNETUNE_FOLDER": str(synetune_folder), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    folder = synetune_folder / "ctrl-c"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until both trials reported
+        events = folder / "events.jsonl"
+        if events.exists() and events.read_text().count('"trial_id": 1') > 2:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode in (-signal.SIGINT, 130), (proc.returncode, err)
+    assert "KeyboardInterrupt" in err  # raised again: a launcher decides what to do with it
+    assert (
+        f"synetune: 'ctrl-c' was interrupted; its trials were stopped and the results so far "
+        f"are saved in {folder}\nsynetune: continue it with: synetune resume ctrl-c\n" in err
+    )
+    assert "finished" not in out and "run returned" not in out
+    tuner = Tuner.load("ctrl-c")  # saved, resumable
+    assert sorted(tuner.trials) == [0, 1]
+    assert set(tuner.tuning_status.trial_status.values()) == {TrialStatus.STOPPED}
+    assert len(synetune.load_experiment("ctrl-c").results) > 2

@@ -32,6 +32,53 @@ def summary(result: dict[str, Any], metric_names: list[str]) -> str:
     )
 
 
+def failed_line(trial_id: int, failures: int, max_failures: int) -> str:
+    """The start of the line about a failed trial: failures so far, and when the run stops."""
+    return (
+        f"synetune: trial {trial_id} failed ({failures} failure{'' if failures == 1 else 's'} "
+        f"so far; the run stops after more than max_failures={max_failures})"
+    )
+
+
+def trial_counts(trial_status: dict[int, str]) -> str:
+    """``"5 trials (3 completed, 1 failed, 1 in progress)"``: every trial started, by current
+    status (as ``synetune experiments show`` counts them, from the same statuses)."""
+    counts: dict[str, int] = {}
+    for status in trial_status.values():
+        counts[status] = counts.get(status, 0) + 1
+    label = {"InProgress": "in progress"}
+    by_status = ", ".join(f"{n} {label.get(s, s.lower())}" for s, n in sorted(counts.items()))
+    return f"{len(trial_status)} trials" + (f" ({by_status})" if by_status else "")
+
+
+def status_line(status: Any, simulated: bool) -> str:
+    """The periodic line: time on the backend's clock, trials by status, results."""
+    clock = "simulated time" if simulated else "elapsed"
+    return (
+        f"synetune: {status.wallclock_time:.1f}s {clock}, {trial_counts(status.trial_status)}, "
+        f"{status.num_results} results"
+    )
+
+
+def ending(tuner: Any, interrupted: bool) -> tuple[int, str]:
+    """``(level, text)`` of the tuner's last line: where the results are; after Ctrl-C (to
+    stderr, even when quiet) that the run was interrupted and how to continue it."""
+    from synetune import results as store
+
+    if interrupted:
+        here = tuner.tuner_path == store.experiment_path(tuner.name)
+        return 0, (
+            f"synetune: {tuner.name!r} was interrupted; its trials were stopped and the results "
+            f"so far are saved in {tuner.tuner_path}\nsynetune: continue it with: synetune "
+            f"resume {tuner.name if here else tuner.tuner_path}"
+        )
+    clock = " simulated time" if tuner._simulated else ""
+    return 1, (
+        f"synetune: finished {tuner.name!r} after {tuner.tuning_status.wallclock_time:.1f}s"
+        f"{clock}{tuner._best_text()}; results in {tuner.tuner_path}"
+    )
+
+
 class BestTracker:
     """The best value per metric as results arrive (no scan over past results)."""
 

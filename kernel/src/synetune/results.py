@@ -58,8 +58,8 @@ _TYPES.update(status=str, decision=str, st_tuner_time=(int, float))
 
 
 def experiment_root() -> Path:
-    """``$SYNETUNE_FOLDER`` or ``~/syne-tune``: where experiments are stored."""
-    return Path(os.environ.get(ENV_FOLDER) or Path.home() / DEFAULT_FOLDER)
+    """``$SYNETUNE_FOLDER`` (``~`` expanded) or ``~/syne-tune``: where experiments are stored."""
+    return Path(os.environ.get(ENV_FOLDER) or Path.home() / DEFAULT_FOLDER).expanduser()
 
 
 def experiment_path(tuner_name: str, root: str | Path | None = None) -> Path:

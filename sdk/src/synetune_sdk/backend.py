@@ -34,6 +34,11 @@ from synetune_sdk.trial import Trial, TrialStatus
 
 
 class TrialBackend:
+    #: True when ``time()`` is a simulated clock (the simulator) rather than wall time: the
+    #: tuner then prints no line per finished trial (in "normal" verbosity) and says
+    #: "simulated time" in its status lines.
+    simulated: bool = False
+
     def __init__(self, delete_checkpoints: bool = False):
         self.delete_checkpoints = delete_checkpoints
         self.path: Path | None = None

@@ -83,6 +83,8 @@ class SimulatorBackend(TrialBackend):
     run started) and ``st_worker_iter``. No files are written per trial.
     """
 
+    simulated = True  # time() is the simulated clock (TrialBackend.simulated)
+
     def __init__(
         self,
         blackbox: Any = None,
