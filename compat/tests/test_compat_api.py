@@ -4,6 +4,7 @@ cheap training-script side, the refusal to share the package with a real syne-tu
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -329,6 +330,29 @@ def test_missing_syne_tune_names_say_so_and_name_the_equivalent(module, name, eq
     assert f"{module}.{name} is Syne Tune's and not in synetune" in message
     assert equivalent in message
     assert isinstance(info.value, ImportError)
+
+
+@pytest.mark.parametrize(
+    "statement, equivalent",
+    [
+        ("import syne_tune.optimizer.schedulers.searchers", "searcher='random'"),
+        ("from syne_tune.optimizer.schedulers.searchers.bayesopt import x", "search_options"),
+        ("from syne_tune.optimizer.schedulers import multiobjective", "list of metrics"),
+        ("from syne_tune.backend.python_backend import PythonBackend", "backend.PythonBackend"),
+        ("from syne_tune.remote.remote_launcher import RemoteLauncher", "RemoteLauncher"),
+        ("import syne_tune.experiments.visualization", "compare_experiments"),
+    ],
+)
+def test_missing_syne_tune_modules_say_so_and_name_the_equivalent(statement, equivalent):
+    with pytest.raises(NotInSynetuneError, match="is Syne Tune's and not in synetune") as info:
+        exec(statement, {})
+    assert equivalent in str(info.value)
+
+
+def test_unknown_modules_are_left_to_the_import_system():
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("syne_tune.no_such_module")
+    assert importlib.util.find_spec("syne_tune.backend.no_such_module") is None
 
 
 @pytest.mark.parametrize(

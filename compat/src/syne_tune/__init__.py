@@ -15,7 +15,7 @@ import importlib
 import os
 import sys
 
-from syne_tune._missing import missing
+from syne_tune._missing import install_module_finder, missing
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,6 +79,7 @@ def _refuse_real_syne_tune() -> None:
 
 
 _refuse_real_syne_tune()
+install_module_finder()
 
 _missing_getattr = missing(__name__, globals(), {}, lazy=tuple(_LAZY))
 
