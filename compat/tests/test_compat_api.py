@@ -255,6 +255,13 @@ def test_backends_map_syne_tunes_arguments(tmp_path, monkeypatch):
     assert backend.metrics_names == ["mean_loss"]
 
 
+def test_tensorboard_callback():
+    from syne_tune.callbacks import TensorboardCallback
+
+    callback = TensorboardCallback(target_metric="loss", mode="min")
+    assert isinstance(callback, TensorboardCallback)
+
+
 def test_simulator_callback_is_a_no_op():
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
 
