@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from typing import Any
 
 import click
@@ -85,32 +84,29 @@ def describe(name: str, kind: str | None) -> None:
     import inspect
 
     from synetune.plugins import distribution
-    from synetune.registry import REGISTRIES, UnknownNameError, known_distribution
+    from synetune.registry import REGISTRIES, known_distribution
 
-    found = [kind] if kind else [k for k in KINDS if name in REGISTRIES[k]]
-    if len(found) > 1:
-        raise click.ClickException(f"{name!r} is a name of {' and of '.join(found)}: pass --kind")
-    # not found: the error of the kind whose in-repo plugin has it (what to install), or schedulers
-    kinds = found or [next((k for k in KINDS if known_distribution(k, name)), "schedulers")]
+    kinds = [kind] if kind else [k for k in KINDS if name in REGISTRIES[k]]
+    if len(kinds) > 1:
+        raise click.ClickException(f"{name!r} is a name of {' and of '.join(kinds)}: pass --kind")
+    # not found: the error of the kind an uninstalled in-repo plugin has it in, else schedulers
+    kinds = kinds or [k for k in KINDS if known_distribution(k, name)] or ["schedulers"]
+    registry = REGISTRIES[kinds[0]]
     try:
-        entry = REGISTRIES[kinds[0]].entry(name)
+        entry = registry.entry(name)
         factory = entry.load()
-    except (UnknownNameError, ValueError, ImportError) as err:  # ValueError: ambiguous
+    except (KeyError, ValueError, ImportError) as err:  # unknown, ambiguous, not importable
         raise click.ClickException(str(err)) from None
-    click.echo(f"{entry.name} ({REGISTRIES[kinds[0]].singular}): {entry.summary}".rstrip(": "))
+    click.echo(f"{entry.name} ({registry.singular}): {entry.summary}")
     click.echo(f"plugin:    {distribution(entry.plugin)}")
-    click.echo(f"aliases:   {', '.join(entry.aliases) or '-'}")
-    click.echo(f"factory:   {entry.target}")
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature
-        params = []
+    click.echo(f"aliases:   {', '.join(entry.aliases) or '-'}\nfactory:   {entry.target}")
     click.echo("arguments: (no default: required)")
-    for p in params:
-        click.echo(f"  {p.replace(annotation=p.empty)}")
-    doc = inspect.getdoc(factory)
-    if doc:
-        click.echo("\n" + doc)
+    try:
+        for p in inspect.signature(factory).parameters.values():
+            click.echo(f"  {p.replace(annotation=p.empty)}")
+    except (TypeError, ValueError):  # a callable without a signature
+        pass
+    click.echo(f"\n{inspect.getdoc(factory) or ''}".rstrip())
 
 
 @cli.command()
@@ -163,7 +159,7 @@ def experiments_list(pattern: str | None, names_only: bool) -> None:
     PATTERN keeps the names matching a shell pattern, e.g. 'asha-*'.
     """
     from synetune import results as store
-    from synetune.experiments import list_experiments
+    from synetune.experiments import ExperimentResult, list_experiments
 
     names = list_experiments(pattern=pattern)
     if names_only:
@@ -179,18 +175,13 @@ def experiments_list(pattern: str | None, names_only: bool) -> None:
             meta = store.read_metadata(store.experiment_path(name) / store.METADATA_FILENAME)
         except (OSError, ValueError):
             meta = {}
-        stamp = meta.get("st_tuner_creation_timestamp")
-        created = (
-            datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
-            if isinstance(stamp, int | float)
-            else "-"
+        exp = ExperimentResult(name, store.experiment_path(name), None, meta)
+        created = exp.creation_date()
+        metric = ", ".join(f"{m} ({exp.metric_and_mode(m)[1]})" for m in exp.metric_names())
+        method = str(meta.get("method") or meta.get("scheduler_name") or "-")
+        rows.append(
+            [name, f"{created:%Y-%m-%d %H:%M:%S}" if created else "-", method, metric or "-"]
         )
-        metrics = meta.get("metric_names") or []
-        modes = meta.get("metric_mode", "")
-        modes = modes if isinstance(modes, list) else [modes] * len(metrics)
-        metric = ", ".join(f"{m} ({mode})" for m, mode in zip(metrics, modes)) or "-"
-        method = meta.get("method") or meta.get("scheduler_name") or "-"
-        rows.append([name, created, str(method), metric])
     _table(rows)
 
 
@@ -211,12 +202,11 @@ def experiments_show(name: str, top: int, metric: str | None) -> None:
     click.echo(f"method:     {exp.method()}")
     if meta.get("entrypoint"):
         click.echo(f"entrypoint: {meta['entrypoint']}")
-    counts: dict[str, int] = {}
-    for status in exp.trial_status.values():
-        counts[status] = counts.get(status, 0) + 1
-    num_trials = df["trial_id"].nunique() if len(df) else len(exp.trial_status)
-    by_status = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
-    click.echo(f"trials:     {num_trials}" + (f" ({by_status})" if by_status else ""))
+    # as the tuner's status line counts them: every trial started, by its last status in the log
+    from synetune.console import trial_counts
+
+    known = len(df["trial_id"].unique()) if len(df) else 0  # no event log: the trials that reported
+    click.echo(f"trials:     {trial_counts(exp.trial_status) if exp.trial_status else known}")
     duration = f", {df['st_tuner_time'].max():.1f}s" if "st_tuner_time" in df else ""
     click.echo(f"results:    {len(df)}{duration}")
     if not len(df) or not (exp.metric_names() or metric):

@@ -1,16 +1,15 @@
-"""Reading finished (or interrupted) experiments back, summarising and plotting them.
+"""Reading finished (or interrupted) experiments back, summarising and plotting them."""
 
-``load_experiment(name)`` gives an ``ExperimentResult``: the results table, metadata, trial
-statuses, the best trial, configuration and checkpoint, and plots (best value so far against
-time, learning curves per trial). Comparing several experiments is the plugin
-``synetune-plugin-compare`` (``compare_experiments``). matplotlib is imported only when plotting.
-"""
+# ``load_experiment(name)`` gives an ``ExperimentResult``: the results table, metadata, trial
+# statuses, the best trial, configuration and checkpoint, and plots (best value so far against
+# time, learning curves per trial). Comparing several experiments is the plugin
+# ``synetune-plugin-compare`` (``compare_experiments``). matplotlib is imported only when
+# plotting.
 
 from __future__ import annotations
 
 import fnmatch
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,8 +48,17 @@ class ExperimentResult:
         return datetime.fromtimestamp(stamp) if isinstance(stamp, int | float) else None
 
     def entrypoint_name(self) -> str | None:
+        # the training script's name, or the tuned function's (the python backend's entry point)
         entry = self.metadata.get("entrypoint")
-        return Path(entry).stem if entry else None
+        if not entry:
+            return None
+        return Path(entry).stem if entry.endswith(".py") or os.sep in entry else entry
+
+    def time_label(self) -> str:
+        """Of the time axis: ``simulated time (s)`` if the backend (metadata ``backend``, its
+        class name) is a simulator (``*Simulator*``), else ``wallclock time (s)``."""
+        simulated = "Simulator" in str(self.metadata.get("backend") or "")
+        return f"{'simulated' if simulated else 'wallclock'} time (s)"
 
     def method(self) -> str:
         """How comparisons label this run: metadata ``method`` (pass it with
@@ -78,16 +86,25 @@ class ExperimentResult:
 
     # ------------------------------------------------------------------------------ answers
     def best_trial(self, metric: str | int = 0) -> dict[str, Any]:
-        """The row (a dict) holding the best reported value of ``metric``."""
+        """The row (a dict) holding the best reported value of ``metric``; of a run under a
+        constraint (metadata ``constraint_attr``), the best of the feasible rows
+        (constraint <= 0)."""
         metric, mode = self.metric_and_mode(metric)
         df = self.results
         if df is None or len(df) == 0 or metric not in df.columns:
             raise ValueError(f"experiment {self.name!r} has no result for metric {metric!r}")
-        values = df[metric].astype(float)
-        index = values.idxmin() if mode == "min" else values.idxmax()
-        if isinstance(index, float) and math.isnan(index):
-            raise ValueError(f"experiment {self.name!r} has no numeric value for {metric!r}")
-        return df.loc[index].to_dict()
+        values = df[metric].astype(float).where(self._feasible(df))
+        if values.isna().all():
+            feasible = " feasible" if self.metadata.get("constraint_attr") else ""
+            raise ValueError(f"experiment {self.name!r} has no{feasible} value for {metric!r}")
+        return df.loc[values.idxmin() if mode == "min" else values.idxmax()].to_dict()
+
+    def _feasible(self, df: Any) -> Any:
+        # per row: whether it meets the run's constraint (metadata constraint_attr <= 0)
+        attr = self.metadata.get("constraint_attr")
+        if not attr:
+            return df.index == df.index
+        return df[attr].astype(float).le(0).to_numpy() if attr in df else df.index != df.index
 
     def best_config(self, metric: str | int = 0) -> dict[str, Any]:
         """The best trial's configuration (``config_`` prefixes removed), with its trial id and
@@ -98,11 +115,8 @@ class ExperimentResult:
         return {"trial_id": int(row["trial_id"]), metric_name: row[metric_name], **config}
 
     def best_checkpoint(self, metric: str | int = 0) -> Path:
-        """Folder of the best trial's checkpoint (what its training script saved last).
-
-        Raises ``FileNotFoundError`` when it was not kept: run with the ``checkpoint_removal``
-        callback and ``keep_best=True`` (or without checkpoint removal) to keep it.
-        """
+        """Folder of the best trial's checkpoint (what its training script saved last), or
+        ``FileNotFoundError`` when it was not kept (see the message for how to keep it)."""
         trial_id = int(self.best_trial(metric)["trial_id"])
         folder = self._checkpoint_folder(trial_id)
         if not folder.is_dir() or not any(folder.iterdir()):
@@ -174,7 +188,7 @@ class ExperimentResult:
         if df is None or len(df) == 0 or metric_name not in df.columns:
             raise ValueError(f"experiment {self.name!r} has no result for metric {metric_name!r}")
         ordered = df.sort_values(TIME_COLUMN, kind="stable") if TIME_COLUMN in df else df
-        values = ordered[metric_name].astype(float)
+        values = ordered[metric_name].astype(float).where(self._feasible(ordered))
         running = values.cummin() if mode == "min" else values.cummax()
         improved = values.eq(running)
         best_trial = ordered["trial_id"].where(improved).ffill()
@@ -195,14 +209,14 @@ class ExperimentResult:
         show: bool = False,
         **plt_kwargs: Any,
     ) -> Any:
-        """Plot the best value so far against the tuner's time (with every result as a dot).
-
-        Returns the matplotlib ``Figure``; ``figure_path`` saves it (PNG, or any format
-        matplotlib knows from the suffix); ``show`` opens a window. ``plt_kwargs`` go to the
-        line (``color``, ``linewidth``, ...), except ``figsize`` and ``dpi``.
-        """
+        """Plot the best value so far against the tuner's time (every result as a dot); returns
+        the matplotlib ``Figure``."""
+        # figure_path saves it (PNG, or any format matplotlib knows from the suffix); show opens
+        # a window. plt_kwargs go to the line (color, linewidth, ...), except figsize and dpi.
         metric, mode = self.metric_and_mode(metric_to_plot)
         best = self.best_so_far(metric)
+        if not len(best):
+            self.best_trial(metric)  # raises, saying why there is no best value
         df = self.results
         fig, ax = _figure(show, plt_kwargs)
         ax.scatter(
@@ -218,7 +232,7 @@ class ExperimentResult:
         values = [*best[metric].tolist(), best[metric].iloc[-1]]
         plt_kwargs.setdefault("linewidth", 2)
         ax.step(times, values, where="post", label=f"best {metric} ({mode})", **plt_kwargs)
-        ax.set_xlabel("wallclock time (s)")
+        ax.set_xlabel(self.time_label())
         ax.set_ylabel(metric)
         ax.set_title(f"{self.name}: best {metric} so far")
         ax.grid(alpha=0.3)
@@ -259,7 +273,7 @@ class ExperimentResult:
                 label=f"trial {int(trial_id)}" + (" (best)" if is_best else ""),
                 **plt_kwargs,
             )
-        ax.set_xlabel("wallclock time (s)" if x == TIME_COLUMN else x)
+        ax.set_xlabel(self.time_label() if x == TIME_COLUMN else x)
         ax.set_ylabel(metric)
         ax.set_title(f"{self.name}: {metric} per trial")
         ax.grid(alpha=0.3)
@@ -315,20 +329,19 @@ def holds_experiment(path: Path) -> bool:
 
 
 def resolve_experiment_path(name_or_path: str | Path, root: str | Path | None = None) -> Path:
-    """The folder of an experiment given by name or path, checked; the one place that turns
-    what a user typed into a folder to read (``load_experiment``, ``synetune resume``,
-    ``synetune experiments show``, ``Tuner.load``).
-
-    * A bare NAME (no path separator) is an experiment under ``root`` (default
-      ``$SYNETUNE_FOLDER``): ``<root>/<NAME>``. Raises ``FileNotFoundError`` when there is no
-      such folder, ``ExperimentPathError`` for a name no folder can have (empty, NUL).
-    * Anything else (a ``Path``, a string with a separator, ``.`` or ``..``) is an explicit
-      path, relative to the current folder unless absolute; it must be an existing folder that
-      holds an experiment (``metadata.json`` or ``events.jsonl``). Raises ``FileNotFoundError``
-      when it does not exist, ``ExperimentPathError`` when it is not a folder or holds no
-      experiment. So ``../x`` or ``../../..`` never reaches outside ``$SYNETUNE_FOLDER`` by
-      way of a name, and a path is only read when it is an experiment.
-    """
+    """The folder of an experiment given by name or path, checked: a bare NAME is
+    ``<root>/<NAME>`` (``root``: ``$SYNETUNE_FOLDER``), anything else a path to a folder that
+    holds an experiment. Raises ``FileNotFoundError`` or ``ExperimentPathError``."""
+    # The one place that turns what a user typed into a folder to read (load_experiment,
+    # synetune resume, synetune experiments show, Tuner.load).
+    # * A bare NAME (no path separator) is an experiment under root: FileNotFoundError when
+    #   there is no such folder, ExperimentPathError for a name no folder can have (empty, NUL).
+    # * Anything else (a Path, a string with a separator, "." or "..") is an explicit path,
+    #   relative to the current folder unless absolute; it must be an existing folder that holds
+    #   an experiment (metadata.json or events.jsonl): FileNotFoundError when it does not exist,
+    #   ExperimentPathError when it is not a folder or holds no experiment. So "../x" never
+    #   reaches outside $SYNETUNE_FOLDER by way of a name, and a path is only read when it is an
+    #   experiment.
     if is_experiment_name(name_or_path):
         name = str(name_or_path)
         if not name or "\x00" in name:
@@ -369,11 +382,9 @@ def load_experiment(
 ) -> ExperimentResult:
     """Load an experiment by tuner name (under ``root``, default ``$SYNETUNE_FOLDER``) or
     folder path, as ``resolve_experiment_path`` checks them; a name not found locally is asked
-    for from the registered experiment stores.
-
-    Results are read from the durable event log when present, so an interrupted run shows
-    every result it reported; ``results.csv.zip`` is the fallback.
-    """
+    for from the registered experiment stores."""
+    # Results are read from the durable event log when present, so an interrupted run shows
+    # every result it reported; results.csv.zip is the fallback.
     import pandas as pd
 
     try:

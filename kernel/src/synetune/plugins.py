@@ -1,23 +1,23 @@
-"""Plugin discovery: entry points in group ``synetune``, loaded lazily and one at a time.
+"""Plugin discovery: entry points in group ``synetune``, loaded lazily and one at a time."""
 
-Each entry point is imported in its own try/except and each plugin's hooks are called
-separately, so a broken plugin is recorded with its error (``synetune plugins`` shows it) while
-everything else keeps working. "Broken" includes ``sys.exit()`` (``SystemExit``) and any other
-``BaseException`` but ``KeyboardInterrupt`` raised while the plugin imports or registers.
-
-Plugins are keyed by *distribution* name (``synetune-plugin-fifo``), not entry-point name, so two
-distributions whose entry points share a name both load. A short name registered by several
-plugins resolves to the one first-party plugin among them, if there is exactly one: first-party
-means a distribution named ``synetune-plugin-<name>``, a prefix reserved for the distributions
-of the synetune repository (third parties name theirs otherwise, e.g. ``synetune-hillclimb``).
-Otherwise the short name is ambiguous and must be qualified as ``<plugin>/<name>``. Every clash
-is listed by ``synetune plugins`` (and ``clashes()``). Environment switches:
-
-* ``SYNETUNE_LOAD_PLUGINS=a,b``: load only these plugins (entry-point or distribution names;
-  empty string: none);
-* ``SYNETUNE_DISABLE_PLUGINS=a,b``: never import these;
-* ``SYNETUNE_STRICT_PLUGINS=1``: re-raise plugin errors instead of recording them (CI).
-"""
+# Each entry point is imported in its own try/except and each plugin's hooks are called
+# separately, so a broken plugin is recorded with its error (``synetune plugins`` shows it) while
+# everything else keeps working. "Broken" includes ``sys.exit()`` (``SystemExit``) and any other
+# ``BaseException`` but ``KeyboardInterrupt`` raised while the plugin imports or registers.
+#
+# Plugins are keyed by *distribution* name (``synetune-plugin-fifo``), not entry-point name, so
+# two distributions whose entry points share a name both load. A short name (or alias, any case)
+# registered by several plugins resolves to the one first-party plugin among them, if there is
+# exactly one: first-party means a distribution named ``synetune-plugin-<name>``, a prefix
+# reserved for the distributions of the synetune repository (third parties name theirs
+# otherwise, e.g. ``synetune-hillclimb``). Otherwise the short name is ambiguous and must be
+# qualified as ``<plugin>/<name>``. Every clash is listed by ``synetune plugins`` (and
+# ``clashes()``). Environment switches:
+#
+# * ``SYNETUNE_LOAD_PLUGINS=a,b``: load only these plugins (entry-point or distribution names;
+#   empty string: none);
+# * ``SYNETUNE_DISABLE_PLUGINS=a,b``: never import these;
+# * ``SYNETUNE_STRICT_PLUGINS=1``: re-raise plugin errors instead of recording them (CI).
 
 from __future__ import annotations
 

@@ -1,12 +1,9 @@
-"""Named factories per kind (schedulers, searchers, backends, callbacks, blackboxes).
+"""Named factories per kind (schedulers, searchers, backends, callbacks, blackboxes)."""
 
-Plugins register ``name -> factory`` where the factory is a ``"module:attr"`` string (imported
-on first use, so listing plugins never imports heavy dependencies) or a callable, optionally
-with ``aliases`` (Syne Tune's class names: ``"ASHA"``). Names and aliases are looked up without
-regard to case. A short name claimed by two plugins is ambiguous and must be qualified as
-``<plugin>/<name>``; an unknown name suggests close matches and, from ``known_names.json``
-(``scripts/gen_known_names.py``), the in-repo distribution that provides it.
-"""
+# Plugins register ``name -> factory`` where the factory is a ``"module:attr"`` string (imported
+# on first use, so listing plugins never imports heavy dependencies) or a callable, and
+# ``aliases`` (Syne Tune's class names); lookups ignore case. A short name claimed by two plugins
+# is ambiguous and must be qualified as ``<plugin>/<name>``.
 
 from __future__ import annotations
 
@@ -48,8 +45,7 @@ class Entry:
         return f"{self.plugin}/{self.name}"
 
     @property
-    def keys(self) -> set[str]:
-        """What it is looked up by: its name and aliases, in lower case."""
+    def keys(self) -> set[str]:  # what it is looked up by, in lower case
         return {n.lower() for n in (self.name, *self.aliases)}
 
     def load(self) -> Callable[..., Any]:
@@ -116,8 +112,7 @@ class Registry:
             self._entries = entries
         return self._entries
 
-    def _by_short_name(self) -> dict[str, list[Entry]]:
-        """Entries by lower-case name or alias (several: a clash)."""
+    def _by_short_name(self) -> dict[str, list[Entry]]:  # by lower-case name or alias
         out: dict[str, list[Entry]] = {}
         for entry in self.entries().values():
             for key in entry.keys:
@@ -145,10 +140,10 @@ class Registry:
         return sorted(out)
 
     def entry(self, name: str) -> Entry:
-        """The entry of ``name``: a short name, or ``<plugin>/<name>`` with the plugin's
-        distribution or entry-point name. A short name registered by several plugins resolves
-        to the only first-party one among them (``synetune.plugins.clash_winner``); without one
-        it is ambiguous."""
+        """The entry of ``name`` (or alias, any case), or ``<plugin>/<name>`` with the plugin's
+        distribution or entry-point name."""
+        # A short name registered by several plugins resolves to the only first-party one among
+        # them (synetune.plugins.clash_winner); without one it is ambiguous.
         entries = self.entries()
         if "/" in name:
             plugin, _, short = name.partition("/")
@@ -217,25 +212,12 @@ class Registry:
         close = difflib.get_close_matches(short.lower(), list(spelled), n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(repr(spelled[c]) for c in close)}?" if close else ""
         listing = ", ".join(known) if known else "none (no plugin of this kind is installed)"
-        broken = [
-            f"{info.name} ({info.error})"
-            for info in get_plugin_manager().infos.values()
-            if info.error
-        ]
+        broken = [f"{i.name} ({i.error})" for i in get_plugin_manager().infos.values() if i.error]
         broken_hint = f" Plugins that failed to load: {'; '.join(broken)}." if broken else ""
-        dist = known_distribution(self.kind, short)
-        if dist is None:
-            install = "Install the plugin that provides it (pip install synetune-plugin-<name>)"
-        elif _installed(dist):
-            install = (
-                f"{dist} provides it but is not loaded (see synetune plugins, "
-                "SYNETUNE_LOAD_PLUGINS, SYNETUNE_DISABLE_PLUGINS)"
-            )
-        else:
-            install = f"{dist} provides it: pip install {dist}"
+        dist = known_distribution(self.kind, short) or "synetune-plugin-<name>"
         return UnknownNameError(
-            f"unknown {self.singular} {name!r}.{hint} Available: {listing}. {install}, or pass "
-            f"an instance instead.{broken_hint}"
+            f"unknown {self.singular} {name!r}.{hint} Available: {listing}. Install the plugin "
+            f"that provides it (pip install {dist}) or pass an instance instead.{broken_hint}"
         )
 
 
@@ -243,29 +225,26 @@ KNOWN_NAMES = Path(__file__).with_name("known_names.json")
 
 
 def known_distribution(kind: str, name: str) -> str | None:
-    """The in-repo distribution that registers ``name`` (or an alias, any case) for ``kind``,
-    from ``known_names.json``, written by ``scripts/gen_known_names.py``: data, so that the
-    kernel names no plugin and imports none to say what to install."""
+    # The in-repo distribution that registers name (or an alias; any case) for kind, if it is not
+    # installed (an installed one is disabled or broken: no install hint then). known_names.json
+    # is data written by scripts/gen_known_names.py, so the kernel imports no plugin for this.
     try:
-        table = json.loads(KNOWN_NAMES.read_text(encoding="utf-8"))
+        dist = json.loads(KNOWN_NAMES.read_text(encoding="utf-8")).get(kind, {}).get(name.lower())
+        if dist is not None:
+            metadata.distribution(dist)
+        return None
+    except metadata.PackageNotFoundError:
+        return dist
     except (OSError, ValueError):
         return None
-    return table.get(kind, {}).get(name.lower())
-
-
-def _installed(distribution: str) -> bool:
-    try:
-        metadata.distribution(distribution)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
 
 
 class BlackboxRegistry(Registry):
-    """Blackbox recipes, plus ``load(name)`` and ``generate(name)``, which the one installed
-    blackbox repository (kind ``blackbox_repositories``, hook ``register_blackbox_repositories``)
-    answers: its entry is an object or module with ``load_blackbox(name, **kwargs)`` and
-    ``generate_blackbox(name, force=False, **kwargs)``."""
+    """Blackbox recipes, plus ``load(name)`` and ``generate(name)``."""
+
+    # load and generate are answered by the one installed blackbox repository (kind
+    # blackbox_repositories, hook register_blackbox_repositories): its entry is an object or
+    # module with load_blackbox(name, **kwargs) and generate_blackbox(name, force=False, **kw).
 
     def repository(self) -> Any:
         """The installed blackbox repository; an error says what to install if there is none."""

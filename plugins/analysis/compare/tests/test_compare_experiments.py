@@ -187,3 +187,18 @@ def test_cli_plots_one_experiment_or_compares_several(six_runs, tmp_path):
         group, ["experiments", "plot", "cmp-*", "--metric", "acc", "-o", str(tmp_path / "x.png")]
     )
     assert result.exit_code != 0 and "no result for metric 'acc'" in result.output
+
+
+def test_plot_of_simulated_runs_says_simulated_time(synetune_folder):
+    import json
+
+    for name in ("sim-a", "sim-b", "wall"):
+        run(name, trials=2)
+    for name in ("sim-a", "sim-b"):
+        path = synetune_folder / name / "metadata.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "backend": "SimulatorBackend"}))
+    simulated = compare_experiments(["sim-a", "sim-b"])
+    assert simulated.plot().axes[0].get_xlabel() == "simulated time (s)"
+    assert compare_experiments(["wall"]).plot().axes[0].get_xlabel() == "wallclock time (s)"
+    mixed = compare_experiments(["sim-a", "wall"])
+    assert mixed.plot().axes[0].get_xlabel() == "time (s), simulated and wallclock"

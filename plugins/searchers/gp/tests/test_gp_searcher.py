@@ -508,3 +508,44 @@ def test_cost_aware_searcher_under_hyperband():
     searcher = scheduler.searcher
     assert searcher.multi_fidelity and searcher.dataset_size() >= 16
     assert {"log_cost", "objective"} <= set(next(iter(searcher._data.values())).values)
+
+
+def test_constrained_run_records_its_constraint_and_its_best_is_feasible():
+    """The best loss is at x = 0, but only x >= 0.6 is feasible (c = 0.6 - x <= 0): the
+    experiment's best configuration is the best feasible one."""
+    from synetune_plugin_gp.baselines import ConstrainedBayesianOptimization
+
+    from synetune import StoppingCriterion, Tuner, load_experiment
+    from synetune_sdk.testing import ThreadBackend
+
+    def objective(config, report, start_epoch=0):
+        report(epoch=1, loss=config["x"], c=0.6 - config["x"])
+
+    space = {"x": uniform(0.0, 1.0)}
+    scheduler = synetune.schedulers.create(
+        "ConstrainedBayesianOptimization",
+        config_space=space,
+        metric="loss",
+        constraint_attr="c",
+        random_seed=3,
+        points_to_evaluate=[{"x": 0.0}, {"x": 0.9}, {"x": 0.7}],
+        search_options={"num_init_random": 2},
+    )
+    assert isinstance(scheduler, ConstrainedBayesianOptimization)
+    meta = scheduler.metadata()
+    assert meta["constraint_attr"] == "c" and meta["searcher"] == "bayesopt_constrained"
+    assert meta["scheduler_name"] == "ConstrainedBayesianOptimization"
+    tuner = Tuner(
+        trial_backend=ThreadBackend(objective),
+        scheduler=scheduler,
+        stop_criterion=StoppingCriterion(max_num_trials_started=6),
+        n_workers=1,
+        verbose="quiet",
+    )
+    tuner.run()
+    exp = load_experiment(tuner.name)
+    assert exp.metadata["constraint_attr"] == "c"
+    assert exp.results["loss"].min() == 0.0  # the infeasible x = 0 ran and is best unconstrained
+    best = exp.best_config()
+    assert best["x"] >= 0.6 and best["loss"] == exp.results.query("c <= 0")["loss"].min()
+    assert exp.best_so_far()["loss"].min() == best["loss"]

@@ -53,6 +53,12 @@ class ExperimentComparison:
             out.setdefault(self.method_of(exp), []).append(exp)
         return out
 
+    def time_label(self) -> str:
+        """The time axis: ``simulated time (s)`` when every run was on a simulator backend,
+        ``wallclock time (s)`` when none was, else says it mixes both."""
+        labels = {exp.time_label() for exp in self.experiments}
+        return labels.pop() if len(labels) == 1 else "time (s), simulated and wallclock"
+
     def curves(self, num_points: int = 200, aggregate: str = "mean_and_ci") -> list[MethodCurve]:
         """Per method: every run's best value so far at ``num_points`` times from 0 to the
         longest run's end, aggregated with ``aggregate``: ``mean_and_ci`` (mean and 95%
@@ -131,7 +137,7 @@ class ExperimentComparison:
             ax.fill_between(
                 curve.times, curve.lower, curve.upper, alpha=0.2, color=line[0].get_color()
             )
-        ax.set_xlabel("wallclock time (s)")
+        ax.set_xlabel(self.time_label())
         ax.set_ylabel(f"best {self.metric} ({self.mode})")
         ax.set_title(title or f"best {self.metric} so far ({aggregate.replace('_', ' ')})")
         ax.grid(alpha=0.3)

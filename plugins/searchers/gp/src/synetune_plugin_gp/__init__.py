@@ -43,7 +43,7 @@ def register_schedulers(register):
     )
     register(
         "constrained_bayesian_optimization",
-        "synetune_plugin_gp.baselines:constrained_bayesian_optimization",
+        "synetune_plugin_gp.baselines:ConstrainedBayesianOptimization",
         summary="FIFO scheduling with constrained GP Bayesian optimisation",
         aliases=("ConstrainedBayesianOptimization",),
     )
