@@ -80,13 +80,21 @@ def ending(tuner: Any, interrupted: bool) -> tuple[int, str]:
 
 
 class BestTracker:
-    """The best value per metric as results arrive (no scan over past results)."""
+    """The best value per metric as results arrive (no scan over past results); with a
+    ``constraint_attr``, of the feasible results only (that value <= 0)."""
 
-    def __init__(self, modes: dict[str, str]):
+    def __init__(self, modes: dict[str, str], constraint_attr: str | None = None):
         self.modes = modes
+        self.constraint_attr = constraint_attr
         self.best: dict[str, tuple[int, float]] = {}
 
     def update(self, trial_id: int, result: dict[str, Any]) -> None:
+        attr = getattr(self, "constraint_attr", None)  # None in trackers pickled before
+        constraint = result.get(attr, math.nan) if attr is not None else 0.0
+        if not isinstance(constraint, int | float) or isinstance(constraint, bool):
+            return  # no (numeric) constraint value: not feasible
+        if not constraint <= 0:  # infeasible (NaN included): never the best
+            return
         for name, mode in self.modes.items():
             value = result.get(name)
             if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):

@@ -158,7 +158,8 @@ class Tuner:
         self._save_cost = 0.0
         self._last_print = 0.0
         self._prints_progress = False
-        self._best = BestTracker(self._modes())
+        # a scheduler tuning under a constraint names it in constraint_attr (feasible: <= 0)
+        self._best = BestTracker(self._modes(), getattr(self.scheduler, "constraint_attr", None))
         self.num_dropped_results = 0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -640,7 +641,8 @@ class Tuner:
         return None if best is None else (best[0], name, best[1])
 
     def best_config(self, metric: str | int = 0) -> tuple[int, dict[str, Any]]:
-        """``(trial_id, config)`` of the trial with the best reported value of ``metric``."""
+        """``(trial_id, config)`` of the trial with the best reported value of ``metric`` (of a
+        scheduler with a ``constraint_attr``: the best feasible value, constraint <= 0)."""
         best = self.best_result(metric)
         if best is None:
             raise ValueError("no result was reported yet, so there is no best configuration")

@@ -549,3 +549,32 @@ def test_constrained_run_records_its_constraint_and_its_best_is_feasible():
     best = exp.best_config()
     assert best["x"] >= 0.6 and best["loss"] == exp.results.query("c <= 0")["loss"].min()
     assert exp.best_so_far()["loss"].min() == best["loss"]
+
+
+def test_tuner_best_config_of_a_constrained_run_is_feasible():
+    from synetune import StoppingCriterion, Tuner
+    from synetune_sdk.testing import ThreadBackend
+
+    def objective(config, report, start_epoch=0):
+        report(epoch=1, loss=config["x"], c=0.6 - config["x"])
+
+    tuner = Tuner(
+        trial_backend=ThreadBackend(objective),
+        scheduler=synetune.schedulers.create(
+            "ConstrainedBayesianOptimization",
+            config_space={"x": uniform(0.0, 1.0)},
+            metric="loss",
+            constraint_attr="c",
+            random_seed=3,
+            points_to_evaluate=[{"x": 0.0}, {"x": 0.9}, {"x": 0.7}],
+        ),
+        stop_criterion=StoppingCriterion(max_num_trials_started=5),
+        n_workers=1,
+        verbose="quiet",
+    )
+    tuner.run()
+    trial_id, config = tuner.best_config()
+    assert config["x"] >= 0.6 and trial_id != 0  # trial 0 (x = 0) has the lowest loss
+    assert tuner.best_result()[2] == min(
+        t.config["x"] for t in tuner.trials.values() if t.config["x"] >= 0.6
+    )
