@@ -444,3 +444,39 @@ def test_ctrl_c_stops_saves_and_says_how_to_resume(tmp_path, synetune_folder):
     assert sorted(tuner.trials) == [0, 1]
     assert set(tuner.tuning_status.trial_status.values()) == {TrialStatus.STOPPED}
     assert len(synetune.load_experiment("ctrl-c").results) > 2
+
+
+def test_ctrl_c_during_synetune_resume_exits_130_without_a_traceback(tmp_path, synetune_folder):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "launch.py"
+    script.write_text(LAUNCHER)
+    env = {**os.environ, "SYNETUNE_FOLDER": str(synetune_folder), "PYTHONUNBUFFERED": "1"}
+    first = subprocess.Popen([sys.executable, str(script)], env=env, stderr=subprocess.PIPE)
+    events = synetune_folder / "ctrl-c" / "events.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        events.exists() and events.read_text().count('"event": "result"') > 2
+    ):
+        time.sleep(0.1)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    resumed = subprocess.Popen(
+        [sys.executable, "-m", "synetune", "resume", "ctrl-c"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = events.read_text().count('"event": "result"')
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and events.read_text().count('"event": "result"') <= seen:
+        time.sleep(0.1)  # the resumed run is tuning
+    resumed.send_signal(signal.SIGINT)
+    out, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 130, (resumed.returncode, err)
+    assert "Traceback" not in err and "synetune resume ctrl-c" in err

@@ -121,7 +121,10 @@ def resume(name: str) -> None:
         tuner = Tuner.load(resolve_experiment_path(name))
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
-    tuner.run()
+    try:
+        tuner.run()
+    except KeyboardInterrupt:  # the tuner saved and said how to resume
+        sys.exit(130)
 
 
 @cli.group()
