@@ -305,6 +305,7 @@ def provides(listing: str) -> dict[str, dict[str, list[str]]]:
         kinds = {}
         for group in (parts[2] if len(parts) == 3 else "").split(";"):
             kind, _, names = group.strip().partition(": ")
+            names = re.sub(r" \([^)]*\)", "", names)  # aliases, e.g. "asha (ASHA)"
             if names:
                 kinds[kind] = names.split(", ")
         out[normalise(parts[0])] = kinds
@@ -371,7 +372,9 @@ def test_the_check_fails_when_a_dependency_is_not_declared(make_env, tmp_path):
 def test_kernel_with_one_plugin_wheel_lists_and_runs_it(make_env, tmp_path):
     python = make_env("synetune-plugin-local")
     listing = run([python.parent / "synetune", "plugins"], env=clean_env())
-    assert "synetune-plugin-local" in listing.stdout and "backends: local, python" in listing.stdout
+    assert provides(listing.stdout) == {
+        "synetune-plugin-local": {"backends": ["local", "python"]}
+    }, listing.stdout
     script = tmp_path / "train.py"
     script.write_text(
         textwrap.dedent(

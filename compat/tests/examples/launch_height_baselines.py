@@ -76,7 +76,7 @@ def make_scheduler(name: str):
         # trials run past max_t, so that one started from a copied checkpoint has epochs left,
         # and slowly enough to be compared with each other at each perturbation
         return PopulationBasedTraining(
-            config_space=dict(config_space, steps=2 * max_steps, sleep_time=0.1),
+            config_space=dict(config_space, steps=2 * max_steps, sleep_time=0.25),
             metric=metric,
             resource_attr="epoch",
             max_t=max_steps,
