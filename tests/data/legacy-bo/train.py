@@ -1,9 +1,14 @@
-import argparse, time
+"""The training script of the run in this folder (saved by the previous version of synetune)."""
+
+import argparse
+
 from synetune_sdk import Reporter
-p = argparse.ArgumentParser()
-p.add_argument("--x", type=float); p.add_argument("--epochs", type=int)
-p.add_argument("--st_checkpoint_dir", default=None)
-a, _ = p.parse_known_args()
-r = Reporter()
-for e in range(1, a.epochs + 1):
-    r(epoch=e, loss=(a.x - 0.3) ** 2 + 1.0 / e)
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+parser.add_argument("--epochs", type=int)
+parser.add_argument("--st_checkpoint_dir", default=None)
+args, _ = parser.parse_known_args()
+report = Reporter()
+for epoch in range(1, args.epochs + 1):
+    report(epoch=epoch, loss=(args.x - 0.3) ** 2 + 1.0 / epoch)
