@@ -234,38 +234,11 @@ def _make_column(name: str, domain: Any, start: int) -> _Column | None:
     if isinstance(domain, Ordinal):
         if domain.kind == "equal":
             return _Column(name, domain, start, 1, "rank", categories=list(domain.categories))
-        log = domain.kind == "nn-log"
         values = np.asarray(domain.categories, dtype=float)
-        low, high = (math.log(values[0]), math.log(values[-1])) if log else (values[0], values[-1])
-        return _Column(
-            name,
-            domain,
-            start,
-            1,
-            "numeric",
-            low,
-            high,
-            log,
-            values,
-            np.log(values) if log else values,
-            list(domain.categories),
-        )
+        return _grid_column(name, domain, start, values, domain.kind == "nn-log", domain.categories)
     if isinstance(domain, FiniteRange):
         values = np.asarray(domain.values, dtype=float)
-        log = domain.log_scale
-        low, high = (math.log(values[0]), math.log(values[-1])) if log else (values[0], values[-1])
-        return _Column(
-            name,
-            domain,
-            start,
-            1,
-            "numeric",
-            low,
-            high,
-            log,
-            values,
-            np.log(values) if log else values,
-        )
+        return _grid_column(name, domain, start, values, domain.log_scale)
     if isinstance(domain, Categorical):
         return _Column(
             name,
@@ -279,6 +252,16 @@ def _make_column(name: str, domain: Any, start: int) -> _Column | None:
         f"hyperparameter {name!r}: cannot encode domain {domain!r}; supported are Float, Integer, "
         "Categorical, Ordinal and FiniteRange"
     )
+
+
+def _grid_column(
+    name: str, domain: Any, start: int, values: Any, log: bool, categories: Any = None
+) -> _Column:
+    """A numeric column whose values lie on a sorted grid (ordinal numbers, finite ranges)."""
+    low, high = (math.log(values[0]), math.log(values[-1])) if log else (values[0], values[-1])
+    grid = np.log(values) if log else values
+    extra = (list(categories),) if categories is not None else ()
+    return _Column(name, domain, start, 1, "numeric", low, high, log, values, grid, *extra)
 
 
 def _single_value(domain: Domain) -> Any:
