@@ -184,6 +184,56 @@ def test_function_blackbox():
         bb({"x": 3})
 
 
+def test_function_curve_validates_the_configuration_once(monkeypatch):
+    import synetune_plugin_blackbox_repository.function as function
+
+    checks = []
+    real_check = function.check_configuration
+
+    def counting_check(config, space):
+        checks.append(config)
+        return real_check(config, space)
+
+    monkeypatch.setattr(function, "check_configuration", counting_check)
+    bb = from_function(
+        {"x": uniform(0, 2)}, lambda c, f, s: {"y": c["x"] * f}, {"epoch": randint(1, 81)}
+    )
+    curve = bb.objective_curve({"x": 0.5})
+    assert curve.shape == (81, 1) and curve[-1, 0] == 40.5
+    assert len(checks) == 1
+
+
+def test_function_blackbox_from_a_whole_curve():
+    calls = []
+
+    def curve(config, seed):
+        calls.append(seed)
+        return {"y": [config["x"] * e for e in (1, 2, 3)], "cost": [1.0, 2.0, 3.0]}
+
+    bb = from_function(
+        {"x": uniform(0, 2)}, fidelity_space={"epoch": randint(1, 3)}, curve_fun=curve
+    )
+    assert bb.objective_curve({"x": 2.0}, seed=7).tolist() == [[2.0, 1.0], [4.0, 2.0], [6.0, 3.0]]
+    assert calls == [7]
+    assert bb({"x": 1.0}, fidelity=2) == {"y": 2.0, "cost": 2.0}
+    as_array = from_function(
+        {"x": uniform(0, 2)},
+        fidelity_space={"epoch": randint(1, 3)},
+        objectives_names=["y"],
+        curve_fun=lambda c, s: [c["x"]] * 3,
+    )
+    assert as_array.objective_curve({"x": 1.5})[:, 0].tolist() == [1.5, 1.5, 1.5]
+    short = from_function(
+        {"x": uniform(0, 2)},
+        fidelity_space={"epoch": randint(1, 3)},
+        curve_fun=lambda c, s: {"y": [1]},
+    )
+    with pytest.raises(ValueError, match="returned 1 values per objective, expected 3"):
+        short.objective_curve({"x": 1.0})
+    with pytest.raises(TypeError, match="pass eval_fun"):
+        from_function({"x": uniform(0, 2)})
+
+
 def test_write_and_read_back(tmp_path):
     write_tabular(
         tmp_path,
