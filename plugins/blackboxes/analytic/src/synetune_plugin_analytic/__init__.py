@@ -27,3 +27,14 @@ def register_blackbox_recipes(register):
         "synetune_plugin_analytic.recipes:BraninLearningCurveRecipe",
         summary="Branin with power-law learning curves over 81 epochs and per-config epoch cost",
     )
+    for name, summary in (
+        ("zdt1", "ZDT1: 2 objectives f1, f2 (min), convex front f2 = 1 - sqrt(f1)"),
+        ("zdt2", "ZDT2: 2 objectives f1, f2 (min), concave front f2 = 1 - f1**2"),
+        ("zdt3", "ZDT3: 2 objectives f1, f2 (min), front in 5 disconnected pieces"),
+        ("dtlz2", "DTLZ2: 2 objectives f1, f2 (min), front on the unit quarter circle"),
+    ):
+        register(
+            name,
+            f"synetune_plugin_analytic.recipes:{name.upper()}Recipe",
+            summary=f"{summary}; inputs x1..xd in [0, 1], dimension=d (default 6)",
+        )
