@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from synetune_plugin_blackbox_repository import read_blackbox
 from synetune_plugin_digits_mlp import recipe as recipe_module
 from synetune_plugin_digits_mlp.recipe import SHIPPED, SHIPPED_INFO, DigitsMLPRecipe
-from synetune_plugin_digits_mlp.space import OBJECTIVES, config_space, grid
+from synetune_plugin_digits_mlp.space import (
+    MEASURED_OBJECTIVES,
+    OBJECTIVES,
+    config_space,
+    grid,
+    n_params,
+)
 
 import synetune
 from synetune_sdk.testing import BlackboxRecipeContract
@@ -92,7 +99,8 @@ def test_default_recipe_copies_the_shipped_table(tmp_path, monkeypatch):
     best = blackbox.objectives_evaluations[..., 0].min()
     assert best < 0.05  # the best MLPs classify digits well
     shipped = pd.read_parquet(SHIPPED)
-    assert set(shipped.columns) >= {"seed", "epoch", *OBJECTIVES}
+    assert set(shipped.columns) >= {"seed", "epoch", *MEASURED_OBJECTIVES}
+    assert "n_params" not in shipped.columns  # derived when the blackbox is written
 
 
 def test_tampered_shipped_table_is_refused(tmp_path, monkeypatch):
@@ -108,3 +116,35 @@ def test_bad_arguments():
         DigitsMLPRecipe(size="huge")
     with pytest.raises(ValueError, match="at least 1"):
         DigitsMLPRecipe(num_epochs=0, size="small")
+
+
+def test_n_params_counts_the_weights_of_the_trained_mlp():
+    from synetune_plugin_digits_mlp.training import MLP
+
+    for layers, units in [(1, 16), (2, 48), (2, 144)]:
+        model = MLP([64] + [units] * layers + [10], "relu", np.random.default_rng(0))
+        assert n_params(layers, units) == model.theta.size
+    assert n_params(1, 16) == 64 * 16 + 16 + 16 * 10 + 10
+
+
+def test_two_objective_trade_offs_at_the_last_epoch(tmp_path, monkeypatch):
+    """val_error against elapsed_time or n_params: fronts of several configurations, and the
+    n_params column is constant over epochs and seeds of a configuration."""
+    from synetune_sdk.multiobjective import pareto_mask
+
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path))
+    blackbox = synetune.blackboxes.load("digits-mlp")
+    assert blackbox.objectives_names == OBJECTIVES
+    values = blackbox.objectives_evaluations  # (configs, seeds, epochs, objectives)
+    size = values[..., OBJECTIVES.index("n_params")]
+    assert (size == size[:, :1, :1]).all()
+    configs = blackbox.all_configurations()
+    expected = [n_params(c["num_layers"], c["num_units"]) for c in configs]
+    assert size[:, 0, 0].tolist() == expected
+    last = values[:, :, -1, :].mean(axis=1)  # mean over seeds at epoch 27
+    error = last[:, OBJECTIVES.index("val_error")]
+    for cost in ("elapsed_time", "n_params"):
+        Y = np.column_stack([error, last[:, OBJECTIVES.index(cost)]])
+        front = Y[pareto_mask(Y)]
+        assert len(front) >= 4, cost  # a trade-off, not one configuration best at both
+        assert front[:, 0].min() < 0.02 and front[:, 1].min() < np.median(Y[:, 1])

@@ -10,5 +10,5 @@ def register_blackbox_recipes(register):
     register(
         "digits-mlp",
         "synetune_plugin_digits_mlp.recipe:DigitsMLPRecipe",
-        summary="648 MLP configs x 3 seeds x 27 epochs on digits: val_error, elapsed_time",
+        summary="648 MLP configs x 3 seeds x 27 epochs on digits: val_error, elapsed_time, n_params",
     )
