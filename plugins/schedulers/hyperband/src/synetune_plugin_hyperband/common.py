@@ -217,3 +217,36 @@ def attach_searcher(
         search_options=search_options,
     )
     owner.searcher.configure_scheduler(owner)
+
+
+EARLY_REMOVAL_KEYS = (
+    "max_num_checkpoints",
+    "approx_steps",
+    "max_wallclock_time",
+    "prior_beta_mean",
+    "prior_beta_size",
+    "min_data_at_rung",
+)
+
+
+def check_early_removal(kwargs: dict[str, Any] | None, type: str) -> dict[str, Any] | None:  # noqa: A002
+    """Validate ``early_checkpoint_removal_kwargs``; ``default_callbacks()`` turns them into the
+    ``hyperband_checkpoint_removal`` callback (which checks ``max_num_checkpoints > n_workers``
+    when the run starts)."""
+    if kwargs is None:
+        return None
+    unknown = sorted(set(kwargs) - set(EARLY_REMOVAL_KEYS))
+    if unknown:
+        raise ValueError(
+            f"early_checkpoint_removal_kwargs has unknown keys {unknown}; valid keys: {list(EARLY_REMOVAL_KEYS)}"
+        )
+    if not isinstance(kwargs.get("max_num_checkpoints"), int) or kwargs["max_num_checkpoints"] < 1:
+        raise ValueError(
+            "early_checkpoint_removal_kwargs needs max_num_checkpoints, a positive int"
+        )
+    if type in ("stopping", "rush_stopping"):
+        raise ValueError(
+            "early_checkpoint_removal_kwargs only applies to pause-and-resume types "
+            f"('promotion', 'pasha', ...); type={type!r} never keeps paused checkpoints"
+        )
+    return dict(kwargs)

@@ -72,6 +72,8 @@ class Rung:
     candidate_key: dict[int, tuple[float, int, int]] = field(default_factory=dict)
     order: list[tuple[float, int, int]] = field(default_factory=list)
     order_key: dict[int, tuple[float, int, int]] = field(default_factory=dict)
+    costs: dict[int, float] = field(default_factory=dict)  # cost_promotion: total cost per trial
+    total_cost: float = 0.0
 
     def __post_init__(self) -> None:
         # numpy's quantile of the values; when maximising, Syne Tune's mirrored 1 - prom_quant
@@ -83,8 +85,14 @@ class Rung:
     def __len__(self) -> int:
         return len(self.values)
 
-    def add(self, trial_id: int, value: float, seq: int, paused: bool) -> None:
-        """Record ``value`` of ``trial_id``; a ``paused`` trial becomes a candidate for promotion."""
+    def add(
+        self, trial_id: int, value: float, seq: int, paused: bool, cost: float | None = None
+    ) -> None:
+        """Record ``value`` of ``trial_id``; a ``paused`` trial becomes a candidate for promotion.
+        ``cost`` (``cost_promotion``, with ``keep_order``): what reaching the rung cost it."""
+        if cost is not None:
+            self.costs[trial_id] = cost
+            self.total_cost += cost
         self.values.add(value)
         self.trials[trial_id] = value
         key = (self.sign * value, seq, trial_id)
@@ -121,6 +129,22 @@ class Rung:
             return None
         value = self.sign * best[0]
         return best[2] if (value <= cutoff if self.sign > 0 else value >= cutoff) else None
+
+    def cost_promotable(self) -> int | None:
+        """Syne Tune's ``CostPromotionRungSystem``: scanning the rung best first, the first paused
+        trial reached before the summed cost exceeds ``prom_quant`` times the rung's total cost.
+        O(rung size), as in Syne Tune; only ``cost_promotion`` calls it."""
+        if len(self) < 2 or self.best_candidate() is None:
+            return None
+        budget = self.total_cost * self.prom_quant
+        spent = 0.0
+        for key in self.order:
+            spent += self.costs[key[2]]
+            if spent > budget:
+                return None
+            if key[2] in self.candidate_key:
+                return key[2]
+        return None
 
     def drop_candidate(self, trial_id: int, seq: int | None = None) -> None:
         """``trial_id`` leaves the candidates (promoted, or failed). On promotion Syne Tune

@@ -10,6 +10,8 @@ levels the scheduler compares a trial with all earlier trials that reached the s
   that rung yet, and only otherwise starts a new configuration.
 * ``type="pasha"``: promotion, with promotions into higher rungs opened progressively (see
   ``pasha.py``).
+* ``type="cost_promotion"``, ``"rush_stopping"``, ``"rush_promotion"``: see ``rung_types.py``;
+  a type another plugin supplies (``"dyhpo"``) is decided by its searcher (``RungChooser``).
 
 ``q`` is Syne Tune's ``level / next level`` (``1 / reduction_factor`` for geometric rungs).
 Decisions equal Syne Tune 0.13's for the same results, with the differences listed in the README
@@ -26,7 +28,7 @@ from typing import Any
 
 from synetune_plugin_hyperband.base import CONTINUE, PAUSE, STOP, MultiFidelityScheduler
 from synetune_plugin_hyperband.common import (
-    attach_searcher,
+    check_early_removal,
     check_positive_int,
     complete_config,
     draw_seed,
@@ -34,6 +36,17 @@ from synetune_plugin_hyperband.common import (
     rung_levels_for,
 )
 from synetune_plugin_hyperband.pasha import PashaState
+from synetune_plugin_hyperband.rung_types import (
+    BUILT_IN,
+    STOPPING_TYPES,
+    Choice,
+    PausedTrial,
+    RushThresholds,
+    attach_type_searcher,
+    check_rung_system_kwargs,
+    read_cost,
+    rush_promotable,
+)
 from synetune_plugin_hyperband.rungs import Rung, bracket_distribution, promotion_quantiles
 from synetune_sdk.config_space import make_random_state
 from synetune_sdk.max_resource import infer_max_t
@@ -42,21 +55,14 @@ from synetune_sdk.trial import Trial, TrialSuggestion
 
 logger = logging.getLogger(__name__)
 
-TYPES = ("stopping", "promotion", "pasha")
+TYPES = BUILT_IN
 SEARCHER_DATA = ("rungs", "all", "rungs_and_last")
 
 _ARGUMENTS = (
     "config_space, metric, mode, resource_attr, max_resource_attr, max_t, grace_period, "
     "reduction_factor, rung_increment, rung_levels, brackets, type, searcher, search_options, "
-    "searcher_data, points_to_evaluate, random_seed, early_checkpoint_removal_kwargs"
-)
-EARLY_REMOVAL_KEYS = (
-    "max_num_checkpoints",
-    "approx_steps",
-    "max_wallclock_time",
-    "prior_beta_mean",
-    "prior_beta_size",
-    "min_data_at_rung",
+    "searcher_data, points_to_evaluate, random_seed, early_checkpoint_removal_kwargs, "
+    "cost_attr, rung_system_kwargs"
 )
 
 
@@ -111,19 +117,32 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
         rung_levels: list[int] | None = None,
         brackets: int = 1,
         type: str = "stopping",  # noqa: A002 - Syne Tune's argument name
-        searcher: str | Any = "random",
+        searcher: str | Any | None = None,
         search_options: dict[str, Any] | None = None,
         searcher_data: str = "rungs",
         points_to_evaluate: list[dict[str, Any]] | None = None,
         random_seed: int | None = None,
         early_checkpoint_removal_kwargs: dict[str, Any] | None = None,
+        cost_attr: str | None = None,
+        rung_system_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ):
         super().__init__(
             config_space, metric, mode, resource_attr, max_resource_attr, kwargs, _ARGUMENTS
         )
-        if type not in TYPES:
-            raise ValueError(f"type must be one of {list(TYPES)}, got {type!r}")
+        if not isinstance(type, str) or not type:
+            raise ValueError(f"type must be one of {list(TYPES)} or a plugin's type, got {type!r}")
+        if type == "cost_promotion" and not (isinstance(cost_attr, str) and cost_attr):
+            raise ValueError(
+                "type='cost_promotion' needs cost_attr, the name of the reported cost (e.g. "
+                "cost_attr='elapsed_time')"
+            )
+        if searcher is None:  # a plugin's type comes with its searcher of the same name
+            searcher = "random" if type in TYPES else type
+        self.cost_attr = cost_attr
+        self.rung_system_kwargs = check_rung_system_kwargs(
+            rung_system_kwargs, type, points_to_evaluate
+        )
         if searcher_data not in SEARCHER_DATA:
             raise ValueError(
                 f"searcher_data must be one of {list(SEARCHER_DATA)}, got {searcher_data!r}"
@@ -133,7 +152,7 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
                 f"resource_attr must be the name of the reported resource, got {resource_attr!r}"
             )
         self.type = type
-        self.early_checkpoint_removal_kwargs = _check_early_removal(
+        self.early_checkpoint_removal_kwargs = check_early_removal(
             early_checkpoint_removal_kwargs, type
         )
         self.searcher_data = searcher_data
@@ -155,7 +174,7 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
         self._sign = 1 if mode == "min" else -1
         self._level_index = {level: i for i, level in enumerate(self.rung_levels)}
         self._rungs = [
-            Rung(level, q, self._sign, keep_order=type == "pasha")
+            Rung(level, q, self._sign, keep_order=type in ("pasha", "cost_promotion"))
             for level, q in zip(self.rung_levels, promotion_quantiles(self.rung_levels, self.max_t))
         ]
         self._pasha = (
@@ -163,12 +182,19 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
         )
         self._trials: dict[int, TrialRecord] = {}
         self._seq = 0
-        attach_searcher(self, searcher, search_options, metric, mode, points_to_evaluate)
+        self._rush = (
+            RushThresholds(self.rung_system_kwargs["num_threshold_candidates"], self._sign)
+            if type.startswith("rush_")
+            else None
+        )
+        self._cost_offset: dict[int, float] = {}  # total cost up to the last pause, per trial
+        self._chooser = None
+        attach_type_searcher(self, searcher, search_options, points_to_evaluate)
 
     # -- properties a searcher or the tuner reads ---------------------------------------------
     def does_pause_resume(self) -> bool:
         """Whether trials are paused at rungs and resumed later (they should checkpoint)."""
-        return self.type != "stopping"
+        return self.type not in STOPPING_TYPES
 
     def default_callbacks(self) -> list[Any]:
         """Syne Tune's ``early_checkpoint_removal_kwargs``: the ``hyperband_checkpoint_removal``
@@ -197,6 +223,8 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
 
     # -- suggest ------------------------------------------------------------------------------
     def suggest(self, trial_id: int) -> TrialSuggestion | None:
+        if self._chooser is not None:
+            return self._suggest_chosen(trial_id)
         if self.does_pause_resume():
             promoted = self._promote()
             if promoted is not None:
@@ -206,6 +234,41 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
         config = self.searcher.suggest(trial_id, bracket=bracket, milestone=milestone)
         if config is None:
             return None
+        return self._start(trial_id, config, bracket, milestone)
+
+    def _suggest_chosen(self, trial_id: int) -> TrialSuggestion | None:
+        """A plugin's rung type: with probability ``probability_sh`` the successive-halving rule
+        promotes first (Syne Tune's DyHPO hybrid), else the searcher chooses."""
+        if self._random_state.random() <= self.rung_system_kwargs["probability_sh"]:
+            promoted = self._promote()
+            if promoted is not None:
+                return promoted
+        paused = [
+            PausedTrial(t, dict(self._trials[t].config), rung.level, self._next_level(i), v)
+            for i, rung in enumerate(self._rungs)
+            for t, _, v in rung.paused()
+        ]
+        choice = self._chooser.choose(trial_id, paused, self.first_milestone(0))
+        if choice is None:
+            return self._promote()
+        if not isinstance(choice, Choice):
+            raise TypeError(
+                f"searcher {self.searcher_name!r}: choose() must return a Choice or None, got "
+                f"{choice!r}"
+            )
+        if choice.config is not None:
+            return self._start(trial_id, choice.config, 0, self.first_milestone(0))
+        for index, rung in enumerate(self._rungs):
+            if choice.resume in rung.candidate_key:
+                return self._resume(index, choice.resume)
+        raise ValueError(
+            f"searcher {self.searcher_name!r} chose to resume trial {choice.resume}, which is not "
+            f"paused; paused trials: {[p.trial_id for p in paused]}"
+        )
+
+    def _start(
+        self, trial_id: int, config: dict[str, Any], bracket: int, milestone: int
+    ) -> TrialSuggestion:
         config = complete_config(config, self.config_space, self.searcher_name)
         if self.max_resource_attr is not None and self.does_pause_resume():
             config[self.max_resource_attr] = self.max_t
@@ -213,6 +276,8 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
             config=dict(config), bracket=bracket, milestone=milestone
         )
         self._register_pending(trial_id, config, 0, milestone)
+        if self._rush is not None:
+            self._rush.on_start(trial_id)
         return TrialSuggestion.start_suggestion(config)
 
     def _sample_bracket(self) -> int:
@@ -233,24 +298,33 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
             rung = self._rungs[index]
             if rung.level >= limit:
                 continue
-            trial_id = rung.promotable()
-            if trial_id is None:
-                continue
-            self._seq += 1
-            rung.drop_candidate(trial_id, seq=self._seq)
-            if self._pasha is not None:
-                self._pasha.on_rung_change(index)
-            record = self._trials[trial_id]
-            record.decision = CONTINUE
-            record.paused_rung = None
-            record.resume_from = rung.level
-            record.milestone = self._next_level(index)
-            record.last_resource = None
-            record.last_reported = None
-            record.keep_case = False
-            self._register_pending(trial_id, record.config, rung.level, record.milestone)
-            return TrialSuggestion.resume_suggestion(trial_id, dict(record.config))
+            if self.type == "cost_promotion":
+                trial_id = rung.cost_promotable()
+            elif self._rush is not None:
+                trial_id = rush_promotable(rung, self._rush)
+            else:
+                trial_id = rung.promotable()
+            if trial_id is not None:
+                return self._resume(index, trial_id)
         return None
+
+    def _resume(self, index: int, trial_id: int) -> TrialSuggestion:
+        """Promote paused ``trial_id`` from rung ``index`` to the next level."""
+        rung = self._rungs[index]
+        self._seq += 1
+        rung.drop_candidate(trial_id, seq=self._seq)
+        if self._pasha is not None:
+            self._pasha.on_rung_change(index)
+        record = self._trials[trial_id]
+        record.decision = CONTINUE
+        record.paused_rung = None
+        record.resume_from = rung.level
+        record.milestone = self._next_level(index)
+        record.last_resource = None
+        record.last_reported = None
+        record.keep_case = False
+        self._register_pending(trial_id, record.config, rung.level, record.milestone)
+        return TrialSuggestion.resume_suggestion(trial_id, dict(record.config))
 
     def _register_pending(
         self, trial_id: int, config: dict[str, Any], done: int, milestone: int
@@ -288,14 +362,19 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
             advice=" (report the number of epochs done, counting up)",
         )
         record.last_resource = resource
-        if self.type == "stopping":
+        if not self.does_pause_resume():
             decision, reached, next_milestone, ignore = self._on_stopping(
                 trial_id, record, value, resource
             )
         else:
+            cost = self._total_cost(trial_id, record, result, resource)
             decision, reached, next_milestone, ignore = self._on_promotion(
-                trial_id, record, value, resource
+                trial_id, record, value, resource, cost
             )
+            if cost is not None:
+                if reached:
+                    self._cost_offset[trial_id] = cost
+                result = {**result, "total_" + self.cost_attr: cost}
         record.decision = decision
         if not ignore:
             self._update_searcher(
@@ -327,10 +406,30 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
             return CONTINUE, False, next_milestone, False
         self._seq += 1
         rung.add(trial_id, value, self._seq, paused=False)
-        return (CONTINUE if rung.passes(value) else STOP), True, next_milestone, False
+        continues = rung.passes(value)
+        if continues and self._rush is not None:
+            # Syne Tune's RUSHStoppingRungSystem: a hurdle counts only values that went on
+            self._rush.record(trial_id, rung.level, value)
+            continues = self._rush.meets(trial_id, rung.level, value)
+        return (CONTINUE if continues else STOP), True, next_milestone, False
+
+    def _total_cost(
+        self, trial_id: int, record: TrialRecord, result: dict[str, Any], resource: int
+    ) -> float | None:
+        """Syne Tune's cumulative cost over pauses and resumes: the cost a resumed trial reports
+        is added to its total at the last pause, unless the trial restarted from scratch (no
+        checkpoint: it reports levels it had done already)."""
+        if self.cost_attr is None or (
+            self.type != "cost_promotion" and self.cost_attr not in result
+        ):
+            return None
+        cost = read_cost(trial_id, result, self.cost_attr)
+        if record.resume_from is not None and resource <= record.resume_from:
+            self._cost_offset[trial_id] = 0.0
+        return cost + self._cost_offset.get(trial_id, 0.0)
 
     def _on_promotion(
-        self, trial_id: int, record: TrialRecord, value: float, resource: int
+        self, trial_id: int, record: TrialRecord, value: float, resource: int, cost: float | None
     ) -> tuple[str, bool, int | None, bool]:
         if resource >= self.max_t:
             return CONTINUE, True, None, False  # Syne Tune answers STOP; the script ends anyway
@@ -355,7 +454,9 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
                 )
             index = self._level_index[level]
             self._seq += 1
-            self._rungs[index].add(trial_id, value, self._seq, paused=True)
+            self._rungs[index].add(trial_id, value, self._seq, paused=True, cost=cost)
+            if self._rush is not None:
+                self._rush.record(trial_id, level, value)
             record.paused_rung = index
             decision, reached, next_milestone = PAUSE, True, self._next_level(index)
             if self._pasha is not None:
@@ -457,28 +558,7 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
             rung_levels=list(self.rung_levels),
             brackets=self.num_brackets,
             searcher_data=self.searcher_data,
+            cost_attr=self.cost_attr,
+            rung_system_kwargs=dict(self.rung_system_kwargs),
         )
         return out
-
-
-def _check_early_removal(kwargs: dict[str, Any] | None, type: str) -> dict[str, Any] | None:  # noqa: A002
-    """Validate ``early_checkpoint_removal_kwargs``; ``default_callbacks()`` turns them into the
-    ``hyperband_checkpoint_removal`` callback (which checks ``max_num_checkpoints > n_workers``
-    when the run starts)."""
-    if kwargs is None:
-        return None
-    unknown = sorted(set(kwargs) - set(EARLY_REMOVAL_KEYS))
-    if unknown:
-        raise ValueError(
-            f"early_checkpoint_removal_kwargs has unknown keys {unknown}; valid keys: {list(EARLY_REMOVAL_KEYS)}"
-        )
-    if not isinstance(kwargs.get("max_num_checkpoints"), int) or kwargs["max_num_checkpoints"] < 1:
-        raise ValueError(
-            "early_checkpoint_removal_kwargs needs max_num_checkpoints, a positive int"
-        )
-    if type == "stopping":
-        raise ValueError(
-            "early_checkpoint_removal_kwargs only applies to pause-and-resume types "
-            "('promotion', 'pasha'); type='stopping' never keeps paused checkpoints"
-        )
-    return dict(kwargs)
