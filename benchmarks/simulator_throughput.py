@@ -1,11 +1,19 @@
-"""Simulator throughput: ASHA with random search, 4 workers, on the digits-mlp table.
+"""Simulator throughput: ASHA (or random search) with random search, 4 workers.
 
 Reports results processed per wall second (and per CPU second of this process, which a busy
 machine disturbs less) and simulated seconds per wall second at 500 and 5,000 trials, for
-synetune and (optionally) Syne Tune 0.13.0's simulator on the same table.
+synetune and (optionally) Syne Tune 0.13.0's simulator on the same blackbox:
+
+* ``--blackbox digits`` (default): the digits-mlp learning-curve table;
+* ``--blackbox formula``: a cheap formula whose whole 81-epoch learning curve is computed in one
+  call per trial (synetune: ``from_function(..., curve_fun=...)``; Syne Tune: a ``Blackbox``
+  subclass answering ``fidelity=None`` with the whole curve, as its users write them). Here
+  the tuner loop itself is what costs.
 
     python benchmarks/simulator_throughput.py                       # synetune only
     python benchmarks/simulator_throughput.py --syne-tune-python /tmp/st-venv/bin/python
+    python benchmarks/simulator_throughput.py --blackbox formula --scheduler random_search \
+        --trials 500 5000 50000 --syne-tune-python /tmp/st-venv/bin/python
     python benchmarks/simulator_throughput.py --profile 5000        # cProfile hot spots
 
 Syne Tune runs in its own virtual environment (synetune never depends on it)::
@@ -34,32 +42,64 @@ from pathlib import Path
 
 METRIC, RESOURCE_ATTR, MAX_RESOURCE_ATTR, ELAPSED = "val_error", "epoch", "epochs", "elapsed_time"
 N_WORKERS = 4
+FORMULA_EPOCHS = 81
 
 
-def run_synetune(num_trials: int, seed: int) -> dict[str, float]:
+def formula_curve(lr: float, x: float, np):
+    """The cheap blackbox: validation error and cumulative time at every epoch, in one call."""
+    epochs = np.arange(1, FORMULA_EPOCHS + 1)
+    error = 0.1 + 3.0 * lr / np.sqrt(epochs) + 0.05 * (x - 0.3) ** 2
+    return error, 0.5 * (1.0 + x) * epochs
+
+
+def scheduler_arguments(scheduler: str, seed: int) -> dict:
+    """What both libraries' ASHA / random search get (besides the configuration space)."""
+    kwargs = dict(metric=METRIC, mode="min", random_seed=seed)
+    if scheduler == "asha":
+        kwargs.update(resource_attr=RESOURCE_ATTR, max_resource_attr=MAX_RESOURCE_ATTR)
+        kwargs.update(search_options={"allow_duplicates": True})
+    return kwargs
+
+
+def synetune_blackbox(kind: str):
+    import synetune
+
+    if kind == "digits":
+        return synetune.blackboxes.load("digits-mlp")
+    import numpy as np
+    from synetune_plugin_blackbox_repository import from_function
+
+    from synetune.config_space import loguniform, randint, uniform
+
+    def curve(config, seed):
+        error, elapsed = formula_curve(config["lr"], config["x"], np)
+        return {METRIC: error, ELAPSED: elapsed}
+
+    return from_function(
+        {"lr": loguniform(1e-4, 1.0), "x": uniform(0.0, 1.0)},
+        fidelity_space={RESOURCE_ATTR: randint(1, FORMULA_EPOCHS)},
+        objectives_names=[METRIC, ELAPSED],
+        curve_fun=curve,
+    )
+
+
+def run_synetune(num_trials: int, seed: int, kind: str, scheduler: str) -> dict[str, float]:
     import synetune
     from synetune import StoppingCriterion, Tuner
 
-    blackbox = synetune.blackboxes.load("digits-mlp")
+    blackbox = synetune_blackbox(kind)
     space = blackbox.configuration_space_with_max_resource_attr(MAX_RESOURCE_ATTR)
+    backend_seed = seed % blackbox.num_seeds if kind == "digits" else seed
     tuner = Tuner(
         trial_backend=synetune.backends.create(
             "simulator",
             blackbox=blackbox,
             elapsed_time_attr=ELAPSED,
             max_resource_attr=MAX_RESOURCE_ATTR,
-            seed=seed % blackbox.num_seeds,
+            seed=backend_seed,
         ),
         scheduler=synetune.schedulers.create(
-            "asha",
-            config_space=space,
-            metric=METRIC,
-            mode="min",
-            resource_attr=RESOURCE_ATTR,
-            max_resource_attr=MAX_RESOURCE_ATTR,
-            searcher="random",
-            search_options={"allow_duplicates": True},
-            random_seed=seed,
+            scheduler, config_space=space, **scheduler_arguments(scheduler, seed)
         ),
         stop_criterion=StoppingCriterion(max_num_trials_started=num_trials),
         n_workers=N_WORKERS,
@@ -127,17 +167,45 @@ def syne_tune_blackbox(table: Path):
     )
 
 
-def run_syne_tune(num_trials: int, seed: int, table: Path) -> dict[str, float]:
+def syne_tune_formula_blackbox():
+    """The formula blackbox as a Syne Tune ``Blackbox`` subclass (in Syne Tune's venv)."""
+    import numpy as np
+    from syne_tune.blackbox_repository.blackbox import Blackbox
+    from syne_tune.config_space import loguniform, randint, uniform
+
+    class Formula(Blackbox):
+        def _objective_function(self, configuration, fidelity=None, seed=None):
+            error, elapsed = formula_curve(configuration["lr"], configuration["x"], np)
+            if fidelity is None:
+                return np.column_stack([error, elapsed])
+            position = int(fidelity[RESOURCE_ATTR]) - 1
+            return {METRIC: error[position], ELAPSED: elapsed[position]}
+
+        @property
+        def fidelity_values(self):
+            return np.arange(1, FORMULA_EPOCHS + 1)
+
+    return Formula(
+        {"lr": loguniform(1e-4, 1.0), "x": uniform(0.0, 1.0)},
+        fidelity_space={RESOURCE_ATTR: randint(1, FORMULA_EPOCHS)},
+        objectives_names=[METRIC, ELAPSED],
+    )
+
+
+def run_syne_tune(
+    num_trials: int, seed: int, table: Path, kind: str, scheduler: str
+) -> dict[str, float]:
     import logging
 
     from syne_tune import StoppingCriterion, Tuner
     from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
     from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
-    from syne_tune.optimizer.baselines import ASHA
+    from syne_tune.optimizer.baselines import ASHA, RandomSearch
 
     logging.getLogger("syne_tune").setLevel(logging.ERROR)
-    blackbox = syne_tune_blackbox(table)
+    blackbox = syne_tune_blackbox(table) if kind == "digits" else syne_tune_formula_blackbox()
     callback = SimulatorCallback()
+    scheduler_class = ASHA if scheduler == "asha" else RandomSearch
     tuner = Tuner(
         trial_backend=UserBlackboxBackend(
             blackbox=blackbox,
@@ -145,14 +213,9 @@ def run_syne_tune(num_trials: int, seed: int, table: Path) -> dict[str, float]:
             max_resource_attr=MAX_RESOURCE_ATTR,
             seed=seed,
         ),
-        scheduler=ASHA(
+        scheduler=scheduler_class(
             blackbox.configuration_space_with_max_resource_attr(MAX_RESOURCE_ATTR),
-            metric=METRIC,
-            mode="min",
-            resource_attr=RESOURCE_ATTR,
-            max_resource_attr=MAX_RESOURCE_ATTR,
-            search_options={"allow_duplicates": True},
-            random_seed=seed,
+            **scheduler_arguments(scheduler, seed),
         ),
         stop_criterion=StoppingCriterion(max_num_trials_started=num_trials),
         n_workers=N_WORKERS,
@@ -194,6 +257,8 @@ def line(name: str, trials: int, run: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, nargs="+", default=[500, 5000])
+    parser.add_argument("--blackbox", choices=["digits", "formula"], default="digits")
+    parser.add_argument("--scheduler", choices=["asha", "random_search"], default="asha")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--syne-tune", action="store_true", help="run Syne Tune (in its venv)")
@@ -204,10 +269,11 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="synetune-bench-"))
+    setting = (args.blackbox, args.scheduler)
     if args.syne_tune:
         os.chdir(tempfile.mkdtemp(prefix="st-bench-"))  # Syne Tune writes into ~/syne-tune
         for trials in args.trials:
-            run = best_of(run_syne_tune, args.repeats, trials, args.seed, args.table)
+            run = best_of(run_syne_tune, args.repeats, trials, args.seed, args.table, *setting)
             print(
                 json.dumps({"trials": trials, **run})
                 if args.json
@@ -220,7 +286,7 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-        run = run_synetune(args.profile, args.seed)
+        run = run_synetune(args.profile, args.seed, *setting)
         profiler.disable()
         print(line("synetune", args.profile, run))
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
@@ -228,11 +294,14 @@ def main() -> None:
     import synetune
 
     table = synetune.blackboxes.generate("digits-mlp")
-    print(f"table: {table} (4 workers, ASHA + random search, best of {args.repeats} runs)")
+    shown = table if args.blackbox == "digits" else "formula, whole curve per call"
+    print(f"blackbox: {shown} (4 workers, {args.scheduler}, best of {args.repeats} runs)")
     for trials in args.trials:
-        print(line("synetune", trials, best_of(run_synetune, args.repeats, trials, args.seed)))
+        run = best_of(run_synetune, args.repeats, trials, args.seed, *setting)
+        print(line("synetune", trials, run))
     if args.syne_tune_python:
         command = [args.syne_tune_python, __file__, "--syne-tune", "--table", str(table)]
+        command += ["--blackbox", args.blackbox, "--scheduler", args.scheduler]
         command += ["--repeats", str(args.repeats), "--seed", str(args.seed), "--trials"]
         command += [str(t) for t in args.trials]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
