@@ -151,8 +151,9 @@ class Browser:
                 raise TimeoutError(f"{expression!r} still false after {timeout}s")
             time.sleep(interval)
 
-    def screenshot(self, path: str | Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, path: str | Path, full_page: bool = True) -> Path:
+        """Save a PNG of the page (``full_page``: all of it, else the window)."""
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
         path = Path(path)
         path.write_bytes(base64.b64decode(data["data"]))
         return path

@@ -269,6 +269,8 @@ def make_server(
     handler = type("DashboardHandler", (Handler,), {"dashboard": dashboard, "quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
+    # read every log once in the background, so that the first page opened is already parsed
+    threading.Thread(target=dashboard.catalog.all, name="dashboard-warm-up", daemon=True).start()
     server.dashboard = dashboard  # type: ignore[attr-defined]
     return server
 

@@ -107,7 +107,7 @@ class ListPage {
 class ExperimentPage {
   constructor(name) {
     window.__dash.page = "experiment";
-    Object.assign(window.__dash, {drawn: 0, results: 0, trials: 0});
+    Object.assign(window.__dash, {drawn: 0, analysed: 0, results: 0, trials: 0});
     this.name = name;
     this.api = `api/experiments/${enc(name)}`;
     this.sort = {key: "trial_id", dir: 1};
@@ -123,7 +123,7 @@ class ExperimentPage {
       <div class="panels">
         <div class="panel"><h2>Best value so far</h2><canvas id="best-chart" class="chart"></canvas></div>
         <div class="panel"><h2>Learning curves <small>× stopped, ‖ paused, ▶ resumed</small></h2><canvas id="curves-chart" class="chart"></canvas></div>
-        <div class="panel wide"><h2>Parallel coordinates <small>colour: best value, best in yellow</small></h2><canvas id="parallel-chart" class="chart"></canvas></div>
+        <div class="panel wide"><h2>Parallel coordinates <small>colour: rank of the trial's best value, best in yellow</small></h2><canvas id="parallel-chart" class="chart"></canvas></div>
         <div class="panel"><h2>Hyperparameter importance</h2><div id="importance"></div></div>
         <div class="panel" id="rungs-panel"><h2>Rung occupancy</h2><div id="rungs"></div></div>
         <div class="panel hidden" id="pareto-panel"><h2>Pareto front</h2><canvas id="pareto-chart" class="chart"></canvas><div id="pareto-note" class="note"></div></div>
@@ -167,7 +167,8 @@ class ExperimentPage {
     this.header(snapshot.experiment);
     this.redraw(true);
     this.renderTable();
-    window.__dash.drawn = performance.now();
+    // drawn once the browser painted the frame holding the charts
+    requestAnimationFrame(() => setTimeout(() => { window.__dash.drawn = performance.now(); }, 0));
     this.refreshAnalysis();
     this.timer = setTimeout(() => this.poll(), POLL_MS);
   }
@@ -182,6 +183,7 @@ class ExperimentPage {
         this.apply(delta);
         this.redraw(); this.renderTable();
         window.__dash.updated = Date.now();
+        window.__dash.updates = (window.__dash.updates || 0) + 1;
       }
       this.header(delta.experiment);
       if (delta.more) { delay = 0; }
@@ -322,8 +324,10 @@ class ExperimentPage {
     });
     const bests = trials.map(t => t.best);
     axes.push({name: this.metric, values: bests, log: $("#ylog").checked, categories: null});
-    const [lo, hi] = extent(bests);
-    const color = bests.map(v => v === null ? null : (sign > 0 ? (hi - v) : (v - lo)) / ((hi - lo) || 1));
+    // colour by rank (trials were sorted worst first): a few outliers do not wash it out
+    const ranked = bests.filter(v => v !== null).length;
+    let k = 0;
+    const color = bests.map(v => v === null ? null : (k++) / Math.max(1, ranked - 1));
     Charts.parallel($("#parallel-chart"), axes, color);
   }
 
@@ -376,6 +380,7 @@ class ExperimentPage {
       const a = await getJSON(`${this.api}/analysis?metric=${enc(this.metric || "")}`);
       this.analysisOffset = a.offset; this.analysisAt = Date.now();
       this.drawAnalysis(a);
+      window.__dash.analysed = performance.now();
     } catch (err) { window.__dash.errors.push(String(err)); }
     this.analysisBusy = false;
   }

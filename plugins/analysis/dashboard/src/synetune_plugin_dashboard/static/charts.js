@@ -176,6 +176,13 @@ const Charts = (() => {
       return vals.map(v => (v === null || !Number.isFinite(v)) ? null : (v - lo) / ((hi - lo) || 1));
     });
     const n = axes[0].values.length;
+    // lines through an axis with few values would lie on top of each other: spread them a little
+    scaled.forEach((col, i) => {
+      if (new Set(col).size > 24) { return; }
+      for (let j = 0; j < n; j++) {
+        if (col[j] !== null) { col[j] = Math.min(1, Math.max(0, col[j] + (((j * 2654435761) % 1000) / 1000 - 0.5) * 0.05)); }
+      }
+    });
     const buckets = RAMP.map(() => new Path2D()), grey = new Path2D();
     for (let j = 0; j < n; j++) {
       const col = color[j];
@@ -189,14 +196,16 @@ const Charts = (() => {
         if (open) { path.lineTo(X, Y); } else { path.moveTo(X, Y); open = true; }
       }
     }
-    c.lineWidth = 1; c.globalAlpha = Math.max(0.08, Math.min(0.7, 40 / Math.sqrt(n + 1)));
+    c.lineWidth = 1; c.globalAlpha = Math.max(0.06, Math.min(0.6, 25 / Math.sqrt(n + 1)));
     c.strokeStyle = "#bbb"; c.stroke(grey);
     for (let b = 0; b < RAMP.length; b++) { c.strokeStyle = RAMP[b]; c.stroke(buckets[b]); }
     c.globalAlpha = 1; c.font = "11px sans-serif"; c.fillStyle = "#222"; c.strokeStyle = "#666";
     axes.forEach((axis, i) => {
       const X = xAt(i);
       c.beginPath(); c.moveTo(X, top); c.lineTo(X, bottom); c.stroke();
-      c.textAlign = "center"; c.textBaseline = "bottom"; c.fillText(axis.name, X, top - 3);
+      c.textAlign = i === 0 && axes.length > 1 ? "left" : i === axes.length - 1 && axes.length > 1 ? "right" : "center";
+      c.textBaseline = "bottom"; c.fillText(axis.name, i === 0 ? X - 10 : i === axes.length - 1 ? X + 10 : X, top - 3);
+      c.textAlign = "center";
       c.textBaseline = "top";
       if (axis.categories) {
         const k = axis.categories.length;
