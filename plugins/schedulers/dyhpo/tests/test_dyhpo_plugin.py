@@ -197,8 +197,7 @@ def test_torch_is_imported_on_creation_only():
 
 # -- end to end --------------------------------------------------------------------------------
 def simulate(tmp_path, seed, budget=2.0):
-    from synetune import StoppingCriterion, Tuner
-    from synetune.experiments import load_experiment
+    from synetune import StoppingCriterion, Tuner, load_experiment
 
     blackbox = synetune.blackboxes.load("digits-mlp")
     space = blackbox.configuration_space_with_max_resource_attr("epochs")
