@@ -1,5 +1,6 @@
-"""Experiments for the dashboard tests, made by real runs once per session: two finished
-simulator runs on digits-mlp (ASHA, with rung levels and stop decisions, and random search), and
+"""Experiments for the dashboard tests, made by real runs once per session: three finished
+simulator runs on digits-mlp (ASHA stopping trials, ASHA pausing and resuming them, random
+search), and
 one tuner still running in a subprocess on the local backend (a training script that reports an
 epoch every 0.3 s), stopped at the end of the session. Plus the running dashboard itself."""
 
@@ -52,11 +53,14 @@ def simulated_run(method: str, seed: int, trials: int) -> str:
     import synetune
     from synetune import StoppingCriterion, Tuner
 
+    name = method
     blackbox = synetune.blackboxes.load("digits-mlp")
     space = blackbox.configuration_space_with_max_resource_attr("epochs")
     kwargs = dict(config_space=space, metric="val_error", mode="min", random_seed=seed)
-    if method == "asha":
+    if method.startswith("asha"):
         kwargs.update(resource_attr="epoch", max_resource_attr="epochs")
+    if method == "asha-promotion":  # pauses trials at rungs and resumes the promoted ones
+        method, kwargs["type"] = "asha", "promotion"
     tuner = Tuner(
         trial_backend=synetune.backends.create(
             "simulator",
@@ -68,8 +72,8 @@ def simulated_run(method: str, seed: int, trials: int) -> str:
         scheduler=synetune.schedulers.create(method, **kwargs),
         stop_criterion=StoppingCriterion(max_num_trials_started=trials),
         n_workers=4,
-        tuner_name=f"{method}-sim-{seed}",
-        metadata={"method": method, "seed": seed},
+        tuner_name=f"{name}-sim-{seed}",
+        metadata={"method": name, "seed": seed},
         save_tuner=False,
         verbose="quiet",
     )
@@ -79,8 +83,8 @@ def simulated_run(method: str, seed: int, trials: int) -> str:
 
 @pytest.fixture(scope="session")
 def experiments_root(tmp_path_factory: pytest.TempPathFactory):
-    """The folder with the three experiments; yields ``(root, names)`` with names keyed
-    ``asha``, ``random`` and ``running``."""
+    """The folder with the experiments; yields ``(root, names)`` with names keyed ``asha``,
+    ``random``, ``promotion`` (ASHA pausing and resuming trials) and ``running``."""
     root = tmp_path_factory.mktemp("dashboard-experiments")
     previous = os.environ.get("SYNETUNE_FOLDER")
     os.environ["SYNETUNE_FOLDER"] = str(root)
@@ -95,7 +99,11 @@ def experiments_root(tmp_path_factory: pytest.TempPathFactory):
         start_new_session=True,
     )
     try:
-        names = {"asha": simulated_run("asha", 1, 40), "random": simulated_run("fifo", 2, 25)}
+        names = {
+            "asha": simulated_run("asha", 1, 40),
+            "random": simulated_run("fifo", 2, 25),
+            "promotion": simulated_run("asha-promotion", 3, 30),
+        }
         names["running"] = "live-run"
         events = root / "live-run" / "events.jsonl"
         deadline = time.monotonic() + 40

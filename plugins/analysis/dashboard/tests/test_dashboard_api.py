@@ -291,3 +291,42 @@ def test_command_line(experiments_root, tmp_path):
         assert option in help_text
     missing = runner.invoke(cli(), ["dashboard", "--folder", str(tmp_path / "missing")])
     assert missing.exit_code != 0 and "is not a folder" in missing.output
+
+
+def test_requests_naming_another_host_are_refused(dashboard):
+    parts = urllib.parse.urlsplit(dashboard)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", "/api/experiments", headers={"Host": "evil.example:80"})
+        assert connection.getresponse().status == 403  # DNS rebinding
+    finally:
+        connection.close()
+    assert get(dashboard, "/api/experiments")[0] == 200
+
+
+def test_pareto_front_of_a_two_metric_experiment(experiments_root, dashboard):
+    root, _ = experiments_root
+    folder = root / "two-metrics"
+    folder.mkdir(exist_ok=True)
+    metadata = {"metric_names": ["error", "latency"], "metric_mode": ["min", "max"]}
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    points = {0: (0.1, 5.0), 1: (0.2, 9.0), 2: (0.3, 4.0), 3: (0.05, 1.0), 4: (0.2, 8.0)}
+    lines = []
+    for seq, (trial_id, (error, latency)) in enumerate(points.items()):
+        lines.append({"event": "trial", "trial_id": trial_id, "config": {"x": trial_id}})
+        result = {"error": error, "latency": latency}
+        lines.append(
+            {
+                "event": "result",
+                "seq": seq,
+                "trial_id": trial_id,
+                "result": result,
+                "st_tuner_time": float(seq),
+            }
+        )
+    (folder / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    pareto = get_json(dashboard, "/api/experiments/two-metrics/analysis")["pareto"]
+    # minimise error, maximise latency: 2 is dominated by 0, 4 by 1
+    assert sorted(pareto["front"]) == [0, 1, 3]
+    assert pareto["modes"] == ["min", "max"] and len(pareto["points"]) == 5
+    assert pareto["hypervolume"] > 0

@@ -156,3 +156,21 @@ def test_crafted_path_is_404_in_the_browser(browser, experiments_root, dashboard
         "document.querySelector('#exp-info') && document.querySelector('#exp-info').textContent"
     )
     assert "no such experiment" in text and "404" in text
+
+
+def test_pause_and_resume_marks(browser, experiments_root, dashboard):
+    root, names = experiments_root
+    name = names["promotion"]
+    expected = {"STOP": 0, "PAUSE": 0, "RESUME": 0}
+    last: dict[int, str] = {}
+    for line in (root / name / "events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["event"] == "decision" and event["decision"] in expected:
+            expected[event["decision"]] += 1
+        elif event["event"] == "status":
+            if event["status"] == "InProgress" and last.get(event["trial_id"]) == "Paused":
+                expected["RESUME"] += 1
+            last[event["trial_id"]] = event["status"]
+    assert expected["PAUSE"] > 0 and expected["RESUME"] > 0  # the run paused and resumed
+    open_experiment(browser, dashboard, name)
+    assert browser.evaluate("window.__dash.marks") == expected

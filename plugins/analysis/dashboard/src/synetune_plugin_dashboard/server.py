@@ -27,6 +27,7 @@ STATIC_TYPES = {
 }
 TRIAL_FILES = ("std.out", "std.err", "config.json")
 MAX_LOG_BYTES = 2 * 1024 * 1024  # the tail of a trial's std.out/std.err that is served
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", ""}
 
 
 class NotFound(Exception):
@@ -67,6 +68,7 @@ class Dashboard:
         self.catalog = Catalog(self.root)
         self.static = _static_files()
         self.list_interval = list_interval
+        self.loopback = True  # make_server sets it from the address it listens on
         self._analysis: dict[tuple[str, int, str], bytes] = {}
         self._lock = threading.Lock()
 
@@ -238,8 +240,12 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, send_body: bool) -> None:
         split = urlsplit(self.path)
         try:
-            body, kind = self.dashboard.route(split.path, parse_qs(split.query))
-            code = HTTPStatus.OK
+            if not self._host_allowed():
+                body, kind = b'{"error": "unknown host name"}', "application/json"
+                code = HTTPStatus.FORBIDDEN
+            else:
+                body, kind = self.dashboard.route(split.path, parse_qs(split.query))
+                code = HTTPStatus.OK
         except NotFound:
             body, kind = b'{"error": "not found"}', "application/json"
             code = HTTPStatus.NOT_FOUND
@@ -255,6 +261,16 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser went away (a page reload): nothing to answer
 
+    def _host_allowed(self) -> bool:
+        """On loopback, only requests naming a loopback host: a web page whose own name was
+        re-pointed at 127.0.0.1 (DNS rebinding) cannot read the experiments through the
+        visitor's browser."""
+        if not self.dashboard.loopback:
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":")[0]
+        return name in LOOPBACK_NAMES
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         if not self.quiet:
             super().log_message(format, *args)
@@ -266,6 +282,7 @@ def make_server(
     """A server (not started: call ``serve_forever``) for the experiments under ``root``;
     ``port=0`` picks a free port (``server.server_address`` says which)."""
     dashboard = Dashboard(Path(root))
+    dashboard.loopback = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
     handler = type("DashboardHandler", (Handler,), {"dashboard": dashboard, "quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

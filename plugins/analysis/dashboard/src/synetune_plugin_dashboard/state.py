@@ -437,8 +437,12 @@ class Catalog:
         return state
 
     def all(self, min_interval: float = 0.0) -> list[ExperimentState]:
+        folders = list_folders(self.root)
+        with self._lock:  # forget experiments whose folder went away
+            present = {folder.name for folder in folders}
+            self._states = {k: v for k, v in self._states.items() if k in present}
         states = []
-        for folder in list_folders(self.root):
+        for folder in folders:
             state = self.get(folder.name)
             if state is not None:
                 states.append(state.refresh(min_interval))

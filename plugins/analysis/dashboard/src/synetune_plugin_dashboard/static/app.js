@@ -224,9 +224,16 @@ class ExperimentPage {
       const row = this.seqRow.get(seq);
       if (row !== undefined) { this.trial(R.trial[row]).marks.push([row, decision]); }
     }
-    for (const [id, status] of d.status) {
+    for (const [id, status, , seen] of d.status) {
       const t = this.trial(id);
-      if (status === "InProgress" && t.status === "Paused" && t.rows.length) { t.marks.push([t.rows[t.rows.length - 1], "RESUME"]); }
+      if (status === "InProgress" && t.status === "Paused" && t.rows.length) {
+        // resumed from its last result the loop had seen then (results of this delta came first)
+        let row = t.rows[t.rows.length - 1];
+        if (seen !== null && seen !== undefined) {
+          for (let k = t.rows.length - 1; k >= 0; k--) { row = t.rows[k]; if (R.seq[row] <= seen) { break; } }
+        }
+        t.marks.push([row, "RESUME"]);
+      }
       t.status = status;
     }
     this.offset = d.offset;
@@ -282,7 +289,9 @@ class ExperimentPage {
     c.drawAxes(); c.clip();
     const ctx = c.ctx, paths = {}, colors = {Completed: "#1f77b4", InProgress: "#2ca02c", Stopped: "#999", Paused: "#ff7f0e", Failed: "#d62728"};
     const stops = [[], []], pauses = [[], []], resumes = [[], []];
+    const counts = {STOP: 0, PAUSE: 0, RESUME: 0};
     for (const t of this.trials.values()) {
+      for (const [, kind] of t.marks) { counts[kind] = (counts[kind] || 0) + 1; }
       const path = paths[t.status] || (paths[t.status] = new Path2D());
       let open = false;
       for (const row of t.rows) {
@@ -296,6 +305,7 @@ class ExperimentPage {
         list[0].push(res[row]); list[1].push(values[row]);
       }
     }
+    window.__dash.marks = counts;
     ctx.lineWidth = 1; ctx.globalAlpha = Math.max(0.15, Math.min(0.8, 30 / Math.sqrt(this.trials.size + 1)));
     for (const [status, path] of Object.entries(paths)) { ctx.strokeStyle = colors[status] || "#555"; ctx.stroke(path); }
     ctx.globalAlpha = 1;
