@@ -19,12 +19,16 @@ Knobs for fault tests: ``quota`` (``ResourceLimitExceeded`` beyond that many liv
 ``throttle`` (operation -> how many calls answer ``ThrottlingException``), ``ignore_stop`` (a
 stop request leaves the job InProgress), ``log_delay`` (the log stream appears late),
 ``fail_images`` (the image cannot be pulled: the job fails at start), ``stop_delay`` (a stopping
-job holds its instance that long).
+job holds its instance that long). ``interrupt(name)`` plays a spot interruption: the container
+is killed, the job goes through ``Interrupted`` (a secondary status transition, as SageMaker
+reports it) and starts again on a fresh container that downloads the checkpoints from S3 and
+logs to a new stream.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import shutil
@@ -120,6 +124,7 @@ def install_shims() -> dict[tuple[type, str], Any]:
             job.st_input_channels = self._get_param("InputDataConfig") or []
             executor.requests.append(
                 {
+                    **json.loads(self.body or "{}"),  # everything moto received
                     "TrainingJobName": name,
                     "ResourceConfig": self._get_param("ResourceConfig"),
                     "HyperParameters": self._get_param("HyperParameters"),
@@ -243,6 +248,8 @@ class FakeSageMaker:
         self._procs: dict[str, subprocess.Popen] = {}
         self._threads: list[threading.Thread] = []
         self._closed = threading.Event()
+        self._interrupts: set[str] = set()
+        self.interrupted: list[str] = []
         self.logs.create_log_group(logGroupName=LOG_GROUP)
         self._publisher = threading.Thread(target=self._publish_forever, daemon=True)
         self._publisher.start()
@@ -272,6 +279,11 @@ class FakeSageMaker:
         for thread in self._threads:
             thread.join(timeout=10)
         self._publisher.join(timeout=5)
+
+    def interrupt(self, name: str) -> None:
+        """Reclaim the spot capacity of job ``name``: it restarts from its S3 checkpoints."""
+        with self.lock:
+            self._interrupts.add(name)
 
     def live_jobs(self) -> list[str]:
         return [
@@ -400,25 +412,33 @@ class FakeSageMaker:
         job.training_job_status = status
 
     def _run_job(self, name: str) -> None:
+        job = self.jobs()[name]
+        for restart in range(10):
+            if not self._run_container(name, job, restart):
+                return
+
+    def _run_container(self, name: str, job: Any, restart: int) -> bool:
+        """One container of job ``name``; True if spot interrupted it (it starts again)."""
         from datetime import datetime
 
-        job = self.jobs()[name]
         folder = self.workdir / name
         code, checkpoints = folder / "code", folder / "checkpoints"
         shutil.rmtree(folder, ignore_errors=True)  # every job starts on a fresh container
         checkpoints.mkdir(parents=True, exist_ok=True)
         code.mkdir(parents=True, exist_ok=True)
-        stream = f"{name}/algo-1-{int(time.time())}"
+        stream = f"{name}/algo-1-{int(time.time()) + restart}"
+        if restart:
+            self._publish(self._logs[name])  # the old container's last lines
         self._logs[name] = _JobLog(stream, time.monotonic() + self.log_delay)
         try:
-            if not self._take_pool(job):
+            if restart or not self._take_pool(job):
                 time.sleep(self.startup_delay)
             image = job.algorithm_specification["TrainingImage"]
             if image in self.fail_images:
                 self._end(
                     job, "Failed", f"ClientError: Cannot pull the training image {image}: not found"
                 )
-                return
+                return False
             job.secondary_status = "Downloading"
             hyperparameters = dict(job.hyper_parameters or {})
             submit = hyperparameters.get("sagemaker_submit_directory", "")
@@ -442,7 +462,7 @@ class FakeSageMaker:
                     "Failed",
                     f"AlgorithmError: can't open file {program!r}: No such file or directory",
                 )
-                return
+                return False
             args: list[str] = []
             for key_, value in hyperparameters.items():
                 if key_.startswith("sagemaker_"):
@@ -451,7 +471,7 @@ class FakeSageMaker:
                     value = str(checkpoints)
                 elif value.startswith("/opt/ml/input/data/"):
                     value = str(inputs / value[len("/opt/ml/input/data/") :])
-                args += [f"--{key_}", value]
+                args += [f"--{key_}", _toolkit_value(value)]
             env = {
                 **os.environ,
                 **(getattr(job, "environment", None) or {}),
@@ -496,6 +516,8 @@ class FakeSageMaker:
                     stopped = "MaxRuntimeExceeded"
                 elif self._closed.is_set():
                     stopped = "Stopped"
+                elif name in self._interrupts:
+                    stopped = "Interrupted"
                 if stopped:
                     _kill_group(proc, signal.SIGTERM)
                     try:
@@ -515,6 +537,17 @@ class FakeSageMaker:
                 self._upload(checkpoints, checkpoint_uri, seen)
             if self.log_delay <= 0:
                 self._publish(self._logs[name])  # logs reach CloudWatch before the status changes
+            if stopped == "Interrupted":
+                with self.lock:
+                    self._interrupts.discard(name)
+                    self.interrupted.append(name)
+                now = datetime.now(UTC)
+                job.secondary_status = "Interrupted"
+                job.secondary_status_transitions = [
+                    *job.secondary_status_transitions,
+                    {"Status": "Interrupted", "StartTime": now, "StatusMessage": "spot"},
+                ]
+                return True
             if stopped:
                 self._end(job, "Stopped", secondary=stopped)
             elif proc.returncode == 0:
@@ -530,6 +563,7 @@ class FakeSageMaker:
             self._end(job, "Failed", f"InternalServerError: the fake executor failed: {err!r}")
         finally:
             self._procs.pop(name, None)
+        return False
 
     def _pump(self, name: str, pipe: Any, tail: deque[str] | None) -> None:
         for raw in iter(pipe.readline, b""):
@@ -538,6 +572,16 @@ class FakeSageMaker:
             if tail is not None:
                 tail.append(line.rstrip("\n"))
         pipe.close()
+
+
+def _toolkit_value(value: str) -> str:
+    """What the framework containers' training toolkit passes on: a hyperparameter that is JSON
+    (as the SDK encodes a Framework's hyperparameters) is decoded, anything else stays as is."""
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, str) else str(decoded)
 
 
 def _kill_group(proc: subprocess.Popen, sig: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -60,25 +59,6 @@ def test_bad_arguments_are_named(aws_env, kwargs, message):
 def test_missing_entry_point(aws_env, tmp_path):
     with pytest.raises(FileNotFoundError, match="entry_point"):
         SageMakerBackend(str(tmp_path / "nope.py"), **_backend_args())
-
-
-def test_estimator_template_fills_unset_arguments(aws_env):
-    trainer = SimpleNamespace(  # the shape of a sagemaker v3 ModelTrainer
-        role=ROLE,
-        training_image=IMAGE,
-        compute=SimpleNamespace(
-            instance_type="ml.g5.xlarge", instance_count=2, keep_alive_period_in_seconds=300
-        ),
-        stopping_condition=SimpleNamespace(max_runtime_in_seconds=1234),
-        environment={"FROM_TEMPLATE": "1"},
-    )
-    backend = SageMakerBackend(
-        CONTRACT_SCRIPT, s3_path=f"s3://{BUCKET}/x", estimator=trainer, instance_count=1
-    )
-    assert (backend.role, backend.image_uri) == (ROLE, IMAGE)
-    assert (backend.instance_type, backend.instance_count) == ("ml.g5.xlarge", 1)
-    assert (backend.keep_alive, backend.max_run) == (300, 1234)
-    assert backend.environment == {"FROM_TEMPLATE": "1"}
 
 
 def test_missing_bucket_fails_before_any_trial(make_backend, sagemaker, tmp_path, monkeypatch):

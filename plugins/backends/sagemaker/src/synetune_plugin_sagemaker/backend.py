@@ -37,6 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from synetune_plugin_sagemaker import aws
+from synetune_plugin_sagemaker.estimators import (
+    EstimatorSettings,
+    read_estimator,
+    resolve_entry_point,
+)
 from synetune_plugin_sagemaker.job_logs import LOG_GROUP, JobLogs
 from synetune_plugin_sagemaker.job_template import (
     CHECKPOINT_LOCAL_PATH,
@@ -47,8 +52,8 @@ from synetune_plugin_sagemaker.job_template import (
     JOB_NAME_PATTERN,
     ROLE_PATTERN,
     JobTemplate,
+    _check_job_settings,
     _job_safe,
-    _template_arguments,
 )
 
 # TrainingJob and _PendingStart are pickled inside a saved backend under this module's name
@@ -123,7 +128,7 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
 
     def __init__(
         self,
-        entry_point: str,
+        entry_point: str | None = None,
         role: str | None = None,
         image_uri: str | None = None,
         instance_type: str | None = None,
@@ -133,7 +138,7 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         dependencies: list[str] | None = None,
         environment: dict[str, str] | None = None,
         max_run: int | None = None,
-        volume_size: int = 30,
+        volume_size: int | None = None,
         keep_alive_period_in_seconds: int | None = None,
         release_warm_pools: bool = True,
         metrics_names: list[str] | None = None,
@@ -150,18 +155,38 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         log_timeout: float = 120.0,
         close_timeout: float = 60.0,
         max_attempts: int = 3,
+        sm_estimator: Any = None,
     ):
         super().__init__(delete_checkpoints=delete_checkpoints)
-        template = _template_arguments(estimator)
-        role = role or template.get("role")
-        image_uri = image_uri or template.get("image_uri")
-        instance_type = instance_type or template.get("instance_type") or "ml.m5.large"
+        if sm_estimator is not None:  # Syne Tune's name of the argument
+            if estimator is not None:
+                raise ValueError("pass estimator or sm_estimator (the same thing), not both")
+            estimator = sm_estimator
+        template = read_estimator(estimator) if estimator is not None else EstimatorSettings("")
+        if entry_point is None:
+            entry_point, template_source = resolve_entry_point(template)
+            source_dir = source_dir or template_source
+        if entry_point is None:
+            raise ValueError(
+                "entry_point is missing: pass entry_point='train.py' (the training script), or an "
+                "estimator that names one"
+            )
+        self.estimator_kind = template.kind or None
+        self._explicit_image = bool(image_uri)
+        role = role or template.role
+        image_uri = image_uri or template.image_uri
+        instance_type = instance_type or template.instance_type or "ml.m5.large"
         if instance_count is None:
-            instance_count = template.get("instance_count", 1)
-        max_run = max_run or template.get("max_run") or 24 * 3600
+            instance_count = template.instance_count or 1
+        max_run = max_run or template.max_run or 24 * 3600
+        volume_size = volume_size or template.volume_size or 30
         if keep_alive_period_in_seconds is None:
-            keep_alive_period_in_seconds = template.get("keep_alive_period_in_seconds")
-        environment = {**template.get("environment", {}), **(environment or {})}
+            keep_alive_period_in_seconds = template.keep_alive
+        environment = {**template.environment, **(environment or {})}
+        dependencies = [*template.dependencies, *(dependencies or [])]
+        region_name = region_name or template.region_name
+        profile_name = profile_name or template.profile_name
+        _check_job_settings(template, int(max_run))
 
         path = Path(entry_point)
         if not path.is_file():
@@ -204,22 +229,25 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
             )
         if max_concurrent_jobs is not None and int(max_concurrent_jobs) < 1:
             raise ValueError(f"max_concurrent_jobs must be at least 1, got {max_concurrent_jobs}")
-        if metrics_names and len(metrics_names) > 40:
+        n_metrics = len(metrics_names or []) + len(template.metric_definitions)
+        if n_metrics > 40:
             raise ValueError(
-                f"metrics_names has {len(metrics_names)} names, SageMaker shows at most 40"
+                f"{n_metrics} metric definitions (metrics_names and the estimator's "
+                "metric_definitions), SageMaker shows at most 40"
             )
-        for dependency in dependencies or []:
+        for dependency in dependencies:
             if not Path(dependency).exists():
                 raise FileNotFoundError(f"dependency {dependency!r} does not exist")
         if s3_path is not None:
             aws.parse_s3_uri(s3_path)
+        self._set_template(template)
         self.entry_point = str(path.resolve())
         self.role = role
         self.image_uri = image_uri
         self.instance_type = instance_type
         self.instance_count = int(instance_count)
         self.s3_path = s3_path.rstrip("/") if s3_path else None
-        self.dependencies = [str(Path(d).resolve()) for d in dependencies or []]
+        self.dependencies = [str(Path(d).resolve()) for d in dependencies]
         self.environment = {str(k): str(v) for k, v in environment.items()}
         self.max_run = int(max_run)
         self.volume_size = int(volume_size)
@@ -266,12 +294,19 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
             state["jobs"] = {name: copy.copy(job) for name, job in self.jobs.items()}
             state["trial_jobs"] = {t: list(names) for t, names in self.trial_jobs.items()}
             state["_pending"] = list(self._pending)
+        # the estimator's resolver and session stay behind: what they resolved is kept
+        transient = ("_resolver", "_default_s3_path")
         for key in ("_jobs_lock", "_kick", "_poller", "_closing", "_clients", "_next_copy"):
             state.pop(key, None)
+        for key in transient:
+            state[key] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
+        if "constants" not in state:  # pickled before estimators were read
+            self._explicit_image = True
+            self._set_template(EstimatorSettings(""))
         self._init_aws()
 
     def _client(self, service: str) -> Any:
@@ -296,6 +331,7 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
 
     # ----------------------------------------------------------------- the tuner's calls
     def start_trial(self, config: dict[str, Any], checkpoint_trial_id: int | None = None) -> Trial:
+        self.check_config(config)
         # the S3 copy waits in the poller until the source's job (if stopping) has stopped
         self._next_copy = checkpoint_trial_id
         try:
@@ -313,6 +349,11 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         with self._jobs_lock:
             self._pending.append(_PendingStart(trial_id, run, dict(config), self._next_copy))
         self._ensure_poller()
+
+    def resume_trial(self, trial_id: int, new_config: dict[str, Any] | None = None) -> Trial:
+        if new_config is not None:
+            self.check_config(new_config)
+        return super().resume_trial(trial_id, new_config)
 
     def _stop_trial(self, trial_id: int, result: dict[str, Any] | None = None) -> None:
         if self.delete_checkpoints:

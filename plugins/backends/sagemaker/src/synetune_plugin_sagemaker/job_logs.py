@@ -27,27 +27,47 @@ _MAX_LOG_PAGES = 50
 class JobLogs:
     """Log and metric reading of ``SageMakerBackend`` (a mixin of it)."""
 
+    def _streams(self, job: TrainingJob) -> list[str]:
+        """The job's log streams of host algo-1, oldest first (one per container start)."""
+        try:
+            answer = self._aws(
+                "logs",
+                "describe_log_streams",
+                logGroupName=LOG_GROUP,
+                logStreamNamePrefix=f"{job.name}/algo-1-",
+            )
+        except _Transient:
+            raise
+        except Exception as err:
+            if aws.error_code(err) == "ResourceNotFoundException":
+                return []  # no job has logged yet
+            raise
+        return sorted(
+            answer.get("logStreams", []),
+            key=lambda s: (s.get("creationTime") or 0, s["logStreamName"]),
+        )
+
     def _read_logs(self, job: TrainingJob) -> None:
-        """Read the job's new log events (host algo-1) and report its metric lines."""
-        logs = "logs"
+        """Read the job's new log events (host algo-1) and report its metric lines; after a
+        spot interruption, go on with the stream of the restarted container."""
         if job.log_stream is None:
-            try:
-                answer = self._aws(
-                    logs,
-                    "describe_log_streams",
-                    logGroupName=LOG_GROUP,
-                    logStreamNamePrefix=f"{job.name}/algo-1-",
-                )
-            except _Transient:
-                raise
-            except Exception as err:
-                if aws.error_code(err) == "ResourceNotFoundException":
-                    return  # no job has logged yet
-                raise
-            streams = sorted(s["logStreamName"] for s in answer.get("logStreams", []))
+            streams = self._streams(job)
             if not streams:
                 return
-            job.log_stream = streams[0]
+            job.log_stream = streams[0]["logStreamName"]
+        while True:
+            self._read_stream(job)
+            if job.streams_followed >= job.interruptions:
+                return
+            names = [s["logStreamName"] for s in self._streams(job)]
+            later = names[names.index(job.log_stream) + 1 :] if job.log_stream in names else []
+            if not later:
+                return  # the restarted container has not logged yet
+            job.log_stream, job.log_token = later[0], None
+            job.streams_followed += 1
+
+    def _read_stream(self, job: TrainingJob) -> None:
+        logs = "logs"
         for _ in range(_MAX_LOG_PAGES):
             kwargs: dict[str, Any] = {
                 "logGroupName": LOG_GROUP,

@@ -48,6 +48,10 @@ class TrainingJob:
     ended_at: float | None = None  # when the backend saw the job end
     done: bool = False  # ended and its logs are read: no more polling
     abandoned: str | None = None  # why the backend gave up waiting for it to stop
+    # managed spot training: an interrupted job restarts on new instances, which log to a new
+    # stream; the trial's script resumes from the checkpoints SageMaker synced to S3
+    interruptions: int = 0
+    streams_followed: int = 0
 
     @property
     def ended(self) -> bool:

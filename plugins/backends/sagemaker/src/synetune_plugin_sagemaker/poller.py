@@ -274,6 +274,19 @@ class JobPoller:
             job.training_end = description["TrainingEndTime"].timestamp()
         if description.get("BillableTimeInSeconds") is not None:
             job.billable_seconds = float(description["BillableTimeInSeconds"])
+        interruptions = sum(
+            1
+            for t in description.get("SecondaryStatusTransitions") or []
+            if t.get("Status") == "Interrupted"
+        )
+        if interruptions > job.interruptions:
+            job.interruptions = interruptions
+            self._write_trial_log(
+                job.trial_id,
+                "std.err",
+                f"synetune: training job {job.name} was interrupted (spot capacity reclaimed); "
+                "SageMaker restarts it from the checkpoints in S3\n",
+            )
 
     def _job_ended(self, job: TrainingJob) -> None:
         job.done = True

@@ -24,21 +24,45 @@ class S3Storage:
     @property
     def bucket_and_prefix(self) -> tuple[str, str]:
         if self.s3_path is None:
-            session = aws.make_session(self.region_name, self.profile_name)
-            self.s3_path = f"s3://{aws.default_bucket(session, self.endpoint_url)}/syne-tune"
+            if getattr(self, "_default_s3_path", None) is not None:
+                # the estimator's session: its default bucket and prefix, as the SDK makes them
+                self.s3_path = self._default_s3_path()
+            else:
+                session = aws.make_session(self.region_name, self.profile_name)
+                self.s3_path = f"s3://{aws.default_bucket(session, self.endpoint_url)}/syne-tune"
         return aws.parse_s3_uri(self.s3_path)
 
     def _upload_code(self) -> None:
         bucket, prefix = self.bucket_and_prefix
+        if self.code_location:  # the estimator's code_location
+            bucket, prefix = aws.parse_s3_uri(self.code_location, "code_location")
         key = "/".join(p for p in (prefix, self.tuner_name, "code", "sourcedir.tar.gz") if p)
+        extra = {}
+        if self.requirements_file and self.requirements_file != "requirements.txt":
+            # the framework containers install requirements.txt only
+            extra["requirements.txt"] = Path(self.source_dir) / self.requirements_file
+            if not extra["requirements.txt"].is_file():
+                raise FileNotFoundError(
+                    f"requirements {self.requirements_file!r} is not a file in {self.source_dir}"
+                )
         with tempfile.TemporaryDirectory() as tmp:
-            tarball = pack_code(Path(tmp) / "sourcedir.tar.gz", self.source_dir, self.dependencies)
+            tarball = pack_code(
+                Path(tmp) / "sourcedir.tar.gz",
+                self.source_dir,
+                self.dependencies,
+                extra_files=extra,
+                ignore=self.ignore_patterns,
+            )
             s3 = self._client("s3")
             aws.with_backoff(lambda: s3.upload_file(str(tarball), bucket, key), "upload code")
         self.code_uri = f"s3://{bucket}/{key}"
 
     def checkpoint_s3_uri(self, trial_id: int) -> str:
-        bucket, prefix = self.bucket_and_prefix
+        """``<s3_path or the estimator's checkpoint_s3_uri>/<tuner>/<trial>/checkpoints/``."""
+        if self.checkpoint_base:
+            bucket, prefix = aws.parse_s3_uri(self.checkpoint_base, "checkpoint_s3_uri")
+        else:
+            bucket, prefix = self.bucket_and_prefix
         return aws.s3_uri(bucket, prefix, str(self.tuner_name), str(trial_id), "checkpoints") + "/"
 
     def _checkpoint_key(self, trial_id: int) -> tuple[str, str]:
