@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -330,3 +334,26 @@ def test_pareto_front_of_a_two_metric_experiment(experiments_root, dashboard):
     assert sorted(pareto["front"]) == [0, 1, 3]
     assert pareto["modes"] == ["min", "max"] and len(pareto["points"]) == 5
     assert pareto["hypervolume"] > 0
+
+
+def test_synetune_dashboard_command_serves_until_interrupted(experiments_root):
+    root, names = experiments_root
+    synetune = Path(sys.executable).with_name("synetune")
+    process = subprocess.Popen(
+        [str(synetune), "dashboard", "--folder", str(root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SYNETUNE_STRICT_PLUGINS": "1"},
+    )
+    try:
+        line = process.stdout.readline()
+        assert f"synetune dashboard: {root} at http://127.0.0.1:" in line
+        url = line.split(" at ")[1].split()[0]
+        listed = [row["name"] for row in get_json(url, "/api/experiments")["experiments"]]
+        assert names["asha"] in listed
+        assert get(url, "/")[1].startswith(b"<!doctype html>")
+        assert b"class Axes" in get(url, "/static/charts.js")[1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()

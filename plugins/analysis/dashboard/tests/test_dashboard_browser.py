@@ -30,7 +30,12 @@ def open_experiment(browser: Browser, base: str, name: str) -> None:
     )
 
 
-def test_experiments_list(browser, experiments_root, dashboard, artifact_dir):
+def show(capsys: pytest.CaptureFixture, path) -> None:
+    with capsys.disabled():  # printed even when pytest captures output
+        print(f"\nscreenshot: {path}")
+
+
+def test_experiments_list(browser, experiments_root, dashboard, artifact_dir, capsys):
     _, names = experiments_root
     browser.goto(dashboard)
     browser.wait_for(
@@ -60,11 +65,13 @@ def test_experiments_list(browser, experiments_root, dashboard, artifact_dir):
     browser.evaluate("document.querySelector('#compare').click()")
     assert sorted(browser.wait_for("window.__dash.compared")) == ["asha", "fifo"]
     shot = browser.screenshot(artifact_dir / "dashboard-experiments.png")
-    print(f"screenshot: {shot}")
+    show(capsys, shot)
     assert shot.stat().st_size > 10_000
 
 
-def test_trial_table_matches_results_csv(browser, experiments_root, dashboard, artifact_dir):
+def test_trial_table_matches_results_csv(
+    browser, experiments_root, dashboard, artifact_dir, capsys
+):
     root, names = experiments_root
     name = names["asha"]
     open_experiment(browser, dashboard, name)
@@ -91,8 +98,9 @@ def test_trial_table_matches_results_csv(browser, experiments_root, dashboard, a
     # the charts and analyses were drawn
     browser.wait_for("document.querySelectorAll('#importance .hbar').length === 6")
     assert browser.evaluate("document.querySelectorAll('#rungs .hbar').length") == 4
+    assert browser.evaluate("window.__dash.errors") == []
     shot = browser.screenshot(artifact_dir / "dashboard-experiment.png")
-    print(f"screenshot: {shot}")
+    show(capsys, shot)
 
 
 def test_appended_result_appears_without_reload(browser, experiments_root, dashboard):
@@ -136,6 +144,7 @@ def test_running_tuner_updates_live(browser, experiments_root, dashboard):
         timeout=15,
     )
     assert grown > first
+    assert browser.evaluate("window.__dash.errors") == []
 
 
 def test_crafted_path_is_404_in_the_browser(browser, experiments_root, dashboard):
@@ -158,7 +167,7 @@ def test_crafted_path_is_404_in_the_browser(browser, experiments_root, dashboard
     assert "no such experiment" in text and "404" in text
 
 
-def test_pause_and_resume_marks(browser, experiments_root, dashboard):
+def test_pause_and_resume_marks(browser, experiments_root, dashboard, artifact_dir):
     root, names = experiments_root
     name = names["promotion"]
     expected = {"STOP": 0, "PAUSE": 0, "RESUME": 0}
@@ -174,3 +183,5 @@ def test_pause_and_resume_marks(browser, experiments_root, dashboard):
     assert expected["PAUSE"] > 0 and expected["RESUME"] > 0  # the run paused and resumed
     open_experiment(browser, dashboard, name)
     assert browser.evaluate("window.__dash.marks") == expected
+    assert browser.evaluate("window.__dash.errors") == []
+    browser.screenshot(artifact_dir / "dashboard-pause-resume.png")

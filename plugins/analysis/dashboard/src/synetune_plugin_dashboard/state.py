@@ -397,7 +397,11 @@ class ExperimentState:
         """What was appended after ``offset`` (read from the file, from that offset on): None if
         ``offset`` is not the start of a line of this log."""
         path = self.folder / EVENTS
-        if offset < 0:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        if offset < 0 or offset > size:  # beyond the end: the log was replaced by a new run
             return None
         if offset > 0:
             try:

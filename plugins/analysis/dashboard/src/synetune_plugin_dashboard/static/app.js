@@ -9,10 +9,12 @@ const esc = s => String(s).replace(/[&<>"']/g, ch => ({"&": "&amp;", "<": "&lt;"
 const enc = encodeURIComponent;
 const POLL_MS = 1000;
 window.__dash = {page: null, drawn: 0, results: 0, trials: 0, polls: 0, errors: []};
+window.addEventListener("error", ev => window.__dash.errors.push(String(ev.message)));
+window.addEventListener("unhandledrejection", ev => window.__dash.errors.push(String(ev.reason)));
 
 async function getJSON(url) {
   const response = await fetch(url, {cache: "no-store"});
-  if (!response.ok) { throw new Error(`${url}: ${response.status}`); }
+  if (!response.ok) { const err = new Error(`${url}: ${response.status}`); err.status = response.status; throw err; }
   return response.json();
 }
 
@@ -58,6 +60,7 @@ class ListPage {
   async load() {
     try {
       const data = await getJSON("api/experiments");
+      if (this.stopped) { return; }  // the page changed while the answer was on its way
       $("#folder").textContent = data.folder;
       this.rows = data.experiments;
       this.render();
@@ -83,7 +86,8 @@ class ListPage {
     $("#comparison").classList.remove("hidden");
     let data;
     try { data = await getJSON(`api/compare?names=${names.map(enc).join(",")}`); }
-    catch (err) { $("#compare-note").textContent = String(err); return; }
+    catch (err) { if (!this.stopped) { $("#compare-note").textContent = String(err); } return; }
+    if (this.stopped) { return; }
     if (data.error) { $("#compare-note").textContent = data.error; return; }
     const all = data.methods.flatMap(m => [...m.lower, ...m.upper, ...m.values.flat()]);
     const times = data.methods.flatMap(m => m.times);
@@ -107,7 +111,7 @@ class ListPage {
 class ExperimentPage {
   constructor(name) {
     window.__dash.page = "experiment";
-    Object.assign(window.__dash, {drawn: 0, analysed: 0, results: 0, trials: 0});
+    Object.assign(window.__dash, {drawn: 0, analysed: 0, results: 0, trials: 0, errors: []});
     this.name = name;
     this.api = `api/experiments/${enc(name)}`;
     this.sort = {key: "trial_id", dir: 1};
@@ -154,7 +158,11 @@ class ExperimentPage {
   async start() {
     let snapshot;
     try { snapshot = await getJSON(`${this.api}/data`); }
-    catch (err) { $("#exp-info").textContent = `no such experiment (${err.message})`; window.__dash.errors.push(String(err)); return; }
+    catch (err) {
+      if (!this.stopped) { $("#exp-info").textContent = `no such experiment (${err.message})`; window.__dash.errors.push(String(err)); }
+      return;
+    }
+    if (this.stopped) { return; }
     this.meta = snapshot.metadata || {};
     this.metrics = snapshot.experiment.metrics.length ? snapshot.experiment.metrics : Object.keys(snapshot.results.metrics);
     this.modes = snapshot.experiment.modes;
@@ -178,6 +186,7 @@ class ExperimentPage {
     let delay = POLL_MS;
     try {
       const delta = await getJSON(`${this.api}/events?since=${this.offset}`);
+      if (this.stopped) { return; }
       window.__dash.polls += 1;
       if (delta.offset !== this.offset) {
         this.apply(delta);
@@ -188,7 +197,11 @@ class ExperimentPage {
       this.header(delta.experiment);
       if (delta.more) { delay = 0; }
       if (delta.experiment.status === "running" || delta.offset !== this.analysisOffset) { this.refreshAnalysis(); }
-    } catch (err) { window.__dash.errors.push(String(err)); delay = 5 * POLL_MS; }
+    } catch (err) {
+      window.__dash.errors.push(String(err));
+      if (err.status === 404 && !this.stopped) { this.start(); return; }  // the log was replaced: load it again
+      delay = 5 * POLL_MS;
+    }
     if (!this.stopped) { this.timer = setTimeout(() => this.poll(), delay); }
   }
 
@@ -388,6 +401,7 @@ class ExperimentPage {
     this.analysisBusy = true;
     try {
       const a = await getJSON(`${this.api}/analysis?metric=${enc(this.metric || "")}`);
+      if (this.stopped) { return; }
       this.analysisOffset = a.offset; this.analysisAt = Date.now();
       this.drawAnalysis(a);
       window.__dash.analysed = performance.now();
