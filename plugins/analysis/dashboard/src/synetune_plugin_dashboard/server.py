@@ -120,7 +120,7 @@ class Dashboard:
                 if isinstance(v, str | int | float | bool) and not k.startswith("st_")
             }
             rows.append(row)
-        rows.sort(key=lambda r: -(r["start"] or 0))
+        rows.sort(key=lambda r: -r["start"] if isinstance(r["start"], int | float) else 0)
         return _json_bytes({"folder": str(self.root), "experiments": rows})
 
     def events(self, state: ExperimentState, query: dict[str, list[str]]) -> bytes:

@@ -291,7 +291,7 @@ class ExperimentState:
 
     def _reset(self) -> None:
         self.offset, self.data, self.trials, self.best = 0, None, {}, None
-        self._snapshot = None
+        self.last_time, self._snapshot = 0.0, None
 
     def refresh(self, min_interval: float = 0.0) -> ExperimentState:
         """Read what was appended to the log since the last call (stat first: no change, no
