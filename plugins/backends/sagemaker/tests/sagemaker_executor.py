@@ -116,6 +116,7 @@ def install_shims() -> dict[tuple[type, str], Any]:
                     "ResourceLimitExceeded",
                     f"The account-level service limit is {executor.quota} instances",
                 )
+            received = json.loads(self.body or "{}")
             result = original_create(self)
             job = jobs[name]
             job.training_job_status, job.secondary_status = "InProgress", "Starting"
@@ -124,7 +125,6 @@ def install_shims() -> dict[tuple[type, str], Any]:
             job.st_input_channels = self._get_param("InputDataConfig") or []
             executor.requests.append(
                 {
-                    **json.loads(self.body or "{}"),  # everything moto received
                     "TrainingJobName": name,
                     "ResourceConfig": self._get_param("ResourceConfig"),
                     "HyperParameters": self._get_param("HyperParameters"),
@@ -132,6 +132,8 @@ def install_shims() -> dict[tuple[type, str], Any]:
                     "InputDataConfig": job.st_input_channels,
                     "Environment": job.environment,
                     "AlgorithmSpecification": self._get_param("AlgorithmSpecification"),
+                    # everything moto received, before moto rewrote MetricDefinitions in place
+                    **received,
                 }
             )
             executor.max_live = max(executor.max_live, live + 1)

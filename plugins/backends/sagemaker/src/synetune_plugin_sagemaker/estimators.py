@@ -72,6 +72,14 @@ def _value(value: Any) -> Any:
     return value if _set(value) else None
 
 
+def _attr(est: Any, name: str) -> Any:
+    """A v2 estimator's setting; some are methods over a private attribute of the same name."""
+    value = getattr(est, name, None)
+    if callable(value) and not isinstance(value, type):
+        value = getattr(est, f"_{name}", None)
+    return value
+
+
 def _unsupported(what: str, names: list[str]) -> None:
     if names:
         raise ValueError(
@@ -183,7 +191,7 @@ _V2_UNSUPPORTED = (
 def _read_v2(est: Any) -> EstimatorSettings:
     name = type(est).__name__
     what = f"{name} estimator"
-    _unsupported(what, [n for n in _V2_UNSUPPORTED if _set(getattr(est, n, None))])
+    _unsupported(what, [n for n in _V2_UNSUPPORTED if _set(_attr(est, n))])
     session = getattr(est, "sagemaker_session", None)
     settings = EstimatorSettings(kind=f"sagemaker v2 {name}")
     settings.role = _check_role(getattr(est, "role", None), session, what)
@@ -215,11 +223,10 @@ def _read_v2(est: Any) -> EstimatorSettings:
         {"Name": str(m["Name"]), "Regex": str(m["Regex"])}
         for m in getattr(est, "metric_definitions", None) or []
     ]
-    isolation = getattr(est, "enable_network_isolation", None)
     job = settings.job_settings
     job["subnets"] = list(getattr(est, "subnets", None) or [])
     job["security_group_ids"] = list(getattr(est, "security_group_ids", None) or [])
-    job["network_isolation"] = bool(isolation() if callable(isolation) else isolation)
+    job["network_isolation"] = bool(_attr(est, "enable_network_isolation"))
     job["inter_container_encryption"] = bool(getattr(est, "encrypt_inter_container_traffic", False))
     job["input_mode"] = _value(getattr(est, "input_mode", None))
     job["volume_kms_key"] = _value(getattr(est, "volume_kms_key", None))
