@@ -96,6 +96,7 @@ def test_searcher_needs_type_dyhpo():
         ({"opt_skip_period": 0}, "opt_skip_period"),
         ({"learning_rate": 0}, "learning_rate"),
         ({"max_size_data_for_model": 1}, "max_size_data_for_model"),
+        ({"max_size_data_for_fit": 0}, "max_size_data_for_fit"),
     ],
 )
 def test_bad_options_are_named(options, match):

@@ -59,6 +59,7 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         num_init_candidates: int = 250,
         opt_skip_period: int = 3,
         max_size_data_for_model: int = 500,
+        max_size_data_for_fit: int = 200,
         allow_duplicates: bool = False,
         num_fit_steps_initial: int = 300,
         num_fit_steps: int = 30,
@@ -71,6 +72,7 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
                 ("num_init_candidates", num_init_candidates, 1),
                 ("opt_skip_period", opt_skip_period, 1),
                 ("max_size_data_for_model", max_size_data_for_model, 2),
+                ("max_size_data_for_fit", max_size_data_for_fit, 2),
                 ("num_fit_steps_initial", num_fit_steps_initial, 1),
                 ("num_fit_steps", num_fit_steps, 0),
             )
@@ -94,6 +96,7 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         self.num_init_candidates = num_init_candidates
         self.opt_skip_period = opt_skip_period
         self.max_size_data_for_model = max_size_data_for_model
+        self.max_size_data_for_fit = max_size_data_for_fit
         self.num_fit_steps_initial = num_fit_steps_initial
         self.num_fit_steps = num_fit_steps
         self.learning_rate = float(learning_rate)
@@ -107,6 +110,7 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         self._decisions_with_new_data = 0
         self._data_version = 0
         self._fitted_version = -1
+        self._last_new = True  # the last model decision started a new configuration
         # Syne Tune's summary_schedule_records, for the searcher's own decisions
         self.schedule_records = {"promoted_by_dyhpo": 0, "started_by_dyhpo": 0, "started": 0}
 
@@ -195,6 +199,7 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         if len(scores) == 0:
             return None
         best = int(np.argmax(scores))
+        self._last_new = best >= len(paused)
         if best < len(paused):
             self.schedule_records["promoted_by_dyhpo"] += 1
             return Choice(resume=paused[best].trial_id)
@@ -253,21 +258,33 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
         if self._data_version == self._fitted_version and not fresh:
             return True
         self._decisions_with_new_data += 1
-        if not fresh and (self._decisions_with_new_data - 1) % self.opt_skip_period:
+        skip = (self._decisions_with_new_data - 1) % self.opt_skip_period or not self._last_new
+        if not fresh and skip:
             self._fitted_version = self._data_version
             return True  # reuse the last fit; the posterior below uses the new data
         steps = self.num_fit_steps_initial if fresh else self.num_fit_steps
-        ok = m.fit(self._net, data, steps, self.learning_rate)
+        ok = m.fit(self._net, self._fit_subset(data), steps, self.learning_rate)
         if not ok:
             logger.info("DyHPO: the deep-kernel GP fit broke down; fitting it again from scratch")
             self._net = None
             seed = int(self.random_state.integers(2**31 - 1))
             self._net = m.make_model(self.encoder.dim, len(self.levels), seed)
-            ok = m.fit(self._net, data, self.num_fit_steps_initial, self.learning_rate)
+            ok = m.fit(
+                self._net, self._fit_subset(data), self.num_fit_steps_initial, self.learning_rate
+            )
         self._fitted_version = self._data_version
         if not ok:
             self._net = None
         return ok
+
+    def _fit_subset(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """At most ``max_size_data_for_fit`` observations (seeded) for training: the cost of a
+        step grows with the cube of the data size; the posterior still uses all data."""
+        n = len(data["y"])
+        if n <= self.max_size_data_for_fit:
+            return data
+        keep = np.sort(self.random_state.choice(n, self.max_size_data_for_fit, replace=False))
+        return {k: v[keep] for k, v in data.items()}
 
     def _scores(self, paused: list[Any], new: np.ndarray, min_resource: int) -> np.ndarray | None:
         """EI of each paused trial at its next level, then of each new row at ``min_resource``."""
