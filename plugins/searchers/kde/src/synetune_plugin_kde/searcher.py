@@ -44,10 +44,7 @@ def check_flat_space(config_space: Any, searcher: str) -> None:
     if not isinstance(config_space, dict):
         return  # validate_config_space reports it
     for name, value in config_space.items():
-        nested = isinstance(value, dict | list | tuple) and any(
-            isinstance(v, Domain) for v in (value.values() if isinstance(value, dict) else value)
-        )
-        if nested or (callable(value) and not isinstance(value, Domain)):
+        if _holds_domain(value) or (callable(value) and not isinstance(value, Domain)):
             raise ValueError(
                 f"{searcher}: hyperparameter {name!r} is {type(value).__name__} "
                 f"{value!r}: conditional or nested search spaces are not supported. Flatten the "
@@ -55,6 +52,15 @@ def check_flat_space(config_space: Any, searcher: str) -> None:
                 "every branch's hyperparameters side by side; a training script ignores those of "
                 "the branches not taken)"
             )
+
+
+def _holds_domain(value: Any) -> bool:
+    """Whether a constant (a dict, list or tuple) has a domain somewhere inside."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, Domain) or _holds_domain(v) for v in value)
+    return False
 
 
 def _check_number(name: str, value: Any, low: float, high: float | None = None) -> None:
