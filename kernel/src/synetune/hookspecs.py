@@ -41,8 +41,12 @@ def register_blackbox_repositories(register: Any) -> None:
 
 @hookspec
 def register_experiment_stores(register: Any) -> None:
-    """Register places experiments are fetched from when not local: ``register(name, fetch)``
-    with ``fetch(name, root) -> Path | None``."""
+    """Register ``fetch(name, root) -> Path | None`` for experiments that are not local."""
+
+
+@hookspec
+def register_benchmarks(register: Any) -> None:
+    """Register named benchmarks, definitions for experiment studies: ``register(name, factory)``."""
 
 
 @hookspec

@@ -35,7 +35,7 @@ __all__ = [
 def create(kind: str, name: str, **kwargs: Any) -> Any:
     """Build the component another plugin registered as ``name`` (declare that plugin's
     distribution as a dependency). ``kind``: schedulers, searchers, backends, callbacks,
-    blackboxes."""
+    blackboxes, benchmarks."""
     return REGISTRIES[kind].create(name, **kwargs)
 
 

@@ -42,15 +42,10 @@ KINDS = (
     "blackboxes",
     "blackbox_repositories",
     "experiment_stores",
+    "benchmarks",
 )
-_HOOK_OF_KIND = {
-    "schedulers": "register_schedulers",
-    "searchers": "register_searchers",
-    "backends": "register_backends",
-    "callbacks": "register_callbacks",
-    "blackboxes": "register_blackbox_recipes",
-    "blackbox_repositories": "register_blackbox_repositories",
-    "experiment_stores": "register_experiment_stores",
+_HOOK_OF_KIND = {kind: f"register_{kind}" for kind in KINDS} | {
+    "blackboxes": "register_blackbox_recipes"
 }
 
 
@@ -102,8 +97,7 @@ def strict() -> bool:
 
 
 def is_first_party(distribution: str | None) -> bool:
-    """Whether ``distribution`` is named ``synetune-plugin-<name>`` (any case, ``_`` or ``.``
-    for ``-``): such plugins win a short-name clash against the others."""
+    # named synetune-plugin-<name> (any case, _ or . for -): wins a short-name clash
     if not distribution:
         return False
     normalized = distribution.lower().replace("_", "-").replace(".", "-")
@@ -111,8 +105,7 @@ def is_first_party(distribution: str | None) -> bool:
 
 
 def clash_winner(distributions: list[str]) -> str | None:
-    """Which of the distributions registering one short name it resolves to: the only
-    first-party one, else none (the name is ambiguous)."""
+    """The only first-party one of ``distributions`` (None: the short name is ambiguous)."""
     first_party = [d for d in distributions if is_first_party(d)]
     return first_party[0] if len(first_party) == 1 else None
 
@@ -197,31 +190,20 @@ class PluginManager:
     def call_register_hook(self, kind: str, register_for: Any) -> None:
         """Call each plugin's ``register_<kind>`` hook separately; ``register_for(plugin)``
         returns the ``register`` callback that records entries under that plugin's name."""
+        self._call_each(_HOOK_OF_KIND[kind], lambda plugin: {"register": register_for(plugin)})
+
+    def call_commands_hook(self, cli: Any) -> None:
+        self._call_each("register_commands", lambda plugin: {"cli": cli})
+
+    def _call_each(self, hook_name: str, arguments: Any) -> None:
         self.load_entry_points()
-        hook_name = _HOOK_OF_KIND[kind]
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            info = self.infos.get(impl.plugin_name)
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:
-                impl.function(register=register_for(impl.plugin_name))
+                impl.function(**arguments(impl.plugin_name))
             except KeyboardInterrupt:
                 raise
             except BaseException as err:
                 message = f"{hook_name} raised {_describe(err)}"
-                if info is not None:
-                    info.error = message
-                if strict():
-                    raise PluginError(f"plugin {impl.plugin_name!r}: {message}") from err
-
-    def call_commands_hook(self, cli: Any) -> None:
-        self.load_entry_points()
-        for impl in reversed(self.pm.hook.register_commands.get_hookimpls()):
-            try:
-                impl.function(cli=cli)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as err:
-                message = f"register_commands raised {_describe(err)}"
                 info = self.infos.get(impl.plugin_name)
                 if info is not None:
                     info.error = message

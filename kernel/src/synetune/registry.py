@@ -1,4 +1,4 @@
-"""Named factories per kind (schedulers, searchers, backends, callbacks, blackboxes)."""
+"""Named factories per kind (schedulers, searchers, backends, callbacks, blackboxes, ...)."""
 
 # Plugins register ``name -> factory`` where the factory is a ``"module:attr"`` string (imported
 # on first use, so listing plugins never imports heavy dependencies) or a callable, and
@@ -120,8 +120,7 @@ class Registry:
         return out
 
     def _winner(self, entries: list[Entry]) -> Entry | None:
-        """The entry a short name registered by several plugins resolves to: the only one of a
-        first-party (``synetune-plugin-*``) distribution; None when the name is ambiguous."""
+        # a clash resolves to the only first-party (synetune-plugin-*) entry; None: ambiguous
         winner = clash_winner([self._dist_name(e.plugin) or e.plugin for e in entries])
         for entry in entries:
             if (self._dist_name(entry.plugin) or entry.plugin) == winner:
@@ -129,8 +128,7 @@ class Registry:
         return None
 
     def names(self) -> list[str]:
-        """Registered names; a name claimed by several plugins appears qualified (the winner of
-        a clash, see ``entry``, by its short name)."""
+        """Registered names; a clash's losers appear qualified as ``<plugin>/<name>``."""
         by_key = self._by_short_name()
         out = []
         for entry in self.entries().values():
@@ -140,8 +138,7 @@ class Registry:
         return sorted(out)
 
     def entry(self, name: str) -> Entry:
-        """The entry of ``name`` (or alias, any case), or ``<plugin>/<name>`` with the plugin's
-        distribution or entry-point name."""
+        """The entry of ``name`` (or alias, any case), or of ``<plugin>/<name>``."""
         # A short name registered by several plugins resolves to the only first-party one among
         # them (synetune.plugins.clash_winner); without one it is ambiguous.
         entries = self.entries()
@@ -176,8 +173,7 @@ class Registry:
         return candidates[0]
 
     def _plugin_names(self, plugin: str) -> set[str]:
-        """The names a qualified name may use for ``plugin``: its key, distribution and entry
-        point."""
+        # a qualified name may use the plugin's key, distribution or entry-point name
         info = get_plugin_manager().infos.get(plugin)
         if info is None:
             return {plugin}
@@ -278,6 +274,7 @@ REGISTRIES: dict[str, Registry] = {
         "callbacks",
         "blackbox_repositories",
         "experiment_stores",
+        "benchmarks",
     )
 }
 REGISTRIES["blackboxes"] = BlackboxRegistry("blackboxes")
