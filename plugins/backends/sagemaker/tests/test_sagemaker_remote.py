@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ from sagemaker_executor import BUCKET, IMAGE, ROLE
 from synetune_plugin_sagemaker.aws import AwsSetupError
 from synetune_plugin_sagemaker.remote import RemoteLauncher, download_experiment
 
-from synetune import load_experiment
+from synetune import StoppingCriterion, Tuner, load_experiment
+from synetune_sdk.config_space import uniform
 from synetune_sdk.testing import CONTRACT_SCRIPT
 
 S3_PATH = f"s3://{BUCKET}/syne-tune"
@@ -163,11 +166,91 @@ def test_failing_launcher_fails_the_job_with_its_error(write_script, sagemaker):
     assert "ended Failed" in result.output and "no tuner here" in result.output
 
 
+def _tuner(tmp_path: Path, name: str, **kwargs) -> Tuner:
+    import synetune
+
+    code = tmp_path / "trial-code"
+    code.mkdir(exist_ok=True)
+    shutil.copy(CONTRACT_SCRIPT, code / "train.py")
+    return Tuner(
+        trial_backend=synetune.backends.create("local", entry_point=str(code / "train.py")),
+        scheduler=synetune.schedulers.create(
+            "random_search",
+            config_space={"x": uniform(0.0, 1.0), "epochs": 2},
+            metric="loss",
+            mode="min",
+            random_seed=0,
+        ),
+        stop_criterion=StoppingCriterion(max_num_trials_started=3),
+        n_workers=2,
+        tuner_name=name,
+        suffix_tuner_name=False,
+        verbose="quiet",
+        **kwargs,
+    )
+
+
+def test_remote_launcher_runs_a_pickled_tuner_as_syne_tune_does(sagemaker, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "here"))
+    tuner = _tuner(tmp_path, "remote-tuner")
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "__init__.py").write_text("")
+    # the account's quota is used up when the launch starts, and frees up a moment later
+    sagemaker.quota = 0
+    threading.Timer(1.5, lambda: setattr(sagemaker, "quota", None)).start()
+    job = RemoteLauncher(
+        tuner=tuner,
+        role=ROLE,
+        instance_type="ml.c5.4xlarge",
+        dependencies=[str(helpers)],
+        image_uri=IMAGE,
+        s3_path=S3_PATH,
+        sync_interval=0.5,
+        environment={"SYNETUNE_REMOTE_FOLDER": str(tmp_path / "in-job")},
+        endpoint_url=sagemaker.endpoint,
+    ).run(wait=True, logs=False, poll_interval=0.2)
+
+    assert sagemaker.rejected, "the quota did not refuse the first CreateTrainingJob"
+    assert job.status == "Completed", job.failure_reason
+    assert job.experiments == ["remote-tuner"]
+    (request,) = sagemaker.requests
+    assert request["HyperParameters"]["st_tuner"] == "synetune_tuner.dill"
+    path = download_experiment("remote-tuner", s3_path=S3_PATH, endpoint_url=sagemaker.endpoint)
+    experiment = load_experiment("remote-tuner")
+    assert sorted(experiment.results["epoch"].tolist()) == [1, 1, 1, 2, 2, 2]
+    # the trials ran the job's copy of the training script, not the launching machine's
+    metadata = json.loads((path / "metadata.json").read_text())
+    assert metadata["entrypoint"].startswith(str(sagemaker.workdir / job.name / "code"))
+    assert (path / "tuner.dill").is_file()  # the remote tuner saved itself
+
+
+def test_remote_launcher_gives_up_on_the_quota_after_its_timeout(sagemaker, tmp_path):
+    sagemaker.quota = 0
+    launcher = RemoteLauncher(
+        tuner=_tuner(tmp_path, "never-starts"),
+        role=ROLE,
+        image_uri=IMAGE,
+        s3_path=S3_PATH,
+        endpoint_url=sagemaker.endpoint,
+        resource_limit_timeout=1.0,
+    )
+    launcher.quota_first_delay = 0.3
+    with pytest.raises(RuntimeError, match="could not start within resource_limit_timeout=1"):
+        launcher.run()
+    assert len(sagemaker.rejected) >= 2  # retried before giving up
+
+
 def test_remote_launcher_bad_input(sagemaker, launcher, tmp_path):
     with pytest.raises(ValueError, match="role is missing"):
         RemoteLauncher(entry_point=str(launcher), image_uri=IMAGE)
-    with pytest.raises(ValueError, match="image_uri is missing"):
-        RemoteLauncher(entry_point=str(launcher), role=ROLE)
+    with pytest.raises(ValueError, match="exactly one of them"):
+        RemoteLauncher(role=ROLE, image_uri=IMAGE)
+    with pytest.raises(TypeError, match="tuner must be a synetune Tuner"):
+        RemoteLauncher(tuner=object(), role=ROLE, image_uri=IMAGE)
+    # without image_uri: the PyTorch training image the sagemaker SDK names
+    default = RemoteLauncher(entry_point=str(launcher), role=ROLE, instance_type="ml.c5.xlarge")
+    assert default.image_uri.endswith("/pytorch-training:2.1-cpu-py310")
     with pytest.raises(FileNotFoundError, match="entry_point"):
         RemoteLauncher(entry_point=str(tmp_path / "missing.py"), role=ROLE, image_uri=IMAGE)
     with pytest.raises(FileNotFoundError, match="no experiment 'nothing-here'"):

@@ -1,8 +1,11 @@
-"""Remote launching: run a whole tuning (a launcher script) inside one SageMaker training job.
+"""Remote launching: run a whole tuning inside one SageMaker training job.
 
-``RemoteLauncher(entry_point="launch_asha.py", ...).run()`` packs the launcher script's folder
-and the listed dependency folders, uploads them to S3 and starts a training job that runs the
-launcher through ``synetune_remote_main.py`` (shipped with the code). Inside the job the tuning
+``RemoteLauncher(tuner=tuner, role=..., instance_type=..., dependencies=[...]).run()`` (Syne
+Tune's form) pickles the ``Tuner`` and ships it with its trial backend's code (the entry point's
+folder) and the dependency folders; ``RemoteLauncher(entry_point="launch_asha.py", ...)`` ships
+a launcher script's folder instead. Either is uploaded to S3 and started as a training job that
+runs ``synetune_remote_main.py`` (shipped with the code): it loads and runs the tuner (with its
+paths moved to where the code lies in the job), or runs the launcher script. Inside the job the tuning
 runs as it would locally (with the local backend, or with the SageMaker backend starting more
 jobs), and every experiment folder it writes is synced regularly to
 ``<s3_path>/<tuner-name>/``: ``metadata.json``, ``events.jsonl``, ``results.csv.zip`` and
@@ -33,6 +36,9 @@ from synetune_plugin_sagemaker.packaging import pack_code
 logger = logging.getLogger(__name__)
 
 REMOTE_MAIN = "synetune_remote_main.py"
+TUNER_FILE = "synetune_tuner.dill"
+# original path -> where it lies in the job's code folder (relative), for the pickled tuner
+PATHS_FILE = "synetune_remote_paths.json"
 # tuner names start with a letter or digit, so this folder never clashes with an experiment
 REMOTE_FOLDER = "_synetune_remote"
 _LOG_FILES = frozenset({"std.out", "std.err", "config.json"})
@@ -142,33 +148,44 @@ class RemoteJob:
 
 
 class RemoteLauncher:
-    """Run the launcher script ``entry_point`` (which builds a ``Tuner`` and runs it) in a
-    SageMaker training job.
+    """Run a tuning in a SageMaker training job: a ``Tuner`` (pickled, as Syne Tune's
+    ``RemoteLauncher(tuner=...)`` does) or a launcher script that builds one and runs it.
 
     Args:
-        entry_point: the launcher script; its folder is packed with it.
-        role, image_uri: the IAM role ARN and the training image (it must have synetune and the
-            plugins the launcher uses installed, or install them from ``requirements.txt``).
+        tuner: the ``Tuner`` to run remotely (not run here). Its trial backend's entry point
+            folder is shipped and its paths are moved to the job's copy; the experiment keeps
+            the tuner's name.
+        role: the IAM role ARN of the job.
         instance_type: the instance of the tuning job (the trials run there with the local
             backend, or elsewhere with the SageMaker backend).
         dependencies: more folders to ship (each under its own name, importable in the job).
+        entry_point: instead of ``tuner``, a launcher script; its folder is packed with it.
+        image_uri: the training image (it must have synetune and the plugins the tuning uses, or
+            install them from ``requirements.txt``); default: the PyTorch training image the
+            ``sagemaker`` SDK names for ``instance_type`` (the SDK must be installed for that).
         launcher_args: command-line arguments for the launcher script.
         s3_path: ``s3://<bucket>/<prefix>``; experiments land in ``<s3_path>/<tuner-name>/``.
         store_logs_localbackend: also sync the trials' ``std.out``/``std.err``/``config.json``.
         sync_interval: seconds between two uploads of the experiment folders.
         requirements: lines for the job's ``requirements.txt`` (added to the launcher folder's
             own); default: the synetune distributions installed here, pinned.
+        resource_limit_timeout: how long ``run`` retries ``ResourceLimitExceeded`` (the
+            account's instance quota is used up) with exponential backoff before giving up.
         environment, max_run, job_name, endpoint_url, region_name, profile_name: as for the
             SageMaker backend.
     """
 
+    # first wait after ResourceLimitExceeded; doubled up to 5 minutes per wait
+    quota_first_delay = 1.0
+
     def __init__(
         self,
-        entry_point: str,
+        tuner: Any = None,
         role: str | None = None,
-        image_uri: str | None = None,
         instance_type: str = "ml.c5.4xlarge",
         dependencies: list[str] | None = None,
+        entry_point: str | None = None,
+        image_uri: str | None = None,
         launcher_args: list[str] | None = None,
         s3_path: str | None = None,
         store_logs_localbackend: bool = False,
@@ -180,13 +197,27 @@ class RemoteLauncher:
         endpoint_url: str | None = None,
         region_name: str | None = None,
         profile_name: str | None = None,
+        resource_limit_timeout: float = 3600.0,
     ):
-        path = Path(entry_point)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"entry_point {str(entry_point)!r} is not a file (looked in {path.resolve()}): "
-                "pass the launcher script that builds and runs the Tuner"
+        if (tuner is None) == (entry_point is None):
+            raise ValueError(
+                "pass tuner=<a Tuner> (it is pickled and run in the job) or entry_point=<a "
+                "launcher script>, exactly one of them"
             )
+        if tuner is not None and launcher_args:
+            raise ValueError("launcher_args go to a launcher script: they need entry_point=")
+        self.tuner = tuner
+        self._tuner_code: Path | None = None
+        if tuner is not None:
+            self._tuner_code = _check_tuner(tuner)
+            path = None
+        else:
+            path = Path(entry_point)
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"entry_point {str(entry_point)!r} is not a file (looked in {path.resolve()}): "
+                    "pass the launcher script that builds and runs the Tuner"
+                )
         if not role:
             raise ValueError(
                 "role is missing: pass role='arn:aws:iam::<account id>:role/<name>' (the IAM role "
@@ -196,8 +227,6 @@ class RemoteLauncher:
             raise ValueError(
                 f"role={role!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
             )
-        if not image_uri:
-            raise ValueError("image_uri is missing: pass the training image that runs the tuning")
         for dependency in dependencies or []:
             if not Path(dependency).exists():
                 raise FileNotFoundError(f"dependency {dependency!r} does not exist")
@@ -209,10 +238,11 @@ class RemoteLauncher:
             raise ValueError(
                 f"job_name={job_name!r} is invalid: 1 to 63 letters, digits and dashes"
             )
-        self.entry_point = path.resolve()
+        self._session = aws.make_session(region_name, profile_name)
+        self.entry_point = path.resolve() if path is not None else None
         self.role = role
-        self.image_uri = image_uri
         self.instance_type = instance_type
+        self.image_uri = image_uri or _default_image(self._session.region_name, instance_type)
         self.dependencies = [str(Path(d).resolve()) for d in dependencies or []]
         self.launcher_args = [str(a) for a in launcher_args or []]
         self.s3_path = s3_path.rstrip("/") if s3_path else None
@@ -225,7 +255,7 @@ class RemoteLauncher:
         self.endpoint_url = endpoint_url
         self.region_name = region_name
         self.profile_name = profile_name
-        self._session = aws.make_session(region_name, profile_name)
+        self.resource_limit_timeout = float(resource_limit_timeout)
 
     def _client(self, service: str) -> Any:
         return aws.make_client(self._session, service, self.endpoint_url)
@@ -237,20 +267,27 @@ class RemoteLauncher:
         s3_path = _resolve_s3_path(self.s3_path, None, self._session, self.endpoint_url)
         bucket, prefix = aws.parse_s3_uri(s3_path)
         aws.check_bucket(s3, bucket)
-        name = self.job_name or _job_name(self.entry_point.stem)
+        stem = self.tuner.name if self.tuner is not None else self.entry_point.stem
+        name = self.job_name or _job_name(stem)
         base = "/".join(p for p in (prefix, REMOTE_FOLDER, name) if p)
         with tempfile.TemporaryDirectory() as tmp:
+            extra = {REMOTE_MAIN: Path(__file__).with_name("remote_main.py")}
+            if self.tuner is not None:
+                extra.update(_pack_tuner(self.tuner, self._tuner_code, self.dependencies, tmp))
+                code_dir = self._tuner_code or Path(tmp) / "empty"
+                code_dir.mkdir(exist_ok=True)
+            else:
+                code_dir = self.entry_point.parent
             tarball = pack_code(
                 Path(tmp) / "sourcedir.tar.gz",
-                self.entry_point.parent,
+                code_dir,
                 self.dependencies,
-                extra_files={REMOTE_MAIN: Path(__file__).with_name("remote_main.py")},
+                extra_files=extra,
                 requirements=self._requirements(),
             )
             key = f"{base}/sourcedir.tar.gz"
             aws.with_backoff(lambda: s3.upload_file(str(tarball), bucket, key), "upload code")
         hyperparameters = {
-            "st_launcher": self.entry_point.name,
             "st_s3_path": s3_path,
             "st_store_logs": "1" if self.store_logs_localbackend else "0",
             "st_sync_interval": str(self.sync_interval),
@@ -259,6 +296,10 @@ class RemoteLauncher:
             "sagemaker_submit_directory": f"s3://{bucket}/{key}",
             "sagemaker_region": str(self._session.region_name),
         }
+        if self.tuner is not None:
+            hyperparameters["st_tuner"] = TUNER_FILE
+        else:
+            hyperparameters["st_launcher"] = self.entry_point.name
         if self.launcher_args:
             hyperparameters["st_launcher_args"] = shlex.join(self.launcher_args)
         sm = self._client("sagemaker")
@@ -278,14 +319,37 @@ class RemoteLauncher:
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": self.max_run},
             "Environment": {"PYTHONUNBUFFERED": "1", **self.environment},
-            "Tags": [{"Key": "synetune-remote-launcher", "Value": self.entry_point.name}],
+            "Tags": [{"Key": "synetune-remote-launcher", "Value": stem}],
         }
-        aws.with_backoff(lambda: sm.create_training_job(**request), "CreateTrainingJob")
+        self._create_job(sm, request)
         logger.info("started remote tuning job %s", name)
         job = RemoteJob(name=name, s3_path=s3_path)
         if wait:
             self.wait(job, logs=logs, poll_interval=poll_interval)
         return job
+
+    def _create_job(self, sm: Any, request: dict[str, Any]) -> None:
+        """CreateTrainingJob; ``ResourceLimitExceeded`` (the instance quota is used up, e.g. by
+        the trials of other tunings) is waited out with exponential backoff."""
+        deadline = time.monotonic() + self.resource_limit_timeout
+        delay = self.quota_first_delay
+        while True:
+            try:
+                aws.with_backoff(lambda: sm.create_training_job(**request), "CreateTrainingJob")
+                return
+            except Exception as err:
+                if aws.error_code(err) != "ResourceLimitExceeded":
+                    raise
+                if time.monotonic() + delay > deadline:
+                    raise RuntimeError(
+                        f"the remote tuning job {request['TrainingJobName']} could not start "
+                        f"within resource_limit_timeout={self.resource_limit_timeout:.0f} s: "
+                        f"{aws.error_message(err)} (raise the account's quota for "
+                        f"{self.instance_type} or wait for running jobs to end)"
+                    ) from None
+                logger.warning("remote tuning job waits %.1f s: %s", delay, aws.error_message(err))
+                time.sleep(delay)
+                delay = min(300.0, delay * 2)
 
     def wait(self, job: RemoteJob, logs: bool = True, poll_interval: float = 10.0) -> RemoteJob:
         """Follow ``job`` until it ended; its status, failure reason and experiments are filled."""
@@ -330,6 +394,70 @@ class RemoteLauncher:
             if name.startswith("synetune"):
                 pinned.append(f"{name}=={dist.version}")
         return sorted(set(pinned))
+
+
+def _check_tuner(tuner: Any) -> Path | None:
+    """The folder of the tuner's trial code to ship (None: nothing to ship); errors for a
+    tuner that cannot run remotely."""
+    backend = getattr(tuner, "trial_backend", None)
+    if backend is None or not hasattr(tuner, "run") or not hasattr(tuner, "name"):
+        raise TypeError(f"tuner must be a synetune Tuner, got {type(tuner).__name__}")
+    try:
+        import dill
+
+        dill.dumps(tuner)
+    except Exception as err:
+        raise ValueError(
+            f"the tuner cannot be pickled for the remote job ({type(err).__name__}: {err}): "
+            "use a StoppingCriterion and module-level functions instead of closures over "
+            "unpicklable objects"
+        ) from None
+    entry = backend.entrypoint_path() if hasattr(backend, "entrypoint_path") else None
+    if entry is not None and Path(entry).is_file():
+        return Path(getattr(backend, "source_dir", None) or Path(entry).parent).resolve()
+    return None
+
+
+def _pack_tuner(
+    tuner: Any, code: Path | None, dependencies: list[str], tmp: str
+) -> dict[str, Path]:
+    """The pickled tuner and the map from its paths to the job's copies, as extra files."""
+    import json
+
+    import dill
+
+    paths = {str(Path(d).resolve()): Path(d).resolve().name for d in dependencies}
+    if code is not None:
+        paths[str(code)] = ""
+    tuner_file, paths_file = Path(tmp) / TUNER_FILE, Path(tmp) / PATHS_FILE
+    tuner_file.write_bytes(dill.dumps(tuner))
+    paths_file.write_text(json.dumps(paths))
+    return {TUNER_FILE: tuner_file, PATHS_FILE: paths_file}
+
+
+def _default_image(region: str, instance_type: str) -> str:
+    """The PyTorch training image the ``sagemaker`` SDK names (Syne Tune's default estimator)."""
+    try:
+        try:
+            from sagemaker import image_uris  # v2
+        except ImportError:
+            from sagemaker.core import image_uris  # v3
+        return str(
+            image_uris.retrieve(
+                "pytorch",
+                region=region,
+                version="2.1",
+                py_version="py310",
+                instance_type=instance_type,
+                image_scope="training",
+            )
+        )
+    except Exception as err:
+        raise ValueError(
+            "image_uri is missing: pass the training image that runs the tuning (the "
+            "sagemaker SDK, which would name the PyTorch training image, is not usable here: "
+            f"{type(err).__name__}: {err})"
+        ) from None
 
 
 def _job_name(stem: str) -> str:

@@ -1,12 +1,14 @@
 """Entry point of a remote tuning job (shipped as ``synetune_remote_main.py`` by RemoteLauncher).
 
-It runs the user's launcher script with ``$SYNETUNE_FOLDER`` pointed at a local folder and,
+It runs the pickled tuner (``st_tuner``: its paths moved to the job's copy of its code, its
+experiment folder under the local folder) or the user's launcher script (``st_launcher``) with
+``$SYNETUNE_FOLDER`` pointed at a local folder and,
 from a background thread, uploads each experiment folder the launcher writes there to
 ``<st_s3_path>/<tuner-name>/`` every ``st_sync_interval`` seconds and once more at the end, so
 results are in S3 while the tuning runs and after the job stopped or failed.
 
 Arguments come as SageMaker passes hyperparameters, ``--name value`` pairs: ``st_launcher``,
-``st_launcher_args`` (one shell-quoted string), ``st_s3_path``, ``st_store_logs``,
+``st_tuner``, ``st_launcher_args`` (one shell-quoted string), ``st_s3_path``, ``st_store_logs``,
 ``st_sync_interval``, ``st_job_name``.
 """
 
@@ -38,7 +40,6 @@ def main(argv: list[str]) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = _pairs(argv)
-    launcher = Path(args["st_launcher"]).resolve()
     s3_path = args["st_s3_path"]
     with_logs = args.get("st_store_logs", "0") in ("1", "True", "true")
     interval = float(args.get("st_sync_interval", "30"))
@@ -71,10 +72,15 @@ def main(argv: list[str]) -> int:
     syncer = threading.Thread(target=sync_forever, name="synetune-remote-sync", daemon=True)
     syncer.start()
     code = 0
-    sys.argv = [str(launcher), *shlex.split(args.get("st_launcher_args", ""))]
-    sys.path.insert(0, str(launcher.parent))
     try:
-        runpy.run_path(str(launcher), run_name="__main__")
+        if "st_tuner" in args:
+            sys.path.insert(0, str(Path.cwd()))
+            _load_tuner(Path(args["st_tuner"]), root).run()
+        else:
+            launcher = Path(args["st_launcher"]).resolve()
+            sys.argv = [str(launcher), *shlex.split(args.get("st_launcher_args", ""))]
+            sys.path.insert(0, str(launcher.parent))
+            runpy.run_path(str(launcher), run_name="__main__")
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except BaseException:
@@ -86,6 +92,38 @@ def main(argv: list[str]) -> int:
         sync()
         print(f"synetune remote: experiments synced to {s3_path}/: {sorted(known)}", flush=True)
     return code
+
+
+def _load_tuner(path: Path, root: Path):
+    """The pickled tuner, its paths on the launching machine replaced by the job's copies."""
+    import dill
+
+    from synetune_plugin_sagemaker.remote import PATHS_FILE
+
+    here = path.resolve().parent
+    moves = json.loads((here / PATHS_FILE).read_text())
+
+    def move(value):
+        if isinstance(value, str | Path):
+            text = str(value)
+            for old, new in sorted(moves.items(), key=lambda item: -len(item[0])):
+                if text == old or text.startswith(old + "/"):
+                    moved = str(here / new / text[len(old) :].lstrip("/"))
+                    return type(value)(moved.rstrip("/"))
+            return value
+        if isinstance(value, list):
+            return [move(v) for v in value]
+        return value
+
+    tuner = dill.loads(path.read_bytes())
+    backend = tuner.trial_backend
+    for key, value in list(vars(backend).items()):
+        vars(backend)[key] = move(value)
+    tuner.tuner_path = root / tuner.name
+    if getattr(tuner, "trial_backend_path", None):
+        # kept out of the synced folder, as the launching machine had it
+        tuner.trial_backend_path = root.parent / f"{root.name}-trials" / tuner.name
+    return tuner
 
 
 if __name__ == "__main__":
