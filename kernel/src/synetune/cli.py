@@ -52,9 +52,7 @@ def plugins_command(as_json: bool, kind: str | None) -> None:
             if info.error:
                 provides = f"ERROR {info.error}"
             rows.append((info.name, info.version or "-", provides))
-        widths = [max(len(row[i]) for row in rows) for i in range(2)]
-        for row in rows:
-            click.echo(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
+        _table(rows)
         for clash in clashes:
             owners = ", ".join(clash["plugins"])
             outcome = (
@@ -214,6 +212,8 @@ def experiments_show(name: str, top: int, metric: str | None) -> None:
     click.echo(f"results:    {len(df)}{duration}")
     if not len(df) or not (exp.metric_names() or metric):
         return
+    if len(exp.metric_names()) > 1 and metric is None:
+        return _show_front(exp, top)
     key: str | int = metric if metric is not None else 0
     try:
         best = exp.best_config(key)
@@ -235,6 +235,22 @@ def experiments_show(name: str, top: int, metric: str | None) -> None:
         columns = [c for c in trials.columns]
         header = [c[len("config_") :] if c.startswith("config_") else c for c in columns]
         _table([header] + [[_cell(v) for v in row] for row in trials.itertuples(index=False)])
+
+
+def _show_front(exp: Any, top: int) -> None:
+    """Of several metrics: the Pareto front (``top`` rows, by the first metric), hypervolume."""
+    names, modes = exp.metric_names(), exp.metric_mode()
+    front = exp.pareto_front().sort_values(names[0], ascending=modes[0] == "min")
+    click.echo(f"objectives: {', '.join(f'{n} ({m})' for n, m in zip(names, modes))}")
+    if not len(front):
+        return click.echo("front:      no result reports every metric")
+    ref = ", ".join(_cell(v) for v in exp.reference_point())
+    click.echo(
+        f"front:      {len(front)} results, hypervolume {_cell(exp.hypervolume())} up to ({ref})"
+    )
+    columns = ["trial_id", *names, *[c for c in front.columns if c.startswith("config_")]]
+    rows = front[columns].head(top).itertuples(index=False)
+    _table([[c.removeprefix("config_") for c in columns]] + [[_cell(v) for v in r] for r in rows])
 
 
 @experiments.command(name="plot")

@@ -1,9 +1,8 @@
-"""What the tuner prints, and the best result so far that its lines and ``best_config`` show.
+"""What the tuner prints, and the best result so far that its lines and ``best_config`` show."""
 
-Kept apart from the loop so that the loop reads as decisions only. ``verbose`` is "quiet"
-(errors only), "normal" (start, trial ends, a status line every ``print_update_interval``) or
-"debug" (every trial start and result).
-"""
+# Kept apart from the loop so that the loop reads as decisions only. ``verbose`` is "quiet"
+# (errors only), "normal" (start, trial ends, a status line every ``print_update_interval``) or
+# "debug" (every trial start and result).
 
 from __future__ import annotations
 

@@ -41,7 +41,9 @@ class ExperimentResult:
         return list(self.metadata.get("metric_names", []))
 
     def metric_mode(self) -> str | list[str]:
-        return self.metadata.get("metric_mode", "min")
+        """``min`` or ``max``; a list with one mode per metric when there are several."""
+        mode, n = self.metadata.get("metric_mode", "min"), len(self.metric_names())
+        return [mode] * n if isinstance(mode, str) and n > 1 else mode
 
     def creation_date(self) -> datetime | None:
         stamp = self.metadata.get("st_tuner_creation_timestamp")
@@ -78,11 +80,9 @@ class ExperimentResult:
                 raise ValueError("metadata.json names no metric: pass the metric name")
             metric = names[metric]
         modes = self.metric_mode()
-        if isinstance(modes, str):
-            mode = modes
-        else:
-            mode = modes[names.index(metric)] if metric in names else "min"
-        return metric, mode
+        return metric, modes if isinstance(modes, str) else dict(zip(names, modes)).get(
+            metric, "min"
+        )
 
     # ------------------------------------------------------------------------------ answers
     def best_trial(self, metric: str | int = 0) -> dict[str, Any]:
@@ -108,7 +108,8 @@ class ExperimentResult:
 
     def best_config(self, metric: str | int = 0) -> dict[str, Any]:
         """The best trial's configuration (``config_`` prefixes removed), with its trial id and
-        metric value under ``trial_id`` and the metric's name."""
+        metric value under ``trial_id`` and the metric's name. Of several metrics, it ranks by
+        ``metric`` alone (the first by default), as Syne Tune does: see ``pareto_front()``."""
         row = self.best_trial(metric)
         metric_name, _ = self.metric_and_mode(metric)
         config = {k[len("config_") :]: v for k, v in row.items() if k.startswith("config_")}
@@ -201,6 +202,75 @@ class ExperimentResult:
             }
         ).dropna(subset=[metric_name])
 
+    # ------------------------------------------------------------------------------ objectives
+    def _objectives(self) -> tuple[Any, Any]:
+        # the rows with every metric a number and feasible, in time order, and their metrics as
+        # synetune_sdk.multiobjective's minimisation matrix
+        import pandas as pd
+
+        from synetune_sdk.multiobjective import to_minimization
+
+        names, df = self.metric_names(), self.results
+        if not names:
+            raise ValueError(f"metadata.json of {self.name!r} names no metric")
+        df = pd.DataFrame() if df is None else df
+        ordered = df.sort_values(TIME_COLUMN, kind="stable") if TIME_COLUMN in df else df
+        values = ordered.reindex(columns=names).apply(pd.to_numeric, errors="coerce")
+        keep = values.notna().all(axis=1).to_numpy() & self._feasible(ordered)
+        Y = values[keep].to_numpy(dtype=float).reshape(-1, len(names))
+        return ordered[keep], to_minimization(Y, self.metric_mode())
+
+    def reference_point(self, reference_point: Any = None) -> list[float]:
+        """The hypervolume's reference point in the metrics' units: ``reference_point`` checked,
+        else ``synetune_sdk.multiobjective.default_reference_point`` (nadir + 10% of the range)."""
+        # pass one explicitly to compare runs on one scale: the default depends on the results
+        import numpy as np
+
+        from synetune_sdk.multiobjective import default_reference_point, to_minimization
+
+        names, modes = self.metric_names(), self.metric_mode()
+        if reference_point is None:  # negating the max metrics again undoes to_minimization
+            reference_point = to_minimization(default_reference_point(self._objectives()[1]), modes)
+        point = np.ravel(np.asarray(reference_point, dtype=float)).tolist()
+        if len(point) != len(names):
+            raise ValueError(f"reference_point has {len(point)} values, expected one per {names}")
+        return point
+
+    def pareto_front(self) -> Any:
+        """The non-dominated results, in time order (every reported row is a candidate)."""
+        # as in Syne Tune's analysis, so a trial can appear at several resource levels; rows
+        # lacking a metric, with a NaN or infeasible under the run's constraint are skipped
+        from synetune_sdk.multiobjective import pareto_mask
+
+        rows, Y = self._objectives()
+        return rows[pareto_mask(Y)].reset_index(drop=True)
+
+    def hypervolume(self, reference_point: Any = None) -> float:
+        """Exact hypervolume of the results up to ``reference_point()``; 0 without results."""
+        from synetune_sdk.multiobjective import hypervolume
+
+        Y = self._objectives()[1]
+        return hypervolume(Y, self._min_reference(reference_point)) if len(Y) else 0.0
+
+    def hypervolume_over_time(self, reference_point: Any = None) -> Any:
+        """``(st_tuner_time, hypervolume, trial_id)`` after every usable result, in time order."""
+        import pandas as pd
+
+        from synetune_sdk.multiobjective import hypervolume_over_time
+
+        rows, Y = self._objectives()
+        hv = hypervolume_over_time(Y, self._min_reference(reference_point)) if len(Y) else []
+        times = rows[TIME_COLUMN] if TIME_COLUMN in rows else pd.Series(range(len(rows)))
+        trial_ids = rows["trial_id"].to_numpy() if len(rows) else []
+        return pd.DataFrame(
+            {TIME_COLUMN: times.to_numpy(float), "hypervolume": hv, "trial_id": trial_ids}
+        )
+
+    def _min_reference(self, reference_point: Any) -> Any:
+        from synetune_sdk.multiobjective import to_minimization
+
+        return to_minimization(self.reference_point(reference_point), self.metric_mode())[0]
+
     # ------------------------------------------------------------------------------ plots
     def plot(
         self,
@@ -219,14 +289,8 @@ class ExperimentResult:
             self.best_trial(metric)  # raises, saying why there is no best value
         df = self.results
         fig, ax = _figure(show, plt_kwargs)
-        ax.scatter(
-            df[TIME_COLUMN],
-            df[metric].astype(float),
-            s=8,
-            alpha=0.35,
-            color="grey",
-            label="results",
-        )
+        dots = dict(s=8, alpha=0.35, color="grey", label="results")
+        ax.scatter(df[TIME_COLUMN], df[metric].astype(float), **dots)
         end = max(float(df[TIME_COLUMN].max()), float(best[TIME_COLUMN].max()))
         times = [*best[TIME_COLUMN].tolist(), end]
         values = [*best[metric].tolist(), best[metric].iloc[-1]]
@@ -394,11 +458,8 @@ def load_experiment(
         if found is None:
             raise
         path = found
-    metadata = (
-        store.read_metadata(path / store.METADATA_FILENAME)
-        if (path / store.METADATA_FILENAME).exists()
-        else {}
-    )
+    meta_path = path / store.METADATA_FILENAME
+    metadata = store.read_metadata(meta_path) if meta_path.exists() else {}
     events_path = path / store.EVENTS_FILENAME
     status: dict[int, str] = {}
     if events_path.exists():

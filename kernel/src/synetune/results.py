@@ -1,14 +1,13 @@
-"""The on-disk record of a run: a durable event log, ``results.csv.zip`` and ``metadata.json``.
+"""The on-disk record of a run: a durable event log, ``results.csv.zip`` and ``metadata.json``."""
 
-Every event of the run (trial started, result reported, decision, status change) is appended
-to ``events.jsonl`` and flushed before anyone acts on it; results are appended by the backend's
-reader the moment they are read, so a tuner killed at any moment loses no reported result.
-Reading the log never aborts on damage: a torn last line, NUL bytes, a line that is not a JSON
-object or an event without the fields it needs is skipped with a warning that names the file
-and the line. ``results.csv.zip`` (one row per result, Syne Tune's layout) is derived from the
-log, rewritten atomically and written with the standard library so that the loop never pays for
-pandas. ``FolderLock`` keeps two tuners out of one experiment folder.
-"""
+# Every event of the run (trial started, result reported, decision, status change) is appended
+# to ``events.jsonl`` and flushed before anyone acts on it; results are appended by the backend's
+# reader the moment they are read, so a tuner killed at any moment loses no reported result.
+# Reading the log never aborts on damage: a torn last line, NUL bytes, a line that is not a JSON
+# object or an event without the fields it needs is skipped with a warning that names the file
+# and the line. ``results.csv.zip`` (one row per result, Syne Tune's layout) is derived from the
+# log, rewritten atomically and written with the standard library so that the loop never pays for
+# pandas. ``FolderLock`` keeps two tuners out of one experiment folder.
 
 from __future__ import annotations
 
@@ -80,13 +79,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 class EventLog:
-    """Append-only JSON-lines log. Writers in several threads hold ``lock`` around ``append``
-    (the tuner's ``RunRecord`` does).
+    """Append-only JSON-lines log; writers in several threads hold ``lock`` around ``append``."""
 
-    ``append`` returns once the line reached the OS (a killed process loses nothing);
-    ``fsync_interval`` bounds how often the file is also forced to disk (power-loss safety
-    costs milliseconds per call).
-    """
+    # (the tuner's ``RunRecord`` does). ``append`` returns once the line reached the OS (a killed
+    # process loses nothing); ``fsync_interval`` bounds how often the file is also forced to disk
+    # (power-loss safety costs milliseconds per call).
 
     def __init__(self, path: Path, fsync_interval: float = 1.0, count: int | None = None):
         self.path = Path(path)
@@ -235,13 +232,12 @@ def _parse_event(raw: bytes, number: int, problems: list[str]) -> dict[str, Any]
 
 
 class ResultTable:
-    """One row per reported result, with its decision, status and ``config_<hp>`` columns.
+    """One row per reported result, with its decision, status and ``config_<hp>`` columns."""
 
-    Stored by column (floats in arrays of 8 bytes a value) with configurations kept once per
-    trial, so that memory per result stays at a couple of hundred bytes however long the run. A
-    result is appended through a plan made once per set of keys (the bound ``append`` of each
-    column), which keeps the per-result cost close to copying a dict.
-    """
+    # Stored by column (floats in arrays of 8 bytes a value) with configurations kept once per
+    # trial, so that memory per result stays at a couple of hundred bytes however long the run. A
+    # result is appended through a plan made once per set of keys (the bound ``append`` of each
+    # column), which keeps the per-result cost close to copying a dict.
 
     def __init__(self) -> None:
         self.columns: dict[str, Any] = {}  # metric columns, in the order they first appeared
@@ -414,11 +410,9 @@ def result_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_results_csv(path: Path, table: ResultTable) -> None:
-    """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it),
-    streaming rows into the compressor so that memory stays flat however long the table.
-
-    Lists and dicts (rare) are written as JSON; everything else as the csv module writes it.
-    """
+    """Write ``results.csv.zip`` atomically (a zip holding ``results.csv``, as pandas reads it)."""
+    # Rows are streamed into the compressor so that memory stays flat however long the table.
+    # Lists and dicts (rare) are written as JSON; everything else as the csv module writes it.
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         with zf.open("results.csv", "w") as member:
@@ -454,12 +448,11 @@ class FolderInUseError(RuntimeError):
 
 
 class FolderLock:
-    """An exclusive lock on an experiment folder for as long as a tuner runs in it.
+    """An exclusive lock on an experiment folder for as long as a tuner runs in it."""
 
-    The operating system releases it when the process dies, even by SIGKILL, so a stale lock
-    never blocks; the holder's pid and command line are written into the lock file so that the
-    error can name the process.
-    """
+    # The operating system releases it when the process dies, even by SIGKILL, so a stale lock
+    # never blocks; the holder's pid and command line are written into the lock file so that the
+    # error can name the process.
 
     def __init__(self, folder: Path):
         self.path = Path(folder) / LOCK_FILENAME

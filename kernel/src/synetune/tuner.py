@@ -1,11 +1,10 @@
-"""The tuning loop: asks the scheduler what to run, runs it on the backend, feeds results back.
+"""The tuning loop: asks the scheduler what to run, runs it on the backend, feeds results back."""
 
-The loop is event driven: it blocks in ``trial_backend.wait()``, which returns as soon as a
-result or status change arrives, so a reported metric reaches the scheduler in milliseconds.
-Every event is in the durable log (``events.jsonl``, see ``synetune.journal``) before anyone acts
-on it; ``Tuner.load(path).run()`` continues an interrupted run from there (``synetune.replay``).
-Saving and printing live in ``synetune.saving`` and ``synetune.console``.
-"""
+# The loop is event driven: it blocks in ``trial_backend.wait()``, which returns as soon as a
+# result or status change arrives, so a reported metric reaches the scheduler in milliseconds.
+# Every event is in the durable log (``events.jsonl``, see ``synetune.journal``) before anyone acts
+# on it; ``Tuner.load(path).run()`` continues an interrupted run from there (``synetune.replay``).
+# Saving and printing live in ``synetune.saving`` and ``synetune.console``.
 
 from __future__ import annotations
 
@@ -144,7 +143,13 @@ class Tuner:
     def _modes(self) -> dict[str, str]:
         names = self._metric_names()
         modes = self.scheduler.metric_mode() if names else "min"
-        return {n: (modes if isinstance(modes, str) else modes[i]) for i, n in enumerate(names)}
+        modes = [modes] * len(names) if isinstance(modes, str) else list(modes)
+        if len(modes) != len(names):
+            raise ValueError(
+                f"{type(self.scheduler).__name__} gives {len(modes)} modes for the "
+                f"metrics {names}: metric_mode() must give one per metric"
+            )
+        return dict(zip(names, modes))
 
     def _reset_run_state(self) -> None:
         self._running: set[int] = set()
