@@ -257,6 +257,7 @@ def test_epsilon_net_order_matches_syne_tunes_algorithm(seed):
     "name, kwargs",
     [
         ("moasha", {"time_attr": "epoch"}),
+        ("moasha", {"time_attr": "epoch", "type": "promotion"}),
         ("nsga2", {"population_size": 4}),
         ("morea", {"population_size": 4, "sample_size": 2}),
         ("mo_random_scalarization", {"search_options": FAST_GP}),
@@ -301,7 +302,7 @@ def test_tuner_run_two_objectives_on_the_simulator(tmp_path, monkeypatch, name, 
         stop_criterion=StoppingCriterion(max_num_trials_started=16),
         n_workers=4,
         sleep_time=0.0,
-        tuner_name=f"mo-{name.replace('_', '-')}",
+        tuner_name=f"mo-{name.replace('_', '-')}-{kwargs.get('type', 'run')}",
         save_tuner=False,
         verbose="quiet",
     )
@@ -314,3 +315,4 @@ def test_tuner_run_two_objectives_on_the_simulator(tmp_path, monkeypatch, name, 
     assert scheduler.metric_names() == ["error", "cost"]
     if name == "moasha":  # some trials stopped before the last epoch
         assert (results.groupby("trial_id")["epoch"].max() < 9).any()
+        assert (results["epoch"] > 1).any()  # promotion: paused trials were resumed

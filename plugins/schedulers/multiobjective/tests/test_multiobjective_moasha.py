@@ -212,3 +212,58 @@ def test_real_tuner_run_two_objectives(tmp_path, monkeypatch):
     assert results["trial_id"].nunique() == 12
     assert {"err", "cost"} <= set(results.columns)
     assert (results.groupby("trial_id")["epoch"].max() < 9).any()  # some trials were stopped
+
+
+class TestMOASHAPromotionContract(SchedulerContract):
+    def make_scheduler(self, config_space, metric, mode, random_seed):
+        return synetune.schedulers.create(
+            "moasha",
+            config_space=config_space,
+            metric=[metric, "epoch"],
+            mode=[mode, "max"],
+            time_attr="epoch",
+            max_resource_attr="epochs",
+            random_seed=random_seed,
+            type="promotion",
+        )
+
+
+def test_promotion_pauses_at_rungs_and_resumes_only_the_top_third():
+    scheduler = _moasha(type="promotion")
+    assert scheduler.does_pause_resume()
+    trials = {}
+
+    def start():
+        suggestion = scheduler.suggest(len(trials))
+        assert suggestion.spawn_new_trial_id
+        trial = trials[len(trials)] = Trial(len(trials), dict(suggestion.config), None)
+        scheduler.on_trial_add(trial)
+        return trial
+
+    t0 = start()
+    assert scheduler.on_trial_result(t0, {"epoch": 1, "a": 0.5, "b": 0.5}) == "PAUSE"
+    scheduler.on_trial_remove(t0)
+    resumed = scheduler.suggest(1)  # alone at the rung: in its top third
+    assert not resumed.spawn_new_trial_id and resumed.checkpoint_trial_id == 0
+    assert resumed.config == t0.config
+    assert scheduler.on_trial_result(t0, {"epoch": 2, "a": 0.4, "b": 0.4}) == "CONTINUE"
+    assert scheduler.on_trial_result(t0, {"epoch": 3, "a": 0.3, "b": 0.3}) == "PAUSE"
+    scheduler.on_trial_remove(t0)
+    # rung 3 holds t0 alone: it is promoted again before anything else
+    assert scheduler.suggest(1).checkpoint_trial_id == 0
+    assert scheduler.on_trial_result(t0, {"epoch": 9, "a": 0.2, "b": 0.2}) == "STOP"
+    for values in ((0.9, 0.9), (0.8, 0.95)):  # dominated by t0 at rung 1
+        t = start()
+        assert scheduler.on_trial_result(t, {"epoch": 1, "a": values[0], "b": values[1]}) == "PAUSE"
+        scheduler.on_trial_remove(t)
+    assert {p[0] for p in scheduler.paused_trials()} == {1, 2}
+    assert (1, 3, 1 / 3) in scheduler.rung_information()
+    t3 = start()  # positions 1 and 2 of 3 are not in the top third: a new trial starts
+    assert scheduler.on_trial_result(t3, {"epoch": 1, "a": 0.1, "b": 0.1}) == "PAUSE"
+    scheduler.on_trial_remove(t3)
+    assert scheduler.suggest(4).checkpoint_trial_id == 3  # best of 4 at the rung
+
+
+def test_unknown_type_is_refused():
+    with pytest.raises(ValueError, match="type must be one of"):
+        _moasha(type="pasha")
