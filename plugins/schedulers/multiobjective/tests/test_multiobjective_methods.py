@@ -315,4 +315,5 @@ def test_tuner_run_two_objectives_on_the_simulator(tmp_path, monkeypatch, name, 
     assert scheduler.metric_names() == ["error", "cost"]
     if name == "moasha":  # some trials stopped before the last epoch
         assert (results.groupby("trial_id")["epoch"].max() < 9).any()
-        assert (results["epoch"] > 1).any()  # promotion: paused trials were resumed
+    if kwargs.get("type") == "promotion":  # paused trials were resumed
+        assert (results["epoch"] > 1).any()
