@@ -228,3 +228,43 @@ def test_importing_the_sdk_module_does_not_import_numpy():
     code = "import sys, synetune_sdk, synetune_sdk.multiobjective; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_front_tracker_matches_the_batch_functions():
+    from synetune_sdk.multiobjective import FrontTracker
+
+    rng = np.random.default_rng(11)
+    values = rng.integers(0, 6, size=(80, 2)).astype(float)  # ties and duplicates
+    tracker = FrontTracker(["err", "acc"], ["min", "max"])
+    Y = to_minimization(values, ["min", "max"])
+    for k, (err, acc) in enumerate(values):
+        tracker.add({"err": err, "acc": acc, "epoch": 1}, key=k)
+        prefix = Y[: k + 1]
+        assert tracker.size == int(pareto_mask(prefix).sum())
+        r = default_reference_point(prefix)
+        assert tracker.hypervolume() == pytest.approx(hypervolume(prefix, r))
+    assert sorted(k for k, _ in tracker.front) == np.flatnonzero(pareto_mask(Y)).tolist()
+    # an explicit reference point is in the metrics' units ("max": below the values)
+    fixed = FrontTracker(["err", "acc"], ["min", "max"], reference_point=[10.0, -1.0])
+    for err, acc in values:
+        fixed.add({"err": err, "acc": acc})
+    assert fixed.hypervolume() == pytest.approx(hypervolume(Y, [10.0, 1.0]))
+
+
+def test_front_tracker_skips_incomplete_results_and_checks_its_arguments():
+    from synetune_sdk.multiobjective import FrontTracker
+
+    tracker = FrontTracker(["a", "b", "c"], "min")
+    assert tracker.hypervolume() == 0.0 and tracker.size == 0
+    for result in [{"a": 1.0, "b": 2.0}, {"a": 1.0, "b": float("nan"), "c": 1.0}]:
+        assert tracker.add(result) is False
+    assert tracker.add({"a": 1.0, "b": "x", "c": 0.0}) is False
+    assert tracker.skipped == 3 and tracker.size == 0
+    assert tracker.add({"a": 1, "b": 2, "c": 3}) is True
+    assert tracker.hypervolume() == pytest.approx(0.1 * 0.2 * 0.3)  # one point: margins 10%
+    with pytest.raises(ValueError, match="mode has 2 entries but there are 3 metrics"):
+        FrontTracker(["a", "b", "c"], ["min", "max"])
+    with pytest.raises(ValueError, match="'min' or 'max'"):
+        FrontTracker(["a"], "minimize")
+    with pytest.raises(ValueError, match="reference_point has 2 values, expected 3"):
+        FrontTracker(["a", "b", "c"], "min", reference_point=[1, 2])

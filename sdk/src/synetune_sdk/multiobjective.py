@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 __all__ = [
+    "FrontTracker",
     "default_reference_point",
     "hypervolume",
     "hypervolume_over_time",
@@ -317,3 +318,76 @@ def hypervolume_over_time(Y: Any, reference_point: Any) -> np.ndarray:
                 value = _hv(current, r)
         out[k] = value
     return out
+
+
+class FrontTracker:
+    """The Pareto front of results as they arrive, and its hypervolume: what progress displays
+    and loggers show of a run with several metrics instead of a "best" value.
+
+    ``add(result)`` takes a reported dict; a result lacking one of ``metrics``, or with a value
+    that is not a number or is NaN, is skipped (``skipped`` counts them). Without a
+    ``reference_point`` (given in the metrics' own units) the hypervolume uses
+    :func:`default_reference_point` of every result kept so far, so it can shrink when a new
+    worst value widens the range: pass one for a curve that only grows.
+    """
+
+    def __init__(
+        self, metrics: Sequence[str], mode: str | Sequence[str], reference_point: Any = None
+    ) -> None:
+        self.metrics = list(metrics)
+        modes = [mode] * len(self.metrics) if isinstance(mode, str) else list(mode)
+        if len(modes) != len(self.metrics):
+            raise ValueError(
+                f"mode has {len(modes)} entries but there are {len(self.metrics)} metrics "
+                f"{self.metrics}: give one mode per metric or a single mode for all"
+            )
+        self.sign = [-1.0 if m == "max" else 1.0 for m in modes]
+        to_minimization([[0.0] * len(modes)], modes)  # validates the modes
+        self.reference_point = None
+        if reference_point is not None:
+            self.reference_point = _reference(reference_point, len(self.metrics)) * self.sign
+        self.front: list[tuple[Any, list[float]]] = []  # (key, minimisation values)
+        self.ideal: list[float] | None = None
+        self.nadir: list[float] | None = None
+        self.skipped = 0
+        self._hypervolume: float | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.front)
+
+    def add(self, result: dict[str, Any], key: Any = None) -> bool:
+        """Take one result (``key``, e.g. its trial id, is kept with it); True if the front changed."""
+        y = []
+        for name, sign in zip(self.metrics, self.sign):
+            value = result.get(name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+                self.skipped += 1
+                return False
+            y.append(sign * float(value))
+        if self.ideal is None or self.nadir is None:
+            self.ideal, self.nadir = list(y), list(y)
+        else:
+            self.ideal = [min(a, b) for a, b in zip(self.ideal, y)]
+            self.nadir = [max(a, b) for a, b in zip(self.nadir, y)]
+        self._hypervolume = None
+        if any(all(f <= v for f, v in zip(p, y)) and p != y for _, p in self.front):
+            return False
+        self.front = [
+            (k, p) for k, p in self.front if not (all(v <= f for v, f in zip(y, p)) and p != y)
+        ]
+        self.front.append((key, y))
+        return True
+
+    def hypervolume(self) -> float:
+        """Hypervolume of the front (0.0 before the first usable result)."""
+        import numpy as np
+
+        if not self.front:
+            return 0.0
+        if self._hypervolume is None:
+            reference = self.reference_point
+            if reference is None:
+                reference = default_reference_point(np.array([self.ideal, self.nadir]))
+            self._hypervolume = hypervolume(np.array([p for _, p in self.front]), reference)
+        return self._hypervolume
