@@ -203,9 +203,9 @@ class ExperimentResult:
         ).dropna(subset=[metric_name])
 
     # ------------------------------------------------------------------------------ objectives
-    def _objectives(self) -> tuple[Any, Any]:
-        # the rows with every metric a number and feasible, in time order, and their metrics as
-        # synetune_sdk.multiobjective's minimisation matrix
+    def objectives(self) -> tuple[Any, Any]:
+        """The rows with every metric a number and feasible, in time order, and their metrics as
+        a minimisation matrix (``synetune_sdk.multiobjective.to_minimization``)."""
         import pandas as pd
 
         from synetune_sdk.multiobjective import to_minimization
@@ -230,7 +230,7 @@ class ExperimentResult:
 
         names, modes = self.metric_names(), self.metric_mode()
         if reference_point is None:  # negating the max metrics again undoes to_minimization
-            reference_point = to_minimization(default_reference_point(self._objectives()[1]), modes)
+            reference_point = to_minimization(default_reference_point(self.objectives()[1]), modes)
         point = np.ravel(np.asarray(reference_point, dtype=float)).tolist()
         if len(point) != len(names):
             raise ValueError(f"reference_point has {len(point)} values, expected one per {names}")
@@ -242,14 +242,14 @@ class ExperimentResult:
         # lacking a metric, with a NaN or infeasible under the run's constraint are skipped
         from synetune_sdk.multiobjective import pareto_mask
 
-        rows, Y = self._objectives()
+        rows, Y = self.objectives()
         return rows[pareto_mask(Y)].reset_index(drop=True)
 
     def hypervolume(self, reference_point: Any = None) -> float:
         """Exact hypervolume of the results up to ``reference_point()``; 0 without results."""
         from synetune_sdk.multiobjective import hypervolume
 
-        Y = self._objectives()[1]
+        Y = self.objectives()[1]
         return hypervolume(Y, self._min_reference(reference_point)) if len(Y) else 0.0
 
     def hypervolume_over_time(self, reference_point: Any = None) -> Any:
@@ -258,7 +258,7 @@ class ExperimentResult:
 
         from synetune_sdk.multiobjective import hypervolume_over_time
 
-        rows, Y = self._objectives()
+        rows, Y = self.objectives()
         hv = hypervolume_over_time(Y, self._min_reference(reference_point)) if len(Y) else []
         times = rows[TIME_COLUMN] if TIME_COLUMN in rows else pd.Series(range(len(rows)))
         trial_ids = rows["trial_id"].to_numpy() if len(rows) else []

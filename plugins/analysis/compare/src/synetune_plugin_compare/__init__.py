@@ -16,6 +16,11 @@ _LAZY = {
     "ExperimentComparison": "synetune_plugin_compare.comparison",
     "MethodCurve": "synetune_plugin_compare.comparison",
     "AGGREGATES": "synetune_plugin_compare.comparison",
+    "HYPERVOLUME": "synetune_plugin_compare.comparison",
+    "common_reference_point": "synetune_plugin_compare.multiobjective",
+    "plot_pareto_front": "synetune_plugin_compare.multiobjective",
+    "plot_hypervolume": "synetune_plugin_compare.multiobjective",
+    "plot_multiobjective": "synetune_plugin_compare.multiobjective",
 }
 
 __all__ = sorted(_LAZY)

@@ -23,6 +23,12 @@ _OPTIONS = [
         help="Several experiments: how runs of one method are summarised.",
     ),
     click.Option(
+        ["--reference-point"],
+        default=None,
+        help="Several metrics: the hypervolume's reference point, comma-separated values in the "
+        "metrics' units (default: 10% of the range beyond the worst values of all runs).",
+    ),
+    click.Option(
         ["--group-by"],
         default=None,
         help="Several experiments: metadata key naming the method (default: 'method', else "
@@ -42,13 +48,23 @@ def add_plot_command(cli: Any) -> None:
         return  # extended already (the hook ran twice on one command line)
 
     @click.pass_context
-    def plot(ctx: click.Context, aggregate: str, group_by: str | None, **kwargs: Any) -> None:
+    def plot(
+        ctx: click.Context,
+        aggregate: str,
+        group_by: str | None,
+        reference_point: str | None,
+        **kwargs: Any,
+    ) -> None:
         import synetune
 
-        names = kwargs["names"]
+        names, metric = kwargs["names"], kwargs["metric"]
         expanded = [n for n in names if not any(c in n for c in "*?[")]
         for pattern in [n for n in names if n not in expanded]:
             expanded.extend(synetune.list_experiments(pattern=pattern))
+        point = _parse_point(reference_point)
+        if len(expanded) == 1 and metric is None and not kwargs["per_trial"]:
+            if _plot_several_metrics(expanded[0], kwargs["output"], point):
+                return
         if len(expanded) <= 1:
             ctx.invoke(base, **{**kwargs, "names": tuple(expanded) or names})
             return
@@ -56,10 +72,9 @@ def add_plot_command(cli: Any) -> None:
             raise click.ClickException("--trials plots one experiment; name only one")
         from synetune_plugin_compare.comparison import compare_experiments
 
-        metric = kwargs["metric"]
         try:
             comparison = compare_experiments(
-                expanded, metric=metric if metric is not None else 0, method=group_by
+                expanded, metric=metric, method=group_by, reference_point=point
             )
             comparison.plot(figure_path=kwargs["output"], aggregate=aggregate)
             click.echo(comparison.summary().to_string(index=False))
@@ -73,8 +88,42 @@ def add_plot_command(cli: Any) -> None:
             params=[*base.params, *_OPTIONS],
             callback=plot,
             help="Plot experiments NAMES into a file. One experiment: its best value so far "
-            "against time (--trials: every trial's learning curve). Several (names or shell "
+            "against time (--trials: every trial's learning curve); with several metrics, its "
+            "Pareto front (two metrics) and hypervolume so far. Several (names or shell "
             "patterns like 'asha-*'): runs grouped by method, mean and spread of the best "
-            "value so far against time.",
+            "value (several metrics: the hypervolume) so far against time.",
         )
     )
+
+
+def _parse_point(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise click.ClickException(
+            f"--reference-point {text!r}: give comma-separated numbers, one per metric"
+        ) from None
+
+
+def _plot_several_metrics(name: str, output: str, point: list[float] | None) -> bool:
+    """Plot one experiment with several metrics (front and hypervolume); False if it has one."""
+    import synetune
+    from synetune_plugin_compare.multiobjective import plot_multiobjective
+
+    try:
+        exp = synetune.load_experiment(name)
+    except (FileNotFoundError, ValueError):
+        return False  # the kernel's command says what is wrong
+    if len(exp.metric_names()) < 2:
+        return False
+    try:
+        plot_multiobjective(exp, figure_path=output, reference_point=point)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(
+        f"front: {len(exp.pareto_front())} results; hypervolume {exp.hypervolume(point):.6g}"
+    )
+    click.echo(f"wrote {output}")
+    return True

@@ -1,5 +1,6 @@
 """Several experiments grouped by method (and seed): the mean and spread of their best value so
-far against time, as Syne Tune's ``ComparativeResults`` does.
+far against time, as Syne Tune's ``ComparativeResults`` does; of runs with several metrics, of
+their hypervolume so far (on one reference point for all runs).
 
 ``compare_experiments(names)`` loads the experiments (names, shell patterns, folders or loaded
 ``ExperimentResult``s) and gives an ``ExperimentComparison``: ``curves()`` (one ``MethodCurve``
@@ -19,6 +20,7 @@ from synetune.plugin_api import finish_figure, new_figure
 from synetune_sdk.constants import ST_TUNER_TIME as TIME_COLUMN
 
 AGGREGATES = ("mean_and_ci", "mean_and_std", "median_percentiles")
+HYPERVOLUME = "hypervolume"
 
 
 @dataclass
@@ -46,6 +48,7 @@ class ExperimentComparison:
     metric: str
     mode: str
     method_of: Callable[[ExperimentResult], str]
+    reference_point: list[float] | None = None  # set: compare by hypervolume (metric HYPERVOLUME)
 
     def groups(self) -> dict[str, list[ExperimentResult]]:
         out: dict[str, list[ExperimentResult]] = {}
@@ -69,7 +72,7 @@ class ExperimentComparison:
 
         if aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {list(AGGREGATES)}, got {aggregate!r}")
-        steps = {exp.name: exp.best_so_far(self.metric) for exp in self.experiments}
+        steps = {exp.name: self.so_far(exp) for exp in self.experiments}
         end = max((float(s[TIME_COLUMN].max()) for s in steps.values() if len(s)), default=0.0)
         times = np.linspace(0.0, end, max(2, int(num_points)))
         out = []
@@ -90,6 +93,14 @@ class ExperimentComparison:
             )
         return out
 
+    def so_far(self, exp: ExperimentResult) -> Any:
+        """``(st_tuner_time, <metric>)`` of one run: its best value so far, or of a comparison
+        by hypervolume its hypervolume so far up to the common ``reference_point``."""
+        if self.reference_point is None:
+            return exp.best_so_far(self.metric)
+        curve = exp.hypervolume_over_time(self.reference_point)
+        return curve.rename(columns={"hypervolume": self.metric})
+
     def summary(self) -> Any:
         """One row per method: runs, seeds, mean, std, best and worst of the final best value."""
         import numpy as np
@@ -97,9 +108,7 @@ class ExperimentComparison:
 
         rows = []
         for method, runs in self.groups().items():
-            finals = np.array(
-                [exp.best_so_far(self.metric)[self.metric].iloc[-1] for exp in runs], dtype=float
-            )
+            finals = np.array([_last(self.so_far(exp)[self.metric]) for exp in runs], dtype=float)
             rows.append(
                 {
                     "method": method,
@@ -138,8 +147,9 @@ class ExperimentComparison:
                 curve.times, curve.lower, curve.upper, alpha=0.2, color=line[0].get_color()
             )
         ax.set_xlabel(self.time_label())
-        ax.set_ylabel(f"best {self.metric} ({self.mode})")
-        ax.set_title(title or f"best {self.metric} so far ({aggregate.replace('_', ' ')})")
+        what = self.metric if self.reference_point is not None else f"best {self.metric}"
+        ax.set_ylabel(what if self.reference_point is not None else f"{what} ({self.mode})")
+        ax.set_title(title or f"{what} so far ({aggregate.replace('_', ' ')})")
         ax.grid(alpha=0.3)
         ax.legend()
         return finish_figure(fig, figure_path, show)
@@ -147,15 +157,19 @@ class ExperimentComparison:
 
 def compare_experiments(
     experiments: Iterable[str | Path | ExperimentResult],
-    metric: str | int = 0,
+    metric: str | int | None = None,
     method: str | Callable[[ExperimentResult], str] | None = None,
     root: str | Path | None = None,
+    reference_point: Any = None,
 ) -> ExperimentComparison:
     """Group experiments (names, folders or loaded results) by method for comparison.
 
-    ``method`` says what a run's method is: a metadata key (``"scheduler_name"``), a function of
-    the ``ExperimentResult``, or by default ``ExperimentResult.method()`` (metadata ``method``,
-    else the scheduler's name). Names may be shell patterns (``"asha-*"``).
+    ``metric`` is a metric name or index (by default the first metric), or ``"hypervolume"``:
+    runs with several metrics are compared by hypervolume so far, and are by default. Its
+    ``reference_point`` (in the metrics' units) defaults to ``common_reference_point`` of all
+    runs. ``method`` says what a run's method is: a metadata key (``"scheduler_name"``), a
+    function of the ``ExperimentResult``, or by default ``ExperimentResult.method()``
+    (metadata ``method``, else the scheduler's name). Names may be shell patterns (``"asha-*"``).
     """
     loaded: list[ExperimentResult] = []
     for item in experiments:
@@ -170,18 +184,31 @@ def compare_experiments(
             loaded.append(load_experiment(item, root=root))
     if not loaded:
         raise ValueError("compare_experiments needs at least one experiment")
+    names = loaded[0].metric_names()
+    if metric is None:
+        metric = HYPERVOLUME if len(names) > 1 else 0
+    if metric == HYPERVOLUME and HYPERVOLUME not in names:
+        from synetune_plugin_compare.multiobjective import common_reference_point
+
+        point = common_reference_point(loaded, reference_point)
+        return ExperimentComparison(loaded, HYPERVOLUME, "max", _method_of(method), point)
     metric_name, mode = loaded[0].metric_and_mode(metric)
     for exp in loaded:
         if len(exp.results) == 0 or metric_name not in exp.results.columns:
             raise ValueError(f"experiment {exp.name!r} has no result for metric {metric_name!r}")
+    return ExperimentComparison(loaded, metric_name, mode, _method_of(method))
+
+
+def _method_of(method: Any) -> Callable[[ExperimentResult], str]:
     if method is None:
-        method_of: Callable[[ExperimentResult], str] = ExperimentResult.method
-    elif isinstance(method, str):
-        key = method
-        method_of = lambda exp: str(exp.metadata.get(key, exp.method()))  # noqa: E731
-    else:
-        method_of = method
-    return ExperimentComparison(loaded, metric_name, mode, method_of)
+        return ExperimentResult.method
+    if isinstance(method, str):
+        return lambda exp: str(exp.metadata.get(method, exp.method()))
+    return method
+
+
+def _last(values: Any) -> float:
+    return float(values.iloc[-1]) if len(values) else float("nan")
 
 
 def _aggregate(values: Any, aggregate: str) -> tuple[Any, Any, Any]:
