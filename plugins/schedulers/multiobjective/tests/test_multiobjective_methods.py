@@ -160,7 +160,7 @@ def test_searchers_skip_missing_and_nan_results_with_a_warning(caplog):
             del out["f2"]
         return out
 
-    for name in ("nsga2", "morea", "mo_random_scalarization"):
+    for name in ("nsga2", "morea", "mo_random_scalarization", "mo_linear_scalarization"):
         scheduler = synetune.schedulers.create(
             name,
             config_space=SPACE,

@@ -86,9 +86,6 @@ class ObjectiveReader:
             self._warned.add(kind)
             logger.warning(message + " (warned once)")
 
-    def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 def epsilon_net_order(Y: np.ndarray, dim: int = 0, stop_at: int | None = None) -> list[int]:
     """Syne Tune's epsilon-net order of the rows of ``Y``: first the row with the smallest value
