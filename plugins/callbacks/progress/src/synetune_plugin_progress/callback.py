@@ -2,7 +2,8 @@
 
 On a terminal (or in Jupyter) a ``rich.live.Live`` table of the running and recently finished
 trials (id, status, resource, metrics, configuration) with a header line (time, counters, best
-so far, progress towards the stop criterion) is redrawn in place at most every
+so far - of several metrics the Pareto front's size and hypervolume -, progress towards the stop
+criterion) is redrawn in place at most every
 ``refresh_interval`` seconds; the tuner's own messages scroll above it. When the output is not
 a terminal (CI logs, files, pipes) the same information is written as plain lines every
 ``print_interval`` seconds and once at the end, without escape codes.
@@ -53,6 +54,9 @@ class ProgressCallback(Callback):
         max_rows: trials shown (running first, then the most recently finished); default 10
             (``"debug"``: all running trials and 10 finished).
         console: a ``rich.console.Console`` to draw on (default: standard output).
+        reference_point: of a run with several metrics, the hypervolume's reference point in
+            the metrics' units (one value per metric); default: ``nadir + 10% of the range`` of
+            the results so far (``synetune_sdk.multiobjective.FrontTracker``).
     """
 
     prints_progress = True
@@ -64,6 +68,7 @@ class ProgressCallback(Callback):
         print_interval: float = 30.0,
         max_rows: int | None = None,
         console: Any = None,
+        reference_point: list[float] | None = None,
     ):
         if verbose is not None and verbose not in VERBOSE:
             raise ValueError(f"verbose must be one of {list(VERBOSE)}, got {verbose!r}")
@@ -78,6 +83,8 @@ class ProgressCallback(Callback):
         self.max_rows = max_rows
         self.console = console
         self.best: tuple[float, int] | None = None  # (value, trial_id) of the primary metric
+        self.reference_point = reference_point
+        self.front: Any = None  # of several metrics: a FrontTracker instead of the best
         self.metric_names: list[str] = []
         self.mode = "min"
         self.resource_attr: str | None = None
@@ -91,6 +98,11 @@ class ProgressCallback(Callback):
         state = self.__dict__.copy()
         state.update(_context=None, _live=None, console=None)  # terminals do not pickle
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("front", None)  # pickled before fronts were shown
+        state.setdefault("reference_point", None)
+        self.__dict__.update(state)
 
     @property
     def active(self) -> bool:
@@ -114,6 +126,10 @@ class ProgressCallback(Callback):
             self.mode = modes if isinstance(modes, str) else modes[0]
         except NotImplementedError:
             self.metric_names = []
+        if len(self.metric_names) > 1 and self.front is None:  # a resumed run keeps its front
+            from synetune_sdk.multiobjective import FrontTracker
+
+            self.front = FrontTracker(self.metric_names, modes, self.reference_point)
         self.resource_attr = getattr(scheduler, "resource_attr", None)
         if self.console is None:
             self.console = Console(highlight=False)
@@ -137,7 +153,9 @@ class ProgressCallback(Callback):
     def on_trial_result(
         self, trial: Trial, status: str, result: dict[str, Any], decision: str
     ) -> None:
-        if self.metric_names:
+        if self.front is not None:
+            self.front.add(result, key=trial.trial_id)
+        elif self.metric_names:
             value = result.get(self.metric_names[0])
             if (
                 isinstance(value, int | float)
@@ -211,7 +229,10 @@ class ProgressCallback(Callback):
                 limits.append(f"{_format(value)}/{_format(limit)}{unit}")
         if limits:
             parts.append("stop at " + ", ".join(limits))
-        if self.best is not None:
+        if self.front is not None and self.front.size:
+            hypervolume = self.front.hypervolume()
+            parts.append(f"front {self.front.size} results, hypervolume {hypervolume:.6g}")
+        elif self.best is not None:
             parts.append(f"best {self.metric_names[0]}={self.best[0]:.6g} (trial {self.best[1]})")
         return f"synetune {context.name}: " + " | ".join(parts)
 
@@ -269,8 +290,11 @@ class ProgressCallback(Callback):
         for name in self.metric_names:
             table.add_column(name, justify="right")
         table.add_column("config", overflow="ellipsis", no_wrap=True)
+        on_front = {key for key, _ in self.front.front} if self.front is not None else set()
         for row in self.rows():
-            best = self.best is not None and row["trial_id"] == self.best[1]
+            best = row["trial_id"] in on_front or (
+                self.best is not None and row["trial_id"] == self.best[1]
+            )
             table.add_row(
                 str(row["trial_id"]),
                 row["status"],
