@@ -10,7 +10,9 @@ Layout under ``<experiment>/tensorboard_output/`` (point ``tensorboard --logdir`
 * ``tuner/``: ``best/<target_metric>``, the best value so far, after every result (step: number
   of results so far, wall time: the tuner's clock); whenever the best trial changes,
   ``best/trial_id``, ``best/config/<hp>`` for numeric hyperparameters and the whole
-  configuration as text under ``best/config``.
+  configuration as text under ``best/config``. Of a run with several metrics (and no
+  ``target_metric``): ``pareto/front_size`` and ``pareto/hypervolume`` of the results so far
+  instead (``synetune_sdk.multiobjective.FrontTracker``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class TensorboardCallback(Callback):
             ``resource_attr`` if it has one, else ``"epoch"``. A result without it is logged at
             the trial's result count.
         output_folder: where to write; default ``<experiment>/tensorboard_output``.
+        reference_point: of a run with several metrics (and no ``target_metric``), the
+            hypervolume's reference point, one value per metric in its own units; default:
+            ``nadir + 10% of the range`` of the results so far.
     """
 
     def __init__(
@@ -63,6 +68,7 @@ class TensorboardCallback(Callback):
         log_hyperparameters: bool = True,
         resource_attr: str | None = None,
         output_folder: str | Path | None = None,
+        reference_point: list[float] | None = None,
     ):
         if mode is not None and mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
@@ -74,6 +80,8 @@ class TensorboardCallback(Callback):
         self.output_folder = Path(output_folder) if output_folder is not None else None
         self.metric_names: list[str] = []
         self.best: tuple[float, int] | None = None  # (value, trial_id)
+        self.reference_point = reference_point
+        self.front: Any = None  # of several metrics: a FrontTracker instead of the best
         self.num_results = 0
         self._result_counts: dict[int, int] = {}
         self._last_results: dict[int, dict[str, Any]] = {}
@@ -87,6 +95,11 @@ class TensorboardCallback(Callback):
         state["_writers"] = {}
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("front", None)  # pickled before fronts were logged
+        state.setdefault("reference_point", None)
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------------------------ hooks
     def on_tuning_start(self, context: TuningContext) -> None:
         scheduler = context.scheduler
@@ -95,6 +108,11 @@ class TensorboardCallback(Callback):
             modes = scheduler.metric_mode()
         except NotImplementedError:
             self.metric_names, modes = [], "min"
+        several = self.target_metric is None and len(self.metric_names) > 1
+        if several and self.front is None:  # a resumed run keeps its front
+            from synetune_sdk.multiobjective import FrontTracker
+
+            self.front = FrontTracker(self.metric_names, modes, self.reference_point)
         if self.target_metric is None and self.metric_names:
             self.target_metric = self.metric_names[0]
         if self.mode is None:
@@ -139,7 +157,10 @@ class TensorboardCallback(Callback):
             if key in self.ignore_metrics:
                 continue
             writer.add_scalar(key, number, global_step=step, walltime=walltime)
-        self._log_best(trial, result, walltime)
+        if self.front is not None:
+            self._log_front(trial, result, walltime)
+        else:
+            self._log_best(trial, result, walltime)
         if decision in (SchedulerDecision.PAUSE, SchedulerDecision.STOP):
             self._close(trial_run_name(trial_id))  # reopened if the trial is resumed
 
@@ -191,6 +212,16 @@ class TensorboardCallback(Callback):
                 writer.add_scalar(f"best/config/{key}", number, global_step=step, walltime=walltime)
         text = json.dumps({"trial_id": trial.trial_id, **config}, default=json_default_or_str)
         writer.add_text("best/config", text, global_step=step, walltime=walltime)
+
+    def _log_front(self, trial: Trial, result: dict[str, Any], walltime: float) -> None:
+        self.front.add(result, key=trial.trial_id)
+        if not self.front.size:
+            return
+        writer = self._writer(TUNER_RUN)
+        step = self.num_results
+        writer.add_scalar("pareto/front_size", self.front.size, global_step=step, walltime=walltime)
+        hypervolume = self.front.hypervolume()
+        writer.add_scalar("pareto/hypervolume", hypervolume, global_step=step, walltime=walltime)
 
     def _log_hparams(self, trial_id: int) -> None:
         result = self._last_results[trial_id]
