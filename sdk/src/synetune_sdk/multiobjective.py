@@ -131,20 +131,26 @@ def _rank_rows(Y: np.ndarray) -> np.ndarray:
                 front_min[k] = y
             ranks_sorted[i] = k
     else:
-        fronts: list[list[int]] = []
+        # each front's points in a buffer that doubles when full: a view, never a copy, is tested
+        buffers: list[np.ndarray] = []
+        sizes: list[int] = []
         for i in range(n):
-            lo, hi = 0, len(fronts)
-            while lo < hi:  # first front holding no dominator of S[i]
+            y = S[i]
+            lo, hi = 0, len(buffers)
+            while lo < hi:  # first front holding no dominator of y
                 mid = (lo + hi) // 2
-                F = S[fronts[mid]]
-                dominated = np.any(np.all(F <= S[i], axis=1) & np.any(F < S[i], axis=1))
-                if dominated:
+                F = buffers[mid][: sizes[mid]]
+                if np.any(np.all(F <= y, axis=1) & np.any(F < y, axis=1)):
                     lo = mid + 1
                 else:
                     hi = mid
-            if lo == len(fronts):
-                fronts.append([])
-            fronts[lo].append(i)
+            if lo == len(buffers):
+                buffers.append(np.empty((4, m)))
+                sizes.append(0)
+            if sizes[lo] == len(buffers[lo]):
+                buffers[lo] = np.concatenate([buffers[lo], np.empty_like(buffers[lo])])
+            buffers[lo][sizes[lo]] = y
+            sizes[lo] += 1
             ranks_sorted[i] = lo
     ranks = np.empty(n, dtype=int)
     ranks[order] = ranks_sorted
@@ -231,17 +237,27 @@ def _hv(Y: np.ndarray, r: np.ndarray) -> float:
             volume += front.area * (z[j + 1] - z[j])
         return float(volume)
     # slicing along the last objective: between consecutive values the points below the slice
-    # form an (m-1)-objective problem
+    # form an (m-1)-objective problem, whose front grows by one point per slice
     order = np.argsort(Y[:, -1], kind="stable")
     Y = Y[order]
     z = np.r_[Y[:, -1], r[-1]]
+    front = np.empty((0, m - 1))
     volume = 0.0
     for k in range(n):
+        front = _with_point(front, Y[k, :-1])
         width = z[k + 1] - z[k]
         if width > 0:
-            below = Y[: k + 1, :-1]
-            volume += _hv(below[pareto_mask(below)], r[:-1]) * width
+            volume += _hv(front, r[:-1]) * width
     return float(volume)
+
+
+def _with_point(front: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``front`` (no point weakly dominating another) with ``y`` added, if it adds volume."""
+    import numpy as np
+
+    if np.any(np.all(front <= y, axis=1)):
+        return front  # a point at least as good everywhere: y adds no volume
+    return np.vstack([front[~np.all(y <= front, axis=1)], y])
 
 
 def _hv2(Y: np.ndarray, r: np.ndarray) -> float:
@@ -311,11 +327,9 @@ def hypervolume_over_time(Y: Any, reference_point: Any) -> np.ndarray:
     value = 0.0
     for k in range(n):
         if inside[k]:
-            y = Y[k]
-            if not np.any(np.all(current <= y, axis=1)):
-                keep = ~(np.all(y <= current, axis=1) & np.any(y < current, axis=1))
-                current = np.vstack([current[keep], y])
-                value = _hv(current, r)
+            grown = _with_point(current, Y[k])
+            if grown is not current:
+                current, value = grown, _hv(grown, r)
         out[k] = value
     return out
 
