@@ -21,6 +21,7 @@ from typing import Any
 from synetune_plugin_study.benchmarks import Benchmark
 
 MARKER = "study.json"
+TUNER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # the kernel's rule
 STUDY_KEYS = {"name", "methods", "benchmarks", "seeds", "n_workers", "stop", "report"}
 METHOD_KEYS = {"scheduler", "arguments", "multi_fidelity", "multi_objective"}
 STOP_KEYS = {

@@ -1,0 +1,131 @@
+"""Study files and benchmark definitions: what is accepted, and bad input refused up front."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from synetune_plugin_study import Benchmark, StudyError, load_study, run_study
+from synetune_plugin_study.study import TUNER_NAME, parse_seeds, study_from_dict
+
+from synetune.plugin_api import create, names
+
+EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "study" / "compare_methods.toml"
+
+
+def test_in_repo_recipes_have_benchmarks():
+    assert {"branin", "hartmann6", "branin-lc", "digits-mlp", "zdt1"} <= set(names("benchmarks"))
+    lc = create("benchmarks", "branin-lc")
+    assert isinstance(lc, Benchmark) and lc.multi_fidelity and not lc.multi_objective
+    assert create("benchmarks", "zdt1").multi_objective
+    assert create("benchmarks", "hartmann6", n_workers=2).n_workers == 2
+
+
+def test_example_study_loads():
+    study = load_study(EXAMPLE)
+    assert len(study.methods) >= 5
+    assert set(study.benchmarks) == {"branin-lc", "digits-mlp"}
+    combos = study.combinations()
+    assert len(combos) == len(study.methods) * 2 * len(study.seeds)
+    tuner_names = [c.tuner_name for c in combos]
+    assert len(set(tuner_names)) == len(tuner_names)
+    assert all(TUNER_NAME.match(n) for n in tuner_names)
+    asha = next(c for c in combos if c.method == "ASHA" and c.benchmark == "digits-mlp")
+    metadata = asha.metadata()
+    assert metadata["study_settings"]["method"]["arguments"] == {"reduction_factor": 3}
+    assert (metadata["study"], metadata["benchmark"]) == ("compare-methods", "digits-mlp")
+    assert asha.stop() == {"max_wallclock_time": 30.0}  # the benchmark's default
+
+
+def _study(**changes):
+    data = {
+        "name": "s",
+        "methods": {"RS": "random_search"},
+        "benchmarks": ["hartmann6"],
+        "seeds": [0],
+    }
+    data.update(changes)
+    return study_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"methods": {"A": "ashaa"}}, "Did you mean 'asha'"),
+        ({"benchmarks": ["hartman6"]}, "Did you mean 'hartmann6'"),
+        ({"methods": {"A": "asha"}}, "multi-fidelity but benchmark 'hartmann6'"),
+        ({"methods": {"M": "moasha"}, "benchmarks": ["branin-lc"]}, "is multi-objective"),
+        ({"benchmarks": ["zdt1"]}, "single-objective but benchmark 'zdt1' has 2 metric"),
+        ({"colour": "red"}, "unknown key(s) ['colour']"),
+        ({"stop": {"max_trials": 3}}, "unknown stop criterion ['max_trials']"),
+        ({"methods": {"RS": {"schedular": "random_search"}}}, "needs 'scheduler'"),
+        ({"benchmarks": {"b": {"blackbox": "branin"}}}, "metric"),
+        ({"benchmarks": {"b": {"blackbox": "branin", "metric": "y"}}}, "stop criterion"),
+        ({"seeds": "1-x"}, "seeds '1-x'"),
+        ({"name": "bad name"}, "'name' must be"),
+    ],
+)
+def test_bad_study_is_refused(changes, message):
+    with pytest.raises((StudyError, TypeError)) as info:
+        _study(**changes)
+    assert message in str(info.value)
+
+
+def test_inline_benchmarks_and_overrides():
+    study = _study(
+        methods={"ASHA": {"scheduler": "asha", "arguments": {"grace_period": 3}}},
+        benchmarks={
+            "short-lc": {"base": "branin-lc", "max_wallclock_time": 60.0},
+            "my-lc": {
+                "blackbox": "branin-lc",
+                "metric": "y",
+                "resource_attr": "epoch",
+                "max_resource_attr": "epochs",
+                "max_num_trials": 5,
+            },
+        },
+    )
+    assert study.benchmarks["short-lc"].max_wallclock_time == 60.0
+    assert study.benchmarks["short-lc"].resource_attr == "epoch"
+    assert study.benchmarks["my-lc"].multi_fidelity
+    assert study.methods["ASHA"].is_multi_fidelity()
+
+
+def test_seeds_and_filters():
+    assert parse_seeds("0-2,5") == [0, 1, 2, 5]
+    assert parse_seeds(3) == [3]
+    with pytest.raises(StudyError, match="repeat"):
+        parse_seeds([1, 1])
+    study = _study(methods={"RS": "random_search", "REA": "rea"}, seeds="0-3")
+    assert len(study.combinations(methods=["REA"], seeds=[1, 2])) == 2
+    with pytest.raises(StudyError, match="did you mean 'REA'"):
+        study.combinations(methods=["RAE"])
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_other_settings_on_the_same_seed_are_refused(tmp_path, synetune_folder):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'name = "overlap"\nseeds = [0]\nbenchmarks = ["hartmann6"]\n'
+        '[methods]\nRS = "random_search"\n[stop]\nmax_num_trials_finished = 3\n'
+    )
+    first = run_study(path, max_parallel=1)
+    assert first.finished == 1 and not first.failed
+    folder = synetune_folder / "overlap-RS-hartmann6-0"
+    before = _snapshot(folder)
+    assert json.loads(before["study.json"])["status"] == "finished"
+    path.write_text(path.read_text().replace("= 3", "= 4"))
+    with pytest.raises(StudyError, match="already ran .* with other settings \\(changed: stop\\)"):
+        run_study(path, max_parallel=1)
+    assert _snapshot(folder) == before  # nothing was touched
+    # a foreign experiment in a folder the study would use is not overwritten either
+    foreign = synetune_folder / "overlap-RS-hartmann6-1"
+    foreign.mkdir()
+    (foreign / "results.csv.zip").write_bytes(b"someone else's")
+    with pytest.raises(StudyError, match="not part of study 'overlap'"):
+        run_study(path, seeds=[1], max_parallel=1)
+    assert (foreign / "results.csv.zip").read_bytes() == b"someone else's"
