@@ -13,6 +13,13 @@ def register_searchers(register):
         summary="BoTorch SingleTaskGP with input warping and log noisy expected improvement",
         aliases=("BoTorchSearcher",),
     )
+    register(
+        "ehvi",
+        "synetune_plugin_botorch.ehvi:EHVISearcher",
+        summary="Multi-objective BO: one GP per objective, log noisy expected hypervolume "
+        "improvement",
+        aliases=("ExpectedHyperVolumeImprovement",),
+    )
 
 
 @hookimpl
@@ -22,4 +29,10 @@ def register_schedulers(register):
         "synetune_plugin_botorch.baselines:botorch",
         summary="FIFO scheduling with the BoTorch searcher",
         aliases=("BoTorch", "BOTorch"),
+    )
+    register(
+        "ehvi",
+        "synetune_plugin_botorch.baselines:ehvi",
+        summary="FIFO scheduling with the EHVI searcher (several metrics)",
+        aliases=("EHVI",),
     )
