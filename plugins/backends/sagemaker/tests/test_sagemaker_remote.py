@@ -15,7 +15,7 @@ from synetune_plugin_sagemaker.remote import RemoteLauncher, download_experiment
 
 from synetune import StoppingCriterion, Tuner, load_experiment
 from synetune_sdk.config_space import uniform
-from synetune_sdk.testing import CONTRACT_SCRIPT
+from synetune_sdk.testing import CONTRACT_SCRIPT, wait_for
 
 S3_PATH = f"s3://{BUCKET}/syne-tune"
 
@@ -196,10 +196,15 @@ def test_remote_launcher_runs_a_pickled_tuner_as_syne_tune_does(sagemaker, tmp_p
     helpers = tmp_path / "helpers"
     helpers.mkdir()
     (helpers / "__init__.py").write_text("")
-    # the account's quota is used up when the launch starts, and frees up a moment later
+    # the account's quota is used up when the launch starts, and frees up once it was refused
     sagemaker.quota = 0
-    threading.Timer(1.5, lambda: setattr(sagemaker, "quota", None)).start()
-    job = RemoteLauncher(
+
+    def free_the_quota() -> None:
+        wait_for(lambda: sagemaker.rejected, timeout=60, what="a refused CreateTrainingJob")
+        sagemaker.quota = None
+
+    threading.Thread(target=free_the_quota, daemon=True).start()
+    launcher = RemoteLauncher(
         tuner=tuner,
         role=ROLE,
         instance_type="ml.c5.4xlarge",
@@ -209,7 +214,9 @@ def test_remote_launcher_runs_a_pickled_tuner_as_syne_tune_does(sagemaker, tmp_p
         sync_interval=0.5,
         environment={"SYNETUNE_REMOTE_FOLDER": str(tmp_path / "in-job")},
         endpoint_url=sagemaker.endpoint,
-    ).run(wait=True, logs=False, poll_interval=0.2)
+    )
+    launcher.quota_first_delay = 0.2
+    job = launcher.run(wait=True, logs=False, poll_interval=0.2)
 
     assert sagemaker.rejected, "the quota did not refuse the first CreateTrainingJob"
     assert job.status == "Completed", job.failure_reason
@@ -241,7 +248,8 @@ def test_remote_launcher_gives_up_on_the_quota_after_its_timeout(sagemaker, tmp_
     assert len(sagemaker.rejected) >= 2  # retried before giving up
 
 
-def test_remote_launcher_bad_input(sagemaker, launcher, tmp_path):
+def test_remote_launcher_bad_input(sagemaker, launcher, tmp_path, monkeypatch):
+    monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
     with pytest.raises(ValueError, match="role is missing"):
         RemoteLauncher(entry_point=str(launcher), image_uri=IMAGE)
     with pytest.raises(ValueError, match="exactly one of them"):

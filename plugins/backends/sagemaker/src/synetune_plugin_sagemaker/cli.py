@@ -17,7 +17,11 @@ def remote() -> None:
 @click.argument("launcher", type=click.Path(exists=True, dir_okay=False))
 @click.argument("launcher_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--role", envvar="SYNETUNE_SAGEMAKER_ROLE", help="IAM role ARN the job runs as.")
-@click.option("--image-uri", envvar="SYNETUNE_SAGEMAKER_IMAGE", help="Training image of the job.")
+@click.option(
+    "--image-uri",
+    envvar="SYNETUNE_SAGEMAKER_IMAGE",
+    help="Training image of the job (default: the sagemaker SDK's PyTorch training image).",
+)
 @click.option("--instance-type", default="ml.c5.4xlarge", show_default=True)
 @click.option(
     "--dependency",
