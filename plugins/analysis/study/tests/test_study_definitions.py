@@ -56,7 +56,10 @@ def _study(**changes):
         ({"benchmarks": ["hartman6"]}, "Did you mean 'hartmann6'"),
         ({"methods": {"A": "asha"}}, "multi-fidelity but benchmark 'hartmann6'"),
         ({"methods": {"M": "moasha"}, "benchmarks": ["branin-lc"]}, "is multi-objective"),
-        ({"benchmarks": ["zdt1"]}, "single-objective but benchmark 'zdt1' has 2 metric"),
+        (
+            {"methods": {"BO": "bayesian_optimization"}, "benchmarks": ["zdt1"]},
+            "single-objective but benchmark 'zdt1' has 2 metric",
+        ),
         ({"colour": "red"}, "unknown key(s) ['colour']"),
         ({"stop": {"max_trials": 3}}, "unknown stop criterion ['max_trials']"),
         ({"methods": {"RS": {"schedular": "random_search"}}}, "needs 'scheduler'"),

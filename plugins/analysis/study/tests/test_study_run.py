@@ -12,9 +12,10 @@ import time
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from click.testing import CliRunner
-from synetune_plugin_study import load_study, run_study
+from synetune_plugin_study import load_study, run_study, study_report
 
 from synetune import load_experiment
 from synetune.plugin_api import cli
@@ -134,3 +135,21 @@ def test_killed_runner_keeps_finished_runs_and_resumes_the_rest(tmp_path, synetu
         assert last_epochs.is_unique and len(last_epochs) >= 100
     again = run_study(path, max_parallel=2)
     assert again.skipped == len(folders) and again.finished == 0
+
+
+def test_multi_objective_study_reports_hypervolume(tmp_path, synetune_folder):
+    path = tmp_path / "mo.toml"
+    path.write_text(
+        'name = "mo"\nseeds = [0, 1]\nbenchmarks = ["zdt1"]\n'
+        '[methods]\nRS = "random_search"\n'
+        'GRID = "grid_search"\n'
+        "[stop]\nmax_num_trials_finished = 20\n"
+    )
+    run = run_study(path, max_parallel=2)
+    assert run.finished == 4 and not run.failed, run.failed
+    report = study_report(path, tmp_path / "out", num_points=20)
+    curves = report.curves[0]
+    assert curves.label == "hypervolume (max)"
+    for values in curves.values.values():  # hypervolume over time never decreases
+        assert (np.diff(values[:, np.isfinite(values).all(axis=0)], axis=1) >= -1e-12).all()
+    assert (tmp_path / "out" / "zdt1.png").exists()

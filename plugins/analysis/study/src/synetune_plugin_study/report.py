@@ -18,8 +18,6 @@ from typing import Any
 
 from synetune_plugin_study.study import Study, load_study
 
-TIME = "st_tuner_time"
-
 
 @dataclass
 class BenchmarkCurves:
@@ -57,58 +55,30 @@ def finished_runs(study: Study, benchmark: str) -> list[Any]:
     return out
 
 
-def _on_grid(steps: list[tuple[Any, Any]], times: Any) -> Any:
-    import numpy as np
-
-    values = np.full((len(steps), times.size), np.nan)
-    for row, (t, v) in enumerate(steps):
-        if len(t):
-            position = np.searchsorted(t, times, side="right") - 1
-            values[row, position >= 0] = v[position[position >= 0]]
-    return values
-
-
 def benchmark_curves(study: Study, benchmark: str, num_points: int) -> BenchmarkCurves | None:
-    """The benchmark's finished runs as curves per method, or None without finished runs."""
-    import numpy as np
+    """The benchmark's finished runs as curves per method, or None without finished runs.
+
+    Several metrics are compared by hypervolume so far, up to one reference point for all runs
+    of the benchmark (``compare_experiments`` picks it)."""
+    from synetune_plugin_compare import compare_experiments
 
     runs = finished_runs(study, benchmark)
     if not runs:
         return None
     bench = study.benchmarks[benchmark]
-    if not bench.multi_objective:
-        from synetune_plugin_compare import compare_experiments
-
-        comparison = compare_experiments(runs, metric=bench.metric, method="method")
-        curves = comparison.curves(num_points=num_points)
-        return BenchmarkCurves(
-            benchmark,
-            f"best {bench.metric} ({comparison.mode})",
-            comparison.mode,
-            curves[0].times,
-            comparison.time_label(),
-            {c.method: list(c.seeds) for c in curves},
-            {c.method: c.values for c in curves},
-        )
-    from synetune_sdk.multiobjective import default_reference_point, to_minimization
-
-    # one reference point for every run of the benchmark, so hypervolumes compare
-    stacked = np.vstack([exp._objectives()[1] for exp in runs])
-    reference = to_minimization(default_reference_point(stacked), runs[0].metric_mode())
-    hv = {exp.name: exp.hypervolume_over_time(reference) for exp in runs}
-    end = max((float(h[TIME].max()) for h in hv.values() if len(h)), default=0.0)
-    times = np.linspace(0.0, end, num_points)
-    seeds: dict[str, list[int]] = {}
-    steps: dict[str, list[tuple[Any, Any]]] = {}
-    for exp in runs:
-        h = hv[exp.name]
-        seeds.setdefault(exp.method(), []).append(exp.seed())
-        steps.setdefault(exp.method(), []).append(
-            (h[TIME].to_numpy(float), h["hypervolume"].to_numpy(float))
-        )
-    values = {m: _on_grid(s, times) for m, s in steps.items()}
+    comparison = compare_experiments(
+        runs, metric="hypervolume" if bench.multi_objective else bench.metric, method="method"
+    )
+    curves = comparison.curves(num_points=num_points)
+    label = comparison.metric if bench.multi_objective else f"best {comparison.metric}"
     return BenchmarkCurves(
-        benchmark, "hypervolume (max)", "max", times, runs[0].time_label(), seeds, values
+        benchmark,
+        f"{label} ({comparison.mode})",
+        comparison.mode,
+        curves[0].times,
+        comparison.time_label(),
+        {c.method: list(c.seeds) for c in curves},
+        {c.method: c.values for c in curves},
     )
 
 

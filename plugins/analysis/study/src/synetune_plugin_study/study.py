@@ -32,8 +32,10 @@ STOP_KEYS = {
     "max_num_evaluations",
     "max_cost",
 }
-# multi-objective schedulers of the in-repo plugins; others say so with multi_objective = true
-MULTI_OBJECTIVE = {"moasha", "ehvi", "mo_asha", "multiobjectiveregularizedevolution"}
+# multi-objective schedulers of the in-repo plugins, and those that take one metric or several;
+# any other is single-objective unless its method says multi_objective = true
+MULTI_OBJECTIVE = {"moasha", "ehvi"}
+EITHER = {"random_search", "grid_search"}
 
 
 class StudyError(ValueError):
@@ -63,11 +65,12 @@ class Method:
         except (TypeError, ValueError):
             return False
 
-    def is_multi_objective(self) -> bool:
+    def is_multi_objective(self) -> bool | None:
+        """True, False, or None for a method that takes one metric or several."""
         if self.multi_objective is not None:
             return self.multi_objective
-        key = self.scheduler if isinstance(self.scheduler, str) else ""
-        return key.rpartition("/")[2].lower() in MULTI_OBJECTIVE
+        key = self.scheduler.rpartition("/")[2].lower() if isinstance(self.scheduler, str) else ""
+        return True if key in MULTI_OBJECTIVE else None if key in EITHER else False
 
     def settings(self) -> dict[str, Any]:
         scheduler = self.scheduler
@@ -115,7 +118,7 @@ class Study:
                         "has no resource_attr (single fidelity): drop one of them, or give the "
                         "benchmark a resource_attr"
                     )
-                if mo != bench.multi_objective:
+                if mo is not None and mo != bench.multi_objective:
                     what = "multi-objective" if mo else "single-objective"
                     problems.append(
                         f"method {method.name!r} is {what} but benchmark {bench.name!r} has "
