@@ -1,10 +1,12 @@
 """Seconds per Bayesian-optimisation suggestion at 25, 50, 100 and 200 observations (issue 6).
 
 Side by side: synetune ``bayesopt`` (synetune-plugin-gp), synetune ``botorch``
-(synetune-plugin-botorch, a plain BoTorch loop: SingleTaskGP + qLogNEI + optimize_acqf; with
-its default Kumaraswamy input warping, and ``synetune-botorch-nowarp`` without),
-Syne Tune 0.13.0 ``BayesianOptimization`` and Optuna ``GPSampler``. Target for synetune
-``bayesopt``: <= 0.03 s at 100 and <= 0.06 s at 200 observations.
+(synetune-plugin-botorch: SingleTaskGP + LogEI + optimize_acqf, and ``synetune-botorch-warp``
+with Kumaraswamy input warping and qLogNEI, Syne Tune's choices), Syne Tune 0.13.0
+``BayesianOptimization`` (``syne-tune``) and ``BoTorch`` (``syne-tune-botorch``) and Optuna
+``GPSampler``. Targets: synetune ``bayesopt`` <= 0.03 s at 100 and <= 0.06 s at 200
+observations; synetune ``botorch`` <= 1 s at 100 observations and at most Syne Tune's
+``BoTorch``.
 
 Protocol, the same for every library: Hartmann6 (6 continuous hyperparameters); the optimiser
 first gets ``N - warmup`` random observations (the same for all libraries), then runs
@@ -52,8 +54,8 @@ class SynetuneAdapter:
             import torch
 
             torch.set_num_threads(1)
-            if name == "botorch-nowarp":
-                name, options = "botorch", {"input_warping": False}
+            if name == "botorch-warp":
+                name, options = "botorch", {"input_warping": True, "acquisition": "qlognei"}
         space = {n: uniform(0.0, 1.0) for n in NAMES}
         self.searcher = synetune.searchers.create(
             name,
@@ -79,15 +81,19 @@ class SynetuneAdapter:
 class SyneTuneAdapter:
     """Syne Tune 0.13: observations enter as points_to_evaluate (suggested without a model)."""
 
-    def __init__(self, initial: list[dict]):
+    def __init__(self, initial: list[dict], baseline: str = "BayesianOptimization"):
         import logging
 
         logging.disable(logging.WARNING)
         from syne_tune.config_space import uniform
-        from syne_tune.optimizer.baselines import BayesianOptimization
+        from syne_tune.optimizer import baselines
 
+        if baseline == "BoTorch":
+            import torch
+
+            torch.set_num_threads(1)
         space = {n: uniform(0.0, 1.0) for n in NAMES}
-        self.scheduler = BayesianOptimization(
+        self.scheduler = getattr(baselines, baseline)(
             space, metric="y", mode="min", random_seed=0, points_to_evaluate=list(initial)
         )
         self.next_id = 0
@@ -143,6 +149,8 @@ def worker(name: str, sizes: list[int], repeat: int, warmup: int) -> dict:
         initial = random_configs(size - warmup)
         if name == "syne-tune":
             adapter = SyneTuneAdapter(initial)
+        elif name == "syne-tune-botorch":
+            adapter = SyneTuneAdapter(initial, "BoTorch")
         elif name == "optuna-gp":
             adapter = OptunaAdapter()
         else:
@@ -179,7 +187,12 @@ def main() -> None:
     print(f"{'method':20s}" + "".join(f"{f'N={s}':>18s}" for s in sizes))
     results = {}
     for method in args.methods.split(","):
-        python = {"syne-tune": ST_PYTHON, "optuna-gp": OPTUNA_PYTHON}.get(method, sys.executable)
+        python = {
+            "syne-tune": ST_PYTHON,
+            "syne-tune-botorch": ST_PYTHON,
+            "optuna-gp": OPTUNA_PYTHON,
+        }
+        python = python.get(method, sys.executable)
         if not Path(python).exists():
             print(f"{method:20s} not run ({python} missing)")
             continue
