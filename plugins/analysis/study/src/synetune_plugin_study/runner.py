@@ -119,7 +119,7 @@ def run_study(
     started: dict[str, float] = {}
     durations: list[float] = []
     start = time.time()
-    last_line = 0.0
+    last_line, changed = 0.0, True
     try:
         while todo or len(idle) < len(workers):
             while todo and idle:
@@ -127,6 +127,15 @@ def run_study(
                 combo, state = todo.popleft()
                 started[combo.tuner_name] = time.time()
                 worker.send(combo, state)
+            now = time.time()
+            if progress is not None and (changed or now - last_line > 5):
+                last_line, changed = now, False
+                _say(
+                    progress,
+                    _line(
+                        study.name, run, len(workers) - len(idle), len(todo), durations, parallel
+                    ),
+                )
             try:
                 worker, answer = events.get(timeout=1.0)
             except queue.Empty:
@@ -151,30 +160,31 @@ def run_study(
                     run.failed[name] = str(answer.get("error"))
                 worker.task = None
                 idle.append(worker)
-            now = time.time()
-            if progress is not None and (answer is not None or now - last_line > 5):
-                last_line = now
-                running = len(workers) - len(idle)
-                left = len(todo) + running
-                eta = ""
-                if durations:
-                    mean = sum(durations) / len(durations)
-                    eta = f", ETA {_duration(mean * left / parallel)}"
-                _say(
-                    progress,
-                    f"study {study.name}: {run.skipped + run.finished}/{run.total} done, "
-                    f"{running} running, {len(run.failed)} failed, {len(todo)} waiting{eta}\n",
-                )
+            changed = changed or answer is not None
     except BaseException:
         for worker in workers:
             worker.close(kill=True)
         raise
     for worker in workers:
         worker.close()
+    _say(progress, _line(study.name, run, 0, 0, durations, parallel))
     run.wall_time = time.time() - start
     for name, error in run.failed.items():
         _say(progress, f"FAILED {name}: {error}\n")
     return run
+
+
+def _line(
+    name: str, run: StudyRun, running: int, waiting: int, durations: list, parallel: int
+) -> str:
+    eta = ""
+    if durations:  # what is left, at the mean duration so far, spread over the workers
+        left = (waiting + running) * sum(durations) / len(durations) / parallel
+        eta = f", ETA {_duration(left)}"
+    return (
+        f"study {name}: {run.skipped + run.finished}/{run.total} done, {running} running, "
+        f"{len(run.failed)} failed, {waiting} waiting{eta}\n"
+    )
 
 
 def _say(stream: IO[str] | None, text: str) -> None:

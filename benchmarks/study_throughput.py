@@ -1,0 +1,132 @@
+"""Study runner throughput: a 5 methods x 2 blackboxes x N seeds study, parallel vs sequential.
+
+Each of the 100 experiments (default: 10 seeds) runs at least 500 trials on the simulator
+(``max_num_trials_finished = 500``; single-fidelity analytic blackboxes ``hartmann6`` and
+``branin``; methods random search, grid search, regularized evolution, TPE and KDE, which all
+fit a single-fidelity benchmark). Two ways of running the same study, each from a fresh
+``$SYNETUNE_FOLDER`` and each in its own process tree with BLAS pinned to one thread:
+
+* parallel: ``synetune study run STUDY --max-parallel 2`` (the runner with 2 worker processes),
+  then ``synetune study report``;
+* sequential: one process that runs the combinations one after another in-process (what a
+  user's own loop does), no runner.
+
+Reported: wall time of both, parallel efficiency ``T_sequential / (2 * T_parallel)``, the time of
+the report, and the runner's overhead per experiment from the markers the workers write:
+start to first trial (task received -> first trial started: loading the blackbox, building the
+scheduler and tuner) and end to results on disk (tuning ended -> results, tuner and marker
+written). No peer runs here: Syne Tune's experiment launcher needs its benchmarking extras and
+launches one process per experiment; the sequential loop is the baseline instead.
+
+    python benchmarks/study_throughput.py                 # 5 x 2 x 10, 500 trials
+    python benchmarks/study_throughput.py --seeds 2       # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STUDY = """name = "throughput"
+seeds = "0-{last}"
+benchmarks = ["hartmann6", "branin"]
+
+[stop]
+max_num_trials_finished = {trials}
+
+[methods]
+RS = "random_search"
+GRID = {{ scheduler = "grid_search", arguments = {{ search_options = {{ num_samples = 25 }} }} }}
+REA = "rea"
+TPE = "tpe"
+KDE = "kde"
+"""
+SEQUENTIAL = """
+import sys
+from synetune_plugin_study.study import load_study
+from synetune_plugin_study.worker import run_combination
+for combo in load_study(sys.argv[1]).combinations():
+    run_combination(combo, combo.state())
+"""
+ONE_THREAD = {
+    k: "1"
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+}
+
+
+def timed(command: list[str], folder: Path) -> float:
+    env = {**os.environ, **ONE_THREAD, "SYNETUNE_FOLDER": str(folder)}
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def markers(folder: Path) -> list[dict]:
+    out = []
+    for path in sorted(folder.glob("throughput-*/study.json")):
+        out.append(json.loads(path.read_text()))
+    return out
+
+
+def spread(values: list[float]) -> str:
+    values = sorted(values)
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    return f"median {1000 * statistics.median(values):.0f} ms, p90 {1000 * p90:.0f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=500)
+    parser.add_argument("--max-parallel", type=int, default=2)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="study-throughput-"))
+    study = work / "study.toml"
+    study.write_text(STUDY.format(last=args.seeds - 1, trials=args.trials))
+    runs = 5 * 2 * args.seeds
+    print(f"{runs} experiments of {args.trials} trials, in {work}", flush=True)
+    load_before = os.getloadavg()[0]
+
+    synetune = [sys.executable, "-m", "synetune", "study"]
+    parallel_folder = work / "parallel"
+    parallel = timed(
+        [*synetune, "run", str(study), "--max-parallel", str(args.max_parallel)], parallel_folder
+    )
+    report = timed([*synetune, "report", str(study), "-o", str(work / "report")], parallel_folder)
+    print(f"parallel: {parallel:.1f} s (+ report {report:.1f} s)", flush=True)
+    sequential = timed([sys.executable, "-c", SEQUENTIAL, str(study)], work / "sequential")
+    print(f"sequential: {sequential:.1f} s", flush=True)
+
+    done = markers(parallel_folder)
+    assert len(done) == runs and all(m["status"] == "finished" for m in done), "runs missing"
+    start_overhead = [m["first_trial"] - m["received"] for m in done]
+    end_overhead = [m["finished"] - m["tuning_end"] for m in done]
+    in_workers = sum(m["finished"] - m["received"] for m in done)
+    efficiency = sequential / (args.max_parallel * parallel)
+    print()
+    print(f"| {runs} experiments x {args.trials} trials | value |")
+    print("|---|---|")
+    print(f"| sequential, one process | {sequential:.1f} s |")
+    print(f"| `study run --max-parallel {args.max_parallel}` | {parallel:.1f} s |")
+    print(f"| speed-up | {sequential / parallel:.2f}x |")
+    print(f"| parallel efficiency | {100 * efficiency:.0f}% |")
+    print(f"| `study report` | {report:.1f} s |")
+    print(
+        f"| time inside workers / (parallel x wall) | {in_workers / (args.max_parallel * parallel):.0%} |"
+    )
+    print(f"| start to first trial | {spread(start_overhead)} |")
+    print(f"| end to results on disk | {spread(end_overhead)} |")
+    print(f"| load average (1 min) before / after | {load_before:.1f} / {os.getloadavg()[0]:.1f} |")
+    print(f"| CPU cores | {os.cpu_count()} |")
+
+
+if __name__ == "__main__":
+    main()
