@@ -189,11 +189,21 @@ def test_pytorch_estimator_with_spot_and_vpc_reaches_create_training_job(
 
 
 def test_instance_type_in_the_config_gets_the_sdks_image_for_it(sdk, sagemaker, code):
-    backend = _backend(sagemaker, _pytorch(sdk, code), s3_path=f"s3://{BUCKET}/x")
+    from synetune_plugin_sagemaker import SageMakerBackend
+
+    # Syne Tune's form: the estimator first
+    backend = SageMakerBackend(
+        _pytorch(sdk, code), s3_path=f"s3://{BUCKET}/x", endpoint_url=sagemaker.endpoint
+    )
     image, constants = backend._image_and_constants("ml.c5.xlarge")
     assert image == PYTORCH_IMAGE.format("cpu")
     assert backend.image_uri == PYTORCH_IMAGE.format("gpu")
     assert constants["batch_size"] == "32"
+    # the backend's own instance_type overrides the estimator's, with the SDK's image for it
+    backend = _backend(
+        sagemaker, _pytorch(sdk, code), instance_type="ml.c5.xlarge", s3_path=f"s3://{BUCKET}/x"
+    )
+    assert backend.image_uri == PYTORCH_IMAGE.format("cpu")
 
 
 def test_huggingface_tensorflow_and_generic_estimators(sdk, sagemaker, code):

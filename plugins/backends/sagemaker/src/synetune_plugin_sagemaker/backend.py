@@ -114,8 +114,11 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
             ``--st_config_json_filename /opt/ml/input/data/st_config/config.json`` (read it with
             ``synetune_sdk.checkpoint.load_config_json``).
         instance_prices: USD per hour per instance type, on top of the shipped table.
-        estimator: optional ``sagemaker`` SDK ``Estimator`` (v2) or ``ModelTrainer`` (v3) used as
-            a template for the arguments left unset (image, role, instances, environment, ...).
+        estimator: optional ``sagemaker`` SDK v2 ``Estimator``/``Framework`` or v3
+            ``ModelTrainer`` (also as ``sm_estimator=`` or first, as Syne Tune takes it): each job
+            takes its image, code, constant hyperparameters, spot, VPC, instance, output,
+            checkpoint, tag, distribution and metric settings (``estimators.read_estimator``);
+            the arguments here override it.
         endpoint_url: API endpoint for SageMaker, S3, CloudWatch Logs and STS (default
             ``$AWS_ENDPOINT_URL``, else AWS); region_name, profile_name: the boto3 session.
         poll_interval: seconds between two looks at the live jobs.
@@ -158,6 +161,11 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         sm_estimator: Any = None,
     ):
         super().__init__(delete_checkpoints=delete_checkpoints)
+        if entry_point is not None and not isinstance(entry_point, str | Path):
+            # Syne Tune's SageMakerBackend(PyTorch(...)): the estimator comes first
+            if sm_estimator is not None or estimator is not None:
+                raise ValueError("pass one estimator, not one first and another by keyword")
+            entry_point, estimator = None, entry_point
         if sm_estimator is not None:  # Syne Tune's name of the argument
             if estimator is not None:
                 raise ValueError("pass estimator or sm_estimator (the same thing), not both")
@@ -172,7 +180,6 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
                 "estimator that names one"
             )
         self.estimator_kind = template.kind or None
-        self._explicit_image = bool(image_uri)
         role = role or template.role
         image_uri = image_uri or template.image_uri
         instance_type = instance_type or template.instance_type or "ml.m5.large"
@@ -183,7 +190,8 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         if keep_alive_period_in_seconds is None:
             keep_alive_period_in_seconds = template.keep_alive
         environment = {**template.environment, **(environment or {})}
-        dependencies = [*template.dependencies, *(dependencies or [])]
+        # the estimator's and these, each once (Syne Tune's compat layer passes both)
+        dependencies = list(dict.fromkeys([*template.dependencies, *(dependencies or [])]))
         region_name = region_name or template.region_name
         profile_name = profile_name or template.profile_name
         _check_job_settings(template, int(max_run))
@@ -241,13 +249,18 @@ class SageMakerBackend(JobPoller, JobLogs, JobTemplate, S3Storage, TrialBackend)
         if s3_path is not None:
             aws.parse_s3_uri(s3_path)
         self._set_template(template)
+        self._explicit_image = bool(image_uri) and image_uri != template.image_uri
         self.entry_point = str(path.resolve())
         self.role = role
         self.image_uri = image_uri
         self.instance_type = instance_type
         self.instance_count = int(instance_count)
+        if self._resolver is not None:
+            # the SDK's image and constants for the instance type the jobs use (an error here,
+            # not at the first job, if it cannot map it)
+            self.image_uri, self.constants = self._image_and_constants(self.instance_type)
         self.s3_path = s3_path.rstrip("/") if s3_path else None
-        self.dependencies = [str(Path(d).resolve()) for d in dependencies]
+        self.dependencies = list(dict.fromkeys(str(Path(d).resolve()) for d in dependencies))
         self.environment = {str(k): str(v) for k, v in environment.items()}
         self.max_run = int(max_run)
         self.volume_size = int(volume_size)

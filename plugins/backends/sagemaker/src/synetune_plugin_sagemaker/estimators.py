@@ -152,13 +152,15 @@ def _tags(tags: Any) -> list[dict[str, str]]:
 
 
 def read_estimator(estimator: Any) -> EstimatorSettings:
-    """The settings of a v2 ``Estimator``/``Framework`` or a v3 ``ModelTrainer``."""
-    if callable(getattr(estimator, "training_image_uri", None)) and callable(
-        getattr(estimator, "hyperparameters", None)
-    ):
-        return _read_v2(estimator)
+    """The settings of a v2 ``Estimator``/``Framework`` or a v3 ``ModelTrainer``.
+
+    An object of the v2 shape without the SDK's methods (a stand-in with ``role``,
+    ``image_uri``, ``instance_type``, ``entry_point``, ... attributes) is read the same way,
+    its ``image_uri`` taken as is."""
     if hasattr(estimator, "compute") and hasattr(estimator, "source_code"):
         return _read_v3(estimator)
+    if any(hasattr(estimator, n) for n in ("training_image_uri", "image_uri", "entry_point")):
+        return _read_v2(estimator)
     raise TypeError(
         f"estimator must be a sagemaker SDK v2 Estimator/Framework (PyTorch, HuggingFace, "
         f"TensorFlow, Estimator(image_uri=...)) or a v3 ModelTrainer, got {type(estimator).__name__}"
@@ -205,7 +207,9 @@ def _read_v2(est: Any) -> EstimatorSettings:
     settings.entry_point = _value(getattr(est, "entry_point", None))
     settings.source_dir = _local_source(getattr(est, "source_dir", None), what)
     settings.dependencies = [str(d) for d in getattr(est, "dependencies", None) or []]
-    settings.environment = {str(k): str(v) for k, v in (est.environment or {}).items()}
+    settings.environment = {
+        str(k): str(v) for k, v in (getattr(est, "environment", None) or {}).items()
+    }
     settings.max_run = _value(getattr(est, "max_run", None))
     settings.max_wait = _value(getattr(est, "max_wait", None))
     settings.use_spot = bool(getattr(est, "use_spot_instances", False))
@@ -243,11 +247,14 @@ def _read_v2(est: Any) -> EstimatorSettings:
 
     def resolve(instance_type: str) -> tuple[str, dict[str, str]]:
         target = est
-        if instance_type != est.instance_type:
+        if instance_type != getattr(est, "instance_type", None):
             target = copy.copy(est)
             target.instance_type = instance_type
         try:
-            image = target.training_image_uri()
+            if callable(getattr(target, "training_image_uri", None)):
+                image = target.training_image_uri()
+            else:  # not the SDK's object: its image as given
+                image = getattr(target, "image_uri", None)
         except Exception as err:
             versions = {
                 k: getattr(est, k)
@@ -266,14 +273,14 @@ def _read_v2(est: Any) -> EstimatorSettings:
             ) from None
         if not image:
             raise ValueError(f"the {what} has no training image: pass image_uri=... to it")
-        hyperparameters = {
-            str(k): _encode_v2(v) for k, v in (target.hyperparameters() or {}).items()
-        }
+        given = getattr(target, "hyperparameters", None)
+        given = given() if callable(given) else given
+        hyperparameters = {str(k): _encode_v2(v) for k, v in (given or {}).items()}
         if framework and log_level is not None:
             hyperparameters.setdefault("sagemaker_container_log_level", str(log_level))
         return str(image), hyperparameters
 
-    settings.image_uri, settings.hyperparameters = resolve(str(settings.instance_type))
+    settings.image_uri, settings.hyperparameters = resolve(settings.instance_type or "ml.m5.large")
     settings.user_keys = {k for k in settings.hyperparameters if not k.startswith("sagemaker_")}
     settings.resolver = resolve
     return settings

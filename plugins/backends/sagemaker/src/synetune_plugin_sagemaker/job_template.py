@@ -51,7 +51,10 @@ class JobTemplate:
         self.requirements_file = template.requirements_file
         self.ignore_patterns = list(template.ignore_patterns)
         self.job_settings = dict(template.job_settings)
+        # instance type -> (image, constants) as the SDK resolved them
         self._images: dict[str, tuple[str, dict[str, str]]] = {}
+        if template.image_uri is not None and template.instance_type:
+            self._images[template.instance_type] = (template.image_uri, self.constants)
         self._resolver = template.resolver
         self._default_s3_path = template.default_s3_path
 
@@ -79,7 +82,7 @@ class JobTemplate:
         resolved = self._images.get(instance_type)
         if resolved is None:
             resolver = getattr(self, "_resolver", None)
-            if instance_type != self.instance_type and resolver is not None:
+            if resolver is not None:
                 resolved = resolver(instance_type)  # the SDK's image for that instance type
             else:
                 resolved = (self.image_uri, self.constants)
