@@ -123,19 +123,8 @@ def install_shims() -> dict[tuple[type, str], Any]:
             job.training_end_time = None
             job.environment = self._get_param("Environment") or {}
             job.st_input_channels = self._get_param("InputDataConfig") or []
-            executor.requests.append(
-                {
-                    "TrainingJobName": name,
-                    "ResourceConfig": self._get_param("ResourceConfig"),
-                    "HyperParameters": self._get_param("HyperParameters"),
-                    "CheckpointConfig": self._get_param("CheckpointConfig"),
-                    "InputDataConfig": job.st_input_channels,
-                    "Environment": job.environment,
-                    "AlgorithmSpecification": self._get_param("AlgorithmSpecification"),
-                    # everything moto received, before moto rewrote MetricDefinitions in place
-                    **received,
-                }
-            )
+            # everything moto received (before moto rewrote MetricDefinitions in place)
+            executor.requests.append({"InputDataConfig": [], "Environment": {}, **received})
             executor.max_live = max(executor.max_live, live + 1)
         executor.launch(name)
         return result

@@ -61,10 +61,12 @@ def sdk_session(moto_endpoint: str) -> Any:
 
 
 @pytest.fixture
-def sdk(sagemaker: Any, sdk_session: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def sdk(
+    moto_endpoint: str, aws_env: None, sdk_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> Any:
     """The SDK as a user's notebook has it (its default-bucket calls reach moto too)."""
     monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sagemaker.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     return sdk_session
 
 
@@ -100,12 +102,12 @@ def _pytorch(sdk: Any, code: dict[str, Path], **kwargs: Any) -> Any:
     return PyTorch(**options)
 
 
-def _backend(sagemaker: Any, estimator: Any, **kwargs: Any) -> Any:
+def _backend(endpoint: str, estimator: Any, **kwargs: Any) -> Any:
     from synetune_plugin_sagemaker import SageMakerBackend
 
     return SageMakerBackend(
         sm_estimator=estimator,  # Syne Tune's argument name
-        endpoint_url=sagemaker.endpoint,
+        endpoint_url=endpoint,
         poll_interval=0.05,
         max_attempts=1,
         close_timeout=10.0,
@@ -133,7 +135,7 @@ def test_pytorch_estimator_with_spot_and_vpc_reaches_create_training_job(
 ):
     estimator = _pytorch(sdk, code, **SPOT_VPC)
     assert estimator.image_uri is None  # the SDK resolves the image: training_image_uri()
-    backend = _backend(sagemaker, estimator)
+    backend = _backend(sagemaker.endpoint, estimator)
     try:
         backend.set_path(tmp_path / "sdk-tuner")
         trial = backend.start_trial({"epochs": 2, "x": 0.5})
@@ -188,12 +190,12 @@ def test_pytorch_estimator_with_spot_and_vpc_reaches_create_training_job(
     assert {"train.py", "notes.txt", "mylib/scale.py"} <= set(names)
 
 
-def test_instance_type_in_the_config_gets_the_sdks_image_for_it(sdk, sagemaker, code):
+def test_instance_type_in_the_config_gets_the_sdks_image_for_it(sdk, moto_endpoint, code):
     from synetune_plugin_sagemaker import SageMakerBackend
 
     # Syne Tune's form: the estimator first
     backend = SageMakerBackend(
-        _pytorch(sdk, code), s3_path=f"s3://{BUCKET}/x", endpoint_url=sagemaker.endpoint
+        _pytorch(sdk, code), s3_path=f"s3://{BUCKET}/x", endpoint_url=moto_endpoint
     )
     image, constants = backend._image_and_constants("ml.c5.xlarge")
     assert image == PYTORCH_IMAGE.format("cpu")
@@ -201,12 +203,12 @@ def test_instance_type_in_the_config_gets_the_sdks_image_for_it(sdk, sagemaker, 
     assert constants["batch_size"] == "32"
     # the backend's own instance_type overrides the estimator's, with the SDK's image for it
     backend = _backend(
-        sagemaker, _pytorch(sdk, code), instance_type="ml.c5.xlarge", s3_path=f"s3://{BUCKET}/x"
+        moto_endpoint, _pytorch(sdk, code), instance_type="ml.c5.xlarge", s3_path=f"s3://{BUCKET}/x"
     )
     assert backend.image_uri == PYTORCH_IMAGE.format("cpu")
 
 
-def test_huggingface_tensorflow_and_generic_estimators(sdk, sagemaker, code):
+def test_huggingface_tensorflow_and_generic_estimators(sdk, moto_endpoint, code):
     from sagemaker.estimator import Estimator
     from sagemaker.huggingface import HuggingFace
     from sagemaker.tensorflow import TensorFlow
@@ -226,7 +228,7 @@ def test_huggingface_tensorflow_and_generic_estimators(sdk, sagemaker, code):
         py_version="py310",
         **common,
     )
-    backend = _backend(sagemaker, hf, s3_path=f"s3://{BUCKET}/x")
+    backend = _backend(moto_endpoint, hf, s3_path=f"s3://{BUCKET}/x")
     assert backend.image_uri == hf.training_image_uri()
     assert "huggingface-pytorch-training:2.1.0-transformers4.36.0-gpu" in backend.image_uri
 
@@ -237,7 +239,7 @@ def test_huggingface_tensorflow_and_generic_estimators(sdk, sagemaker, code):
         hyperparameters={"optimizer": "adam"},
         **common,
     )
-    backend = _backend(sagemaker, tf, s3_path=f"s3://{BUCKET}/x")
+    backend = _backend(moto_endpoint, tf, s3_path=f"s3://{BUCKET}/x")
     assert backend.image_uri.endswith("/tensorflow-training:2.14-cpu-py310")
     assert backend.constants["optimizer"] == '"adam"'  # JSON, as the SDK sends it
 
@@ -248,7 +250,7 @@ def test_huggingface_tensorflow_and_generic_estimators(sdk, sagemaker, code):
         keep_alive_period_in_seconds=120,
         **common,
     )
-    backend = _backend(sagemaker, generic, s3_path=f"s3://{BUCKET}/x")
+    backend = _backend(moto_endpoint, generic, s3_path=f"s3://{BUCKET}/x")
     assert backend.image_uri == "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"
     assert (backend.constants, backend.keep_alive) == ({"depth": "3"}, 120)
     assert backend.program == "train.py"
@@ -262,7 +264,7 @@ def test_tuning_with_a_pytorch_estimator_runs_end_to_end(
 
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "experiments"))
     estimator = _pytorch(sdk, code, use_spot_instances=True, max_run=600, max_wait=1200)
-    backend = _backend(sagemaker, estimator)
+    backend = _backend(sagemaker.endpoint, estimator)
     scheduler = synetune.schedulers.create(
         "random_search",
         config_space={"x": uniform(0.0, 1.0), "epochs": 3},
@@ -290,7 +292,7 @@ def test_tuning_with_a_pytorch_estimator_runs_end_to_end(
 
 def test_spot_interruption_resumes_the_trial_from_its_s3_checkpoint(sdk, sagemaker, code, tmp_path):
     estimator = _pytorch(sdk, code, use_spot_instances=True, max_run=600, max_wait=1200)
-    backend = _backend(sagemaker, estimator, s3_path=f"s3://{BUCKET}/spot")
+    backend = _backend(sagemaker.endpoint, estimator, s3_path=f"s3://{BUCKET}/spot")
     try:
         backend.set_path(tmp_path / "spot-tuner")
         trial = backend.start_trial({"epochs": 6, "x": 1.0, "sleep": 0.3})
@@ -311,35 +313,35 @@ def test_spot_interruption_resumes_the_trial_from_its_s3_checkpoint(sdk, sagemak
 
 
 # ---------------------------------------------------------------------------------- bad input
-def test_estimator_without_a_role(sdk, sagemaker, code):
+def test_estimator_without_a_role(sdk, moto_endpoint, code):
     estimator = _pytorch(sdk, code)
     estimator.role = None  # e.g. a role meant to come from a SageMaker config file that is absent
     with pytest.raises(ValueError, match="PyTorch estimator has no role"):
-        _backend(sagemaker, estimator)
+        _backend(moto_endpoint, estimator)
 
 
-def test_framework_version_the_sdk_cannot_map(sdk, sagemaker, code):
+def test_framework_version_the_sdk_cannot_map(sdk, moto_endpoint, code):
     estimator = _pytorch(sdk, code, framework_version="0.99")
     with pytest.raises(ValueError, match=r"cannot map the PyTorch estimator .*0\.99.*image_uri"):
-        _backend(sagemaker, estimator)
+        _backend(moto_endpoint, estimator)
 
 
-def test_spot_without_max_wait(sdk, sagemaker, code):
+def test_spot_without_max_wait(sdk, moto_endpoint, code):
     estimator = _pytorch(sdk, code, use_spot_instances=True)
     with pytest.raises(ValueError, match="spot instances .* without max_wait"):
-        _backend(sagemaker, estimator)
+        _backend(moto_endpoint, estimator)
     estimator = _pytorch(sdk, code, use_spot_instances=True, max_run=3600, max_wait=60)
     with pytest.raises(ValueError, match="max_wait=60 is shorter than max_run=3600"):
-        _backend(sagemaker, estimator)
+        _backend(moto_endpoint, estimator)
 
 
-def test_settings_the_backend_cannot_honour_are_named(sdk, sagemaker, code):
+def test_settings_the_backend_cannot_honour_are_named(sdk, moto_endpoint, code):
     estimator = _pytorch(sdk, code, enable_infra_check=True)
     with pytest.raises(ValueError, match="sets enable_infra_check, which the synetune"):
-        _backend(sagemaker, estimator)
+        _backend(moto_endpoint, estimator)
     estimator = _pytorch(sdk, code, source_dir="s3://b/code.tar.gz")
     with pytest.raises(ValueError, match="source_dir 's3://b/code.tar.gz' is in S3"):
-        _backend(sagemaker, estimator)
+        _backend(moto_endpoint, estimator)
 
 
 class _Fixed(Scheduler):
@@ -364,7 +366,7 @@ def test_config_key_colliding_with_an_estimator_hyperparameter(
     sdk, sagemaker, code, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path / "experiments"))
-    backend = _backend(sagemaker, _pytorch(sdk, code), s3_path=f"s3://{BUCKET}/clash")
+    backend = _backend(sagemaker.endpoint, _pytorch(sdk, code), s3_path=f"s3://{BUCKET}/clash")
     tuner = Tuner(
         trial_backend=backend,
         scheduler=_Fixed([{"epochs": 1, "batch_size": 64}]),
