@@ -97,6 +97,11 @@ def test_stops_a_dominated_trial_and_keeps_a_front_trial():
     assert scheduler.on_trial_result(trials[1], {"epoch": 1, "a": 0.9, "b": 0.9}) == "STOP"
     # dominates both: front of its own
     assert scheduler.on_trial_result(trials[2], {"epoch": 1, "a": 0.1, "b": 0.1}) == "CONTINUE"
+    # numpy numbers are read like Python's
+    t3 = Trial(3, {}, None)
+    scheduler.on_trial_add(t3)
+    result = {"epoch": np.int64(1), "a": np.float32(0.95), "b": np.float64(0.95)}
+    assert scheduler.on_trial_result(t3, result) == "STOP"
     # at max_t every trial stops
     assert scheduler.on_trial_result(trials[2], {"epoch": 9, "a": 0.1, "b": 0.1}) == "STOP"
 

@@ -19,6 +19,7 @@ objectives, and an epsilon-net over the last front only, stopped as soon as it s
 from __future__ import annotations
 
 import math
+import numbers
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -274,7 +275,7 @@ class MOASHA(PauseResumeScheduler):
     # -- rungs ---------------------------------------------------------------------------------
     def _level(self, trial: Trial, result: dict[str, Any]) -> Any:
         level = result.get(self.time_attr)
-        if level is None or isinstance(level, bool) or not isinstance(level, int | float):
+        if level is None or isinstance(level, bool) or not isinstance(level, numbers.Real):
             self._read._warn(
                 "time_attr",
                 f"MOASHA: trial {trial.trial_id} reported a result without a numeric "
