@@ -25,10 +25,15 @@ def study() -> None:
 @click.option("--seeds", default=None, help="Only these seeds: '0-9' or '0,3,5-7'.")
 @click.option(
     "--executor",
-    type=click.Choice(["local"]),
+    type=click.Choice(["local", "ray"]),
     default="local",
     show_default=True,
-    help="Where the runs execute (local worker processes; Ray and SageMaker are not there yet).",
+    help="local: worker processes on this machine; ray: one Ray task per run (SageMaker: not yet).",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="--executor ray: the cluster to join (e.g. 'auto' or 'host:6379'; default: start one).",
 )
 @click.option(
     "--max-parallel",
@@ -42,6 +47,7 @@ def run_command(
     benchmarks: tuple[str, ...],
     seeds: str | None,
     executor: str,
+    address: str | None,
     max_parallel: int | None,
 ) -> None:
     """Run every combination of STUDY_FILE that has not finished; resume interrupted ones."""
@@ -56,6 +62,8 @@ def run_command(
             seeds=parse_seeds(seeds) if seeds is not None else None,
             max_parallel=max_parallel,
             progress=sys.stderr,
+            executor=executor,
+            address=address,
         )
     except StudyError as err:
         raise click.ClickException(str(err)) from None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from synetune_plugin_study.study import Combination, load_study
+from synetune_plugin_study.study import Combination, StudyError, load_study
 
 ONE_THREAD = {
     k: "1"
@@ -61,11 +61,10 @@ class _Worker:
             events.put((self, json.loads(line)))
         events.put((self, None))  # the process ended
 
-    def send(self, combo: Combination, state: str) -> None:
+    def send(self, combo: Combination, task: dict[str, Any]) -> None:
         self.task = combo
-        task = {"method": combo.method, "benchmark": combo.benchmark, "seed": combo.seed}
         assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({**task, "state": state}) + "\n")
+        self.proc.stdin.write(json.dumps(task) + "\n")
         self.proc.stdin.flush()
 
     def close(self, kill: bool = False) -> None:
@@ -95,10 +94,14 @@ def run_study(
     seeds: list[int] | None = None,
     max_parallel: int | None = None,
     progress: IO[str] | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> StudyRun:
     """Run the study's missing combinations (or the chosen ones) and return what happened.
 
-    Raises ``StudyError`` before anything runs when the study or a stored run disagrees."""
+    ``executor``: ``local`` (worker processes, ``max_parallel`` default: the CPU cores) or
+    ``ray`` (Ray tasks on the cluster at ``address``, default: its CPUs). Raises
+    ``StudyError`` before anything runs when the study or a stored run disagrees."""
     study_file = Path(study_file).resolve()
     study = load_study(study_file)
     combos = study.combinations(methods, benchmarks, seeds)
@@ -108,83 +111,151 @@ def run_study(
     if not todo:
         _say(progress, f"study {study.name}: all {len(combos)} runs are finished\n")
         return run
-    parallel = max(1, min(max_parallel or os.cpu_count() or 1, len(todo)))
-    from synetune.plugin_api import experiment_root
-
-    logs = experiment_root() / f"{study.name}-study-logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    events: queue.Queue = queue.Queue()
-    workers = [_Worker(i, study_file, logs / f"worker-{i}.log", events) for i in range(parallel)]
-    idle = list(workers)
-    started: dict[str, float] = {}
-    durations: list[float] = []
     start = time.time()
-    last_line, changed = 0.0, True
-    try:
-        while todo or len(idle) < len(workers):
-            while todo and idle:
-                worker = idle.pop()
-                combo, state = todo.popleft()
-                started[combo.tuner_name] = time.time()
-                worker.send(combo, state)
-            now = time.time()
-            if progress is not None and (changed or now - last_line > 5):
-                last_line, changed = now, False
-                _say(
-                    progress,
-                    _line(
-                        study.name, run, len(workers) - len(idle), len(todo), durations, parallel
-                    ),
-                )
-            try:
-                worker, answer = events.get(timeout=1.0)
-            except queue.Empty:
-                worker = answer = None
-            if worker is not None and answer is None:  # the process ended: start a fresh one
-                if worker.task is not None:
-                    name = worker.task.tuner_name
-                    run.failed[name] = f"worker process ended (see {worker.log.name})"
-                elif worker in idle:
-                    idle.remove(worker)
-                worker.close()
-                fresh = _Worker(worker.index, study_file, Path(worker.log.name), events)
-                workers[workers.index(worker)] = fresh
-                idle.append(fresh)
-            elif worker is not None and worker.task is not None:
-                name = worker.task.tuner_name
-                if answer.get("status") == "finished":
-                    run.finished += 1
-                    run.markers[name] = answer
-                    durations.append(time.time() - started[name])
-                else:
-                    run.failed[name] = str(answer.get("error"))
-                worker.task = None
-                idle.append(worker)
-            changed = changed or answer is not None
-    except BaseException:
-        for worker in workers:
-            worker.close(kill=True)
-        raise
-    for worker in workers:
-        worker.close()
-    _say(progress, _line(study.name, run, 0, 0, durations, parallel))
+    tracker = _Tracker(study.name, run, progress)
+    if executor == "ray":
+        _run_ray(study_file, todo, max_parallel, address, tracker)
+    elif executor == "local":
+        _run_local(study_file, study.name, todo, max_parallel, tracker)
+    else:
+        raise StudyError(f"executor must be 'local' or 'ray', got {executor!r}")
+    tracker.line(0, 0, force=True)
     run.wall_time = time.time() - start
     for name, error in run.failed.items():
         _say(progress, f"FAILED {name}: {error}\n")
     return run
 
 
-def _line(
-    name: str, run: StudyRun, running: int, waiting: int, durations: list, parallel: int
-) -> str:
-    eta = ""
-    if durations:  # what is left, at the mean duration so far, spread over the workers
-        left = (waiting + running) * sum(durations) / len(durations) / parallel
-        eta = f", ETA {_duration(left)}"
-    return (
-        f"study {name}: {run.skipped + run.finished}/{run.total} done, {running} running, "
-        f"{len(run.failed)} failed, {waiting} waiting{eta}\n"
-    )
+class _Tracker:
+    """Counts answers into the ``StudyRun`` and prints the progress line."""
+
+    def __init__(self, name: str, run: StudyRun, progress: IO[str] | None) -> None:
+        self.name, self.run, self.progress = name, run, progress
+        self.started: dict[str, float] = {}
+        self.durations: list[float] = []
+        self.parallel = 1
+        self.last_line = 0.0
+        self.changed = True
+
+    def start(self, combo: Combination) -> dict[str, Any]:
+        self.started[combo.tuner_name] = time.time()
+        self.changed = True
+        return {"method": combo.method, "benchmark": combo.benchmark, "seed": combo.seed}
+
+    def answer(self, name: str, answer: dict[str, Any]) -> None:
+        self.changed = True
+        if answer.get("status") == "finished":
+            self.run.finished += 1
+            self.run.markers[name] = answer
+            self.durations.append(time.time() - self.started[name])
+        else:
+            self.run.failed[name] = str(answer.get("error"))
+
+    def line(self, running: int, waiting: int, force: bool = False) -> None:
+        now = time.time()
+        if self.progress is None or not (force or self.changed or now - self.last_line > 5):
+            return
+        self.last_line, self.changed = now, False
+        eta = ""
+        if self.durations:  # what is left at the mean duration so far, over the workers
+            mean = sum(self.durations) / len(self.durations)
+            eta = f", ETA {_duration((waiting + running) * mean / self.parallel)}"
+        run = self.run
+        _say(
+            self.progress,
+            f"study {self.name}: {run.skipped + run.finished}/{run.total} done, {running} "
+            f"running, {len(run.failed)} failed, {waiting} waiting{eta}\n",
+        )
+
+
+def _run_local(
+    study_file: Path, name: str, todo: deque, max_parallel: int | None, tracker: _Tracker
+) -> None:
+    from synetune.plugin_api import experiment_root
+
+    parallel = max(1, min(max_parallel or os.cpu_count() or 1, len(todo)))
+    tracker.parallel = parallel
+    logs = experiment_root() / f"{name}-study-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    events: queue.Queue = queue.Queue()
+    workers = [_Worker(i, study_file, logs / f"worker-{i}.log", events) for i in range(parallel)]
+    idle = list(workers)
+    try:
+        while todo or len(idle) < len(workers):
+            while todo and idle:
+                worker = idle.pop()
+                combo, state = todo.popleft()
+                worker.send(combo, {**tracker.start(combo), "state": state})
+            tracker.line(len(workers) - len(idle), len(todo))
+            try:
+                worker, answer = events.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if answer is None:  # the worker process ended: start a fresh one
+                if worker.task is not None:
+                    tracker.answer(
+                        worker.task.tuner_name,
+                        {"error": f"worker process ended (see {worker.log.name})"},
+                    )
+                elif worker in idle:
+                    idle.remove(worker)
+                worker.close()
+                fresh = _Worker(worker.index, study_file, Path(worker.log.name), events)
+                workers[workers.index(worker)] = fresh
+                idle.append(fresh)
+            elif worker.task is not None:
+                tracker.answer(worker.task.tuner_name, answer)
+                worker.task = None
+                idle.append(worker)
+    except BaseException:
+        for worker in workers:
+            worker.close(kill=True)
+        raise
+    for worker in workers:
+        worker.close()
+
+
+def _run_ray(
+    study_file: Path, todo: deque, max_parallel: int | None, address: str | None, tracker: _Tracker
+) -> None:
+    """Each combination as a Ray task (one CPU) on the cluster at ``address``; the cluster's
+    workers must see ``$SYNETUNE_FOLDER`` and the study file (one machine, or a shared disk)."""
+    try:
+        import ray
+    except ImportError:
+        raise StudyError(
+            "--executor ray needs Ray: pip install 'synetune-plugin-study[ray]'"
+        ) from None
+    from synetune.plugin_api import experiment_root
+    from synetune_plugin_study.worker import run_task
+
+    if not ray.is_initialized():
+        ray.init(address=address, logging_level="warning", runtime_env={"env_vars": ONE_THREAD})
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    parallel = max(1, min(max_parallel or cpus, len(todo)))
+    tracker.parallel = parallel
+    remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
+    folder = str(experiment_root())
+    pending: dict[Any, str] = {}
+    try:
+        while todo or pending:
+            while todo and len(pending) < parallel:
+                combo, state = todo.popleft()
+                task = {**tracker.start(combo), "state": state}
+                pending[remote.remote(str(study_file), task, folder)] = combo.tuner_name
+            tracker.line(len(pending), len(todo))
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            for ref in ready:
+                name = pending.pop(ref)
+                try:
+                    answer = ray.get(ref)
+                except Exception as err:  # the task's process died
+                    answer = {"error": f"Ray task failed: {type(err).__name__}: {err}"}
+                tracker.answer(name, answer)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
 
 
 def _say(stream: IO[str] | None, text: str) -> None:

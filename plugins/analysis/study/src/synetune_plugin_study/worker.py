@@ -84,6 +84,7 @@ def run_combination(combo: Combination, state: str) -> dict[str, Any]:
         "received": received,
         "first_trial": timing.first_trial,
         "tuning_end": timing.tuning_end,
+        "pid": os.getpid(),
     }
     marker["finished"] = time.time()
     write_marker(folder, marker)
@@ -97,25 +98,40 @@ def _exit_with_parent(parent: int) -> None:
         time.sleep(0.2)
 
 
+_STUDIES: dict[str, Study] = {}
+
+
+def run_task(study_file: str, task: dict[str, Any], folder: str | None = None) -> dict[str, Any]:
+    """Run one task (``method``, ``benchmark``, ``seed``, ``state``) of a study; a failure is
+    answered (and marked in the run's folder), not raised. ``folder``: ``$SYNETUNE_FOLDER`` for
+    a process that did not inherit it (a Ray worker)."""
+    if folder is not None:
+        os.environ["SYNETUNE_FOLDER"] = folder
+    if study_file not in _STUDIES:
+        _STUDIES[study_file] = load_study(study_file)
+    study = _STUDIES[study_file]
+    combo = Combination(study, task["method"], task["benchmark"], int(task["seed"]))
+    try:
+        answer = run_combination(combo, task["state"])
+    except Exception as err:
+        traceback.print_exc()
+        answer = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
+        if (combo.folder() / "metadata.json").exists():
+            write_marker(combo.folder(), answer)
+    return {"name": combo.tuner_name, **answer}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything printed goes to the log, never into the protocol
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    study: Study = load_study(argv[0])
     for line in sys.stdin:
-        task = json.loads(line)
-        combo = Combination(study, task["method"], task["benchmark"], int(task["seed"]))
         try:
-            answer = run_combination(combo, task["state"])
+            answer = run_task(argv[0], json.loads(line))
         except KeyboardInterrupt:
             return 130
-        except Exception as err:
-            traceback.print_exc()
-            answer = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
-            if (combo.folder() / "metadata.json").exists():
-                write_marker(combo.folder(), answer)
-        protocol.write(json.dumps({"name": combo.tuner_name, **answer}, default=str) + "\n")
+        protocol.write(json.dumps(answer, default=str) + "\n")
     return 0
 
 
