@@ -20,6 +20,10 @@ launches one process per experiment; the sequential loop is the baseline instead
 
     python benchmarks/study_throughput.py                 # 5 x 2 x 10, 500 trials
     python benchmarks/study_throughput.py --seeds 2       # a quick look
+    python benchmarks/study_throughput.py --ray           # also on a local Ray cluster
+
+CPU time is that of the whole process tree (``RUSAGE_CHILDREN``): on a loaded machine the wall
+times mostly measure the other processes, the CPU times what the runs themselves cost.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,11 +66,15 @@ ONE_THREAD = {
 }
 
 
-def timed(command: list[str], folder: Path) -> float:
+def timed(command: list[str], folder: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, of the whole process tree) of ``command``."""
     env = {**os.environ, **ONE_THREAD, "SYNETUNE_FOLDER": str(folder)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def markers(folder: Path) -> list[dict]:
@@ -86,6 +95,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=500)
     parser.add_argument("--max-parallel", type=int, default=2)
+    parser.add_argument("--ray", action="store_true", help="also run it with --executor ray")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="study-throughput-"))
@@ -97,13 +107,18 @@ def main() -> None:
 
     synetune = [sys.executable, "-m", "synetune", "study"]
     parallel_folder = work / "parallel"
-    parallel = timed(
-        [*synetune, "run", str(study), "--max-parallel", str(args.max_parallel)], parallel_folder
+    run = [*synetune, "run", str(study), "--max-parallel", str(args.max_parallel)]
+    parallel, parallel_cpu = timed(run, parallel_folder)
+    report, _ = timed(
+        [*synetune, "report", str(study), "-o", str(work / "report")], parallel_folder
     )
-    report = timed([*synetune, "report", str(study), "-o", str(work / "report")], parallel_folder)
     print(f"parallel: {parallel:.1f} s (+ report {report:.1f} s)", flush=True)
-    sequential = timed([sys.executable, "-c", SEQUENTIAL, str(study)], work / "sequential")
+    sequential, sequential_cpu = timed([sys.executable, "-c", SEQUENTIAL, str(study)], work / "seq")
     print(f"sequential: {sequential:.1f} s", flush=True)
+    on_ray = None
+    if args.ray:  # a local Ray cluster started by the runner (no --address)
+        on_ray, ray_cpu = timed([*run, "--executor", "ray"], work / "ray")
+        print(f"ray: {on_ray:.1f} s", flush=True)
 
     done = markers(parallel_folder)
     assert len(done) == runs and all(m["status"] == "finished" for m in done), "runs missing"
@@ -111,21 +126,31 @@ def main() -> None:
     end_overhead = [m["finished"] - m["tuning_end"] for m in done]
     in_workers = sum(m["finished"] - m["received"] for m in done)
     efficiency = sequential / (args.max_parallel * parallel)
+    n = args.max_parallel
     print()
-    print(f"| {runs} experiments x {args.trials} trials | value |")
-    print("|---|---|")
-    print(f"| sequential, one process | {sequential:.1f} s |")
-    print(f"| `study run --max-parallel {args.max_parallel}` | {parallel:.1f} s |")
-    print(f"| speed-up | {sequential / parallel:.2f}x |")
-    print(f"| parallel efficiency | {100 * efficiency:.0f}% |")
-    print(f"| `study report` | {report:.1f} s |")
+    print(f"| {runs} experiments x {args.trials} trials | wall | CPU (user + sys) |")
+    print("|---|---|---|")
+    print(f"| sequential, one process | {sequential:.1f} s | {sequential_cpu:.1f} s |")
+    print(f"| `study run --max-parallel {n}` | {parallel:.1f} s | {parallel_cpu:.1f} s |")
+    if on_ray is not None:
+        print(
+            f"| `study run --max-parallel {n} --executor ray` | {on_ray:.1f} s | {ray_cpu:.1f} s (driver and Ray workers) |"
+        )
+    print(f"| speed-up (wall) | {sequential / parallel:.2f}x | |")
     print(
-        f"| time inside workers / (parallel x wall) | {in_workers / (args.max_parallel * parallel):.0%} |"
+        f"| parallel efficiency, sequential / ({n} x parallel), wall | {100 * efficiency:.0f}% | |"
     )
-    print(f"| start to first trial | {spread(start_overhead)} |")
-    print(f"| end to results on disk | {spread(end_overhead)} |")
-    print(f"| load average (1 min) before / after | {load_before:.1f} / {os.getloadavg()[0]:.1f} |")
-    print(f"| CPU cores | {os.cpu_count()} |")
+    print(
+        f"| CPU the runner adds, parallel / sequential CPU | | {parallel_cpu / sequential_cpu:.2f}x |"
+    )
+    print(f"| `study report` | {report:.1f} s | |")
+    print(f"| workers busy, time in tasks / ({n} x wall) | {in_workers / (n * parallel):.0%} | |")
+    print(f"| start to first trial | {spread(start_overhead)} | |")
+    print(f"| end to results on disk | {spread(end_overhead)} | |")
+    print(
+        f"| load average (1 min) before / after | {load_before:.1f} / {os.getloadavg()[0]:.1f} | |"
+    )
+    print(f"| CPU cores | {os.cpu_count()} | |")
 
 
 if __name__ == "__main__":
