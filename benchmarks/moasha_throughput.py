@@ -14,7 +14,7 @@ more), so the script records every event it fed to the scheduler and every decis
         plugins/schedulers/multiobjective/tests/data/moasha_syne_tune_stream.json.gz
 
 ``--record`` writes the events and Syne Tune's decisions of every scenario to a compressed
-fixture; ``test_multiobjective_moasha.py`` replays it through ``moasha`` and asserts the same
+fixture, plus Syne Tune's verdicts on 300 random rungs with 2-4 objectives and many ties; ``test_multiobjective_moasha.py`` replays it through ``moasha`` and asserts the same
 decisions. Equal digests printed by the two sides also mean equal decisions. Only the time spent
 inside the scheduler (``on_trial_add``, ``on_trial_result``, ``on_trial_complete``,
 ``on_trial_remove``) is measured, as CPU time of the process; BLAS runs single-threaded.
@@ -204,6 +204,25 @@ def make_synetune(sc: dict[str, Any]) -> _Adapter:
     return _Adapter(scheduler, SynTrial)
 
 
+def priority_cases(n_cases: int = 300, seed: int = 0) -> list[list[Any]]:
+    """Syne Tune's stop/continue verdict for the last row of random rungs with 2-4 objectives
+    and values rounded to 1-3 decimals (ties and duplicates), for ``reduction_factor=3``."""
+    import numpy as np
+    from syne_tune.optimizer.schedulers.multiobjective.multiobjective_priority import (
+        NonDominatedPriority,
+    )
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n_cases):
+        n, m = int(rng.integers(2, 40)), int(rng.integers(2, 5))
+        Y = np.round(rng.random((n, m)), int(rng.integers(1, 4)))
+        priorities = NonDominatedPriority()(Y)  # as MOASHA's _Bracket.on_result ranks them
+        ranks = np.searchsorted(sorted(priorities), priorities) / len(priorities)
+        cases.append([Y.tolist(), bool(ranks[-1] > 1 / 3)])
+    return cases
+
+
 def run(syne_tune: bool, record: str | None) -> list[dict[str, Any]]:
     reports, fixture = [], {}
     for name, sc in SCENARIOS.items():
@@ -229,6 +248,7 @@ def run(syne_tune: bool, record: str | None) -> list[dict[str, Any]]:
             "decisions": out["decisions"],
         }
     if record:
+        fixture["priority_cases"] = priority_cases()
         with gzip.open(record, "wt", compresslevel=9) as f:
             json.dump(fixture, f, separators=(",", ":"))
     return reports

@@ -272,3 +272,20 @@ def test_promotion_pauses_at_rungs_and_resumes_only_the_top_third():
 def test_unknown_type_is_refused():
     with pytest.raises(ValueError, match="type must be one of"):
         _moasha(type="pasha")
+
+
+def test_same_verdicts_as_syne_tune_on_random_rungs_with_ties_and_more_objectives():
+    with gzip.open(STREAM, "rt") as f:
+        cases = json.load(f)["priority_cases"]
+    assert len(cases) >= 300 and any(len(Y[0]) == 4 for Y, _ in cases)
+    verdicts = []
+    for Y, _ in cases:
+        m = len(Y[0])
+        names = [f"o{j}" for j in range(m)]
+        scheduler = _moasha(metrics=names)  # every result is recorded at rung level 1
+        for trial_id, row in enumerate(Y):
+            trial = Trial(trial_id, {}, None)
+            scheduler.on_trial_add(trial)
+            decision = scheduler.on_trial_result(trial, {"epoch": 1, **dict(zip(names, row))})
+        verdicts.append(decision == SchedulerDecision.STOP)
+    assert verdicts == [expected for _, expected in cases]
