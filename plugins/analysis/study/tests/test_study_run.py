@@ -153,3 +153,29 @@ def test_multi_objective_study_reports_hypervolume(tmp_path, synetune_folder):
     for values in curves.values.values():  # hypervolume over time never decreases
         assert (np.diff(values[:, np.isfinite(values).all(axis=0)], axis=1) >= -1e-12).all()
     assert (tmp_path / "out" / "zdt1.png").exists()
+
+
+def test_script_benchmark_runs_on_the_local_backend(tmp_path, synetune_folder):
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import argparse\n"
+        "from synetune_sdk import Reporter\n"
+        "parser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--x', type=float)\n"
+        "args, _ = parser.parse_known_args()\n"
+        "Reporter()(loss=(args.x - 0.3) ** 2)\n"
+    )
+    path = tmp_path / "script_study.py"
+    path.write_text(
+        "from synetune_sdk.config_space import uniform\n"
+        "study = {'name': 'script', 'seeds': [0], 'methods': {'RS': 'random_search'},\n"
+        f" 'benchmarks': {{'quad': {{'script': {str(script)!r}, 'metric': 'loss',\n"
+        "   'config_space': {'x': uniform(0.0, 1.0)}, 'max_num_trials': 3, 'n_workers': 1}}}\n"
+    )
+    run = run_study(path, max_parallel=1)
+    assert run.finished == 1 and not run.failed, run.failed
+    exp = load_experiment(synetune_folder / "script-RS-quad-0")
+    assert exp.results["trial_id"].nunique() >= 3
+    assert exp.metadata["study_settings"]["benchmark"]["config_space"]["x"]["domain_cls"] == "Float"
+    x = exp.results["config_x"]
+    assert ((exp.results["loss"] - (x - 0.3) ** 2).abs() < 1e-9).all()

@@ -31,6 +31,8 @@ STOP_KEYS = {
     "max_num_trials_finished",
     "max_num_evaluations",
     "max_cost",
+    "max_metric_value",
+    "min_metric_value",
 }
 # multi-objective schedulers of the in-repo plugins, and those that take one metric or several;
 # any other is single-objective unless its method says multi_objective = true
