@@ -35,6 +35,13 @@ def build(name: str, random_seed: int):
     ]
     assert not missing, f"{name}: no test value for the required argument(s) {missing}"
     kwargs = {k: v for k, v in ARGUMENTS.items() if k in params}
+    try:
+        return synetune.schedulers.create(name, **kwargs, random_seed=random_seed)
+    except ValueError as err:
+        if "at least two metrics" not in str(err):
+            raise
+    # a multi-objective method: two objectives
+    kwargs.update(metric=["loss", "epoch"], mode=["min", "max"])
     return synetune.schedulers.create(name, **kwargs, random_seed=random_seed)
 
 
