@@ -39,7 +39,9 @@ Peers run in scratch virtual environments, never dependencies of synetune::
     python -m venv /tmp/peers/optuna && /tmp/peers/optuna/bin/pip install 'optuna>=5,<6' torch==2.13.0 scipy
     python benchmarks/mo_quality.py [--seeds 10] [--slow-seeds 3] [--evals 100] [--problems zdt1,dtlz2,digits-mlp] [--methods ...]
 
-``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
+``--jobs N`` runs N worker processes at once (one per method, problem and seed; CPU time per
+suggestion is per process, so it is not inflated by that), ``--save FILE`` keeps every finished
+run. ``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
 ``optuna-gp``) on fewer seeds, marked in the table.
 
 Every method runs in its own process with BLAS/OpenMP (and torch) limited to one thread. This
@@ -331,7 +333,9 @@ def run_optuna(method: str, problem: str, seed: int, evals: int, table: Digits |
     return points, times
 
 
-def worker(method: str, problem: str, seeds: int, evals: int, table_folder: str | None) -> list:
+def worker(
+    method: str, problem: str, seeds: list[int], evals: int, table_folder: str | None
+) -> list:
     if method == "ehvi" or method.startswith("optuna"):
         try:
             import torch
@@ -348,7 +352,7 @@ def worker(method: str, problem: str, seeds: int, evals: int, table_folder: str 
         else run_synetune
     )
     out = []
-    for seed in range(seeds):
+    for seed in seeds:
         points, times = run(method, problem, seed, evals, table)
         last = times[-10:]
         out.append(
@@ -385,6 +389,25 @@ def python_for(method: str) -> str:
     return sys.executable
 
 
+def run_task(python: str, method: str, problem: str, seed: int, args: Any, table: Path) -> Any:
+    """One method on one problem for one seed, in its own process: (runs or None, seconds)."""
+    cmd = [python, __file__, "--worker", method, "--problem", problem, "--table", str(table)]
+    cmd += ["--seed", str(seed), "--evals", str(args.evals)]
+    started = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **SINGLE_THREAD},
+        cwd=str(Path(__file__).parent),
+    )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        print(f"{method} on {problem}, seed {seed} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+        return None, elapsed
+    return json.loads(proc.stdout.strip().splitlines()[-1])[0], elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
@@ -397,13 +420,19 @@ def main() -> None:
         help=f"seeds for the GP methods {', '.join(SLOW)} (default: --seeds); on a loaded "
         "2-core machine 10 seeds of them take hours",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes at once")
+    parser.add_argument("--save", help="write every finished run to this JSON file as it ends")
     parser.add_argument("--worker")
     parser.add_argument("--problem")
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--table")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.problem, args.seeds, args.evals, args.table)))
+        runs = worker(args.worker, args.problem, [args.seed], args.evals, args.table)
+        print(json.dumps(runs))
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     from synetune_plugin_analytic.multiobjective import max_hypervolume, reference_point
 
     import synetune
@@ -419,6 +448,38 @@ def main() -> None:
     }
     if "digits-mlp" in problems:
         info["digits-mlp"] = export_digits(table)
+    rows: list[tuple[str, str, str]] = []  # (problem, method, why not run) in table order
+    tasks = []
+    for problem in problems:
+        for method in args.methods.split(","):
+            if method in MULTI_FIDELITY and problem != "digits-mlp":
+                continue
+            python = python_for(method)
+            if not method.startswith(("optuna", "st-")) and method.lower() not in registered:
+                rows.append((problem, method, "not installed"))
+            elif not Path(python).exists():
+                rows.append((problem, method, f"not run ({python} missing)"))
+            else:
+                rows.append((problem, method, ""))
+                seeds = args.slow_seeds if method in SLOW and args.slow_seeds else args.seeds
+                tasks += [(problem, method, seed, python) for seed in range(seeds)]
+    tasks.sort(key=lambda t: t[1] not in SLOW)  # the long ones first
+    runs: dict[tuple[str, str], list] = {}
+    seconds: dict[tuple[str, str], float] = {}
+
+    def one(task: tuple) -> None:
+        problem, method, seed, python = task
+        result, elapsed = run_task(python, method, problem, seed, args, table)
+        key = (problem, method)
+        seconds[key] = seconds.get(key, 0.0) + elapsed
+        if result is not None:
+            runs.setdefault(key, []).append({"seed": seed, **result})
+        if args.save:
+            saved = {f"{p}/{m}": r for (p, m), r in runs.items()}
+            Path(args.save).write_text(json.dumps({"fronts": info, "runs": saved}))
+
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        list(pool.map(one, tasks))
     print(
         f"Hypervolume after {args.evals} evaluations, {args.seeds} seeds (median [q1, q3]); "
         "s/suggestion: CPU (wall) at the last 10 suggestions, median over seeds\n"
@@ -426,60 +487,23 @@ def main() -> None:
     print("| problem | method | hypervolume | gap to front | s/suggestion | run time |")
     print("|---|---|---|---|---|---|")
     results: dict[str, Any] = {}
-    for problem in problems:
+    for problem, method, why in rows:
         ref, front = info[problem]["reference_point"], info[problem]["front"]
-        for method in args.methods.split(","):
-            if method in MULTI_FIDELITY and problem != "digits-mlp":
-                continue
-            label = f"| {problem} | {method} |"
-            if not method.startswith(("optuna", "st-")) and method.lower() not in registered:
-                print(f"{label} not installed | | | |", flush=True)
-                continue
-            seeds = args.slow_seeds if method in SLOW and args.slow_seeds else args.seeds
-            python = python_for(method)
-            if not Path(python).exists():
-                print(f"{label} not run ({python} missing) | | | |", flush=True)
-                continue
-            cmd = [
-                python,
-                __file__,
-                "--worker",
-                method,
-                "--problem",
-                problem,
-                "--table",
-                str(table),
-                "--seeds",
-                str(seeds),
-                "--evals",
-                str(args.evals),
-            ]
-            started = time.perf_counter()
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                env={**os.environ, **SINGLE_THREAD},
-                cwd=str(Path(__file__).parent),
-            )
-            elapsed = time.perf_counter() - started
-            if proc.returncode != 0:
-                print(f"{label} failed | | | {elapsed:.0f} s |", flush=True)
-                print(proc.stderr[-3000:], file=sys.stderr)
-                continue
-            runs = json.loads(proc.stdout.strip().splitlines()[-1])
-            volumes = [hypervolume2(r["points"], ref) for r in runs]
-            q1, med, q3 = np.percentile(volumes, [25, 50, 75])
-            cpu = np.median([r["cpu"] for r in runs])
-            wall = np.median([r["wall"] for r in runs])
-            results[f"{problem}/{method}"] = {"hypervolume": volumes, "cpu": cpu, "wall": wall}
-            if seeds != args.seeds:
-                label = f"| {problem} | {method} ({seeds} seeds) |"
-            print(
-                f"{label} {med:.4f} [{q1:.4f}, {q3:.4f}] | {front - med:.4f} | "
-                f"{cpu:.3f} ({wall:.3f}) | {elapsed:.0f} s |",
-                flush=True,
-            )
+        key = (problem, method)
+        done = runs.get(key, [])
+        if why or not done:
+            print(f"| {problem} | {method} | {why or 'failed'} | | | |")
+            continue
+        volumes = [hypervolume2(r["points"], ref) for r in done]
+        q1, med, q3 = np.percentile(volumes, [25, 50, 75])
+        cpu = float(np.median([r["cpu"] for r in done]))
+        wall = float(np.median([r["wall"] for r in done]))
+        results[f"{problem}/{method}"] = {"hypervolume": volumes, "cpu": cpu, "wall": wall}
+        label = method if len(done) == args.seeds else f"{method} ({len(done)} seeds)"
+        print(
+            f"| {problem} | {label} | {med:.4f} [{q1:.4f}, {q3:.4f}] | {front - med:.4f} | "
+            f"{cpu:.3f} ({wall:.3f}) | {seconds[key]:.0f} s |"
+        )
     print("\nfronts: " + json.dumps(info))
     print(json.dumps(results))
 
