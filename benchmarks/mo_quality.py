@@ -41,7 +41,7 @@ Peers run in scratch virtual environments, never dependencies of synetune::
 
 ``--jobs N`` runs N worker processes at once (one per method, problem and seed; CPU time per
 suggestion is per process, so it is not inflated by that), ``--save FILE`` keeps every finished
-run. ``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
+run, and ``--from FILE`` prints the table of such a file. ``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
 ``optuna-gp``) on fewer seeds, marked in the table.
 
 Every method runs in its own process with BLAS/OpenMP (and torch) limited to one thread. This
@@ -422,11 +422,15 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes at once")
     parser.add_argument("--save", help="write every finished run to this JSON file as it ends")
+    parser.add_argument("--from", dest="from_file", help="print the table of a --save file")
     parser.add_argument("--worker")
     parser.add_argument("--problem")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--table")
     args = parser.parse_args()
+    if args.from_file:
+        table_from(args.from_file, args.seeds, args.evals)
+        return
     if args.worker:
         runs = worker(args.worker, args.problem, [args.seed], args.evals, args.table)
         print(json.dumps(runs))
@@ -480,8 +484,13 @@ def main() -> None:
 
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         list(pool.map(one, tasks))
+    print_table(rows, info, runs, seconds, args.evals, args.seeds)
+
+
+def print_table(rows: list, info: dict, runs: dict, seconds: dict, evals: int, seeds: int) -> None:
+    """The markdown table (``rows``: (problem, method, why not run)) and the raw figures."""
     print(
-        f"Hypervolume after {args.evals} evaluations, {args.seeds} seeds (median [q1, q3]); "
+        f"Hypervolume after {evals} evaluations, {seeds} seeds (median [q1, q3]); "
         "s/suggestion: CPU (wall) at the last 10 suggestions, median over seeds\n"
     )
     print("| problem | method | hypervolume | gap to front | s/suggestion | run time |")
@@ -499,13 +508,25 @@ def main() -> None:
         cpu = float(np.median([r["cpu"] for r in done]))
         wall = float(np.median([r["wall"] for r in done]))
         results[f"{problem}/{method}"] = {"hypervolume": volumes, "cpu": cpu, "wall": wall}
-        label = method if len(done) == args.seeds else f"{method} ({len(done)} seeds)"
+        label = method if len(done) == seeds else f"{method} ({len(done)} seeds)"
+        took = f"{seconds[key]:.0f} s" if key in seconds else ""
         print(
             f"| {problem} | {label} | {med:.4f} [{q1:.4f}, {q3:.4f}] | {front - med:.4f} | "
-            f"{cpu:.3f} ({wall:.3f}) | {seconds[key]:.0f} s |"
+            f"{cpu:.3f} ({wall:.3f}) | {took} |"
         )
     print("\nfronts: " + json.dumps(info))
     print(json.dumps(results))
+
+
+def table_from(path: str, seeds: int, evals: int) -> None:
+    """Print the table of a run saved with ``--save`` (finished or not)."""
+    saved = json.loads(Path(path).read_text())
+    runs = {tuple(k.split("/", 1)): v for k, v in saved["runs"].items()}
+    order = list(SYNETUNE_METHODS + PEER_METHODS)
+    problems = list(saved["fronts"])
+    keys = sorted(runs, key=lambda k: (problems.index(k[0]), order.index(k[1])))
+    rows = [(p, m, "") for p, m in keys]
+    print_table(rows, saved["fronts"], runs, {}, evals, seeds)
 
 
 if __name__ == "__main__":
