@@ -240,10 +240,10 @@ def test_remote_launcher_gives_up_on_the_quota_after_its_timeout(sagemaker, tmp_
         image_uri=IMAGE,
         s3_path=S3_PATH,
         endpoint_url=sagemaker.endpoint,
-        resource_limit_timeout=1.0,
+        resource_limit_timeout=3.0,
     )
-    launcher.quota_first_delay = 0.3
-    with pytest.raises(RuntimeError, match="could not start within resource_limit_timeout=1"):
+    launcher.quota_first_delay = 0.2
+    with pytest.raises(RuntimeError, match="could not start within resource_limit_timeout=3"):
         launcher.run()
     assert len(sagemaker.rejected) >= 2  # retried before giving up
 

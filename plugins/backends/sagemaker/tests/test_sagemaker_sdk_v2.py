@@ -28,7 +28,8 @@ from mylib.scale import FACTOR
 from synetune_sdk import Reporter
 
 parser = argparse.ArgumentParser()
-for name, kind in (("epochs", int), ("x", float), ("batch_size", int), ("sleep", float)):
+for name, kind in (("epochs", int), ("x", float), ("batch_size", int), ("sleep", float),
+                   ("hold_at", int), ("hold_file", str)):
     parser.add_argument(f"--{name}", type=kind, default=0)
 parser.add_argument("--st_checkpoint_dir")
 args, _ = parser.parse_known_args()
@@ -36,6 +37,8 @@ state = os.path.join(args.st_checkpoint_dir, "state.json")
 start = json.load(open(state))["epoch"] if os.path.exists(state) else 0
 report = Reporter()
 for epoch in range(start + 1, args.epochs + 1):
+    while epoch == args.hold_at and not os.path.exists(args.hold_file):
+        time.sleep(0.05)  # the test interrupts the job here
     time.sleep(args.sleep)
     os.makedirs(args.st_checkpoint_dir, exist_ok=True)
     with open(state + ".tmp", "w") as f:
@@ -295,10 +298,15 @@ def test_spot_interruption_resumes_the_trial_from_its_s3_checkpoint(sdk, sagemak
     backend = _backend(sagemaker.endpoint, estimator, s3_path=f"s3://{BUCKET}/spot")
     try:
         backend.set_path(tmp_path / "spot-tuner")
-        trial = backend.start_trial({"epochs": 6, "x": 1.0, "sleep": 0.3})
+        hold = tmp_path / "go-on"
+        trial = backend.start_trial(
+            {"epochs": 6, "x": 1.0, "sleep": 0.05, "hold_at": 3, "hold_file": str(hold)}
+        )
         wait_for(lambda: backend.num_results[trial.trial_id] >= 2, what="two results")
         (name,) = backend.job_names(trial.trial_id)
-        sagemaker.interrupt(name)
+        sagemaker.interrupt(name)  # while the script waits at epoch 3, checkpoint at 2
+        wait_for(lambda: sagemaker.interrupted, what="the interruption")
+        hold.touch()
         results = run_to_end(backend, [trial.trial_id])
         assert backend.status[trial.trial_id] == TrialStatus.COMPLETED, backend.stderr(0)
     finally:
@@ -307,8 +315,8 @@ def test_spot_interruption_resumes_the_trial_from_its_s3_checkpoint(sdk, sagemak
     assert backend.job_names(trial.trial_id) == [name]  # SageMaker restarted the same job
     epochs = [r["epoch"] for _, r in results]
     assert epochs == [1, 2, 3, 4, 5, 6]  # no epoch trained twice, none lost
-    resumed = {r["resumed_at"] for _, r in results}
-    assert len(resumed) == 2 and 0 in resumed, resumed  # the restart began at its checkpoint
+    # the restarted container began at the checkpoint of epoch 2, which it found in S3
+    assert [r["resumed_at"] for _, r in results] == [0, 0, 2, 2, 2, 2]
     assert any("interrupted" in line for line in backend.stderr(trial.trial_id))
 
 
