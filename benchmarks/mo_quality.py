@@ -39,8 +39,8 @@ Peers run in scratch virtual environments, never dependencies of synetune::
     python -m venv /tmp/peers/optuna && /tmp/peers/optuna/bin/pip install 'optuna>=5,<6' torch==2.13.0 scipy
     python benchmarks/mo_quality.py [--seeds 10] [--slow-seeds 3] [--evals 100] [--problems zdt1,dtlz2,digits-mlp] [--methods ...]
 
-``--jobs N`` runs N worker processes at once (one per method, problem and seed; CPU time per
-suggestion is per process, so it is not inflated by that), ``--save FILE`` keeps every finished
+``--jobs N`` runs N worker processes at once (one per method and problem, and one per seed for
+the slow methods; CPU time per suggestion is per process, so it is not inflated by that), ``--save FILE`` keeps every finished
 run, and ``--from FILE`` prints the table of such a file. ``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
 ``optuna-gp``) on fewer seeds, marked in the table.
 
@@ -389,10 +389,12 @@ def python_for(method: str) -> str:
     return sys.executable
 
 
-def run_task(python: str, method: str, problem: str, seed: int, args: Any, table: Path) -> Any:
-    """One method on one problem for one seed, in its own process: (runs or None, seconds)."""
+def run_task(
+    python: str, method: str, problem: str, seeds: list[int], args: Any, table: Path
+) -> Any:
+    """One method on one problem for ``seeds``, in its own process: (runs or None, seconds)."""
     cmd = [python, __file__, "--worker", method, "--problem", problem, "--table", str(table)]
-    cmd += ["--seed", str(seed), "--evals", str(args.evals)]
+    cmd += ["--seed", ",".join(map(str, seeds)), "--evals", str(args.evals)]
     started = time.perf_counter()
     proc = subprocess.run(
         cmd,
@@ -403,9 +405,11 @@ def run_task(python: str, method: str, problem: str, seed: int, args: Any, table
     )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        print(f"{method} on {problem}, seed {seed} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+        print(
+            f"{method} on {problem}, seeds {seeds} failed:\n{proc.stderr[-3000:]}", file=sys.stderr
+        )
         return None, elapsed
-    return json.loads(proc.stdout.strip().splitlines()[-1])[0], elapsed
+    return json.loads(proc.stdout.strip().splitlines()[-1]), elapsed
 
 
 def main() -> None:
@@ -425,14 +429,15 @@ def main() -> None:
     parser.add_argument("--from", dest="from_file", help="print the table of a --save file")
     parser.add_argument("--worker")
     parser.add_argument("--problem")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--seed", help="worker: comma-separated seeds")
     parser.add_argument("--table")
     args = parser.parse_args()
     if args.from_file:
         table_from(args.from_file, args.seeds, args.evals)
         return
     if args.worker:
-        runs = worker(args.worker, args.problem, [args.seed], args.evals, args.table)
+        seeds = [int(seed) for seed in args.seed.split(",")]
+        runs = worker(args.worker, args.problem, seeds, args.evals, args.table)
         print(json.dumps(runs))
         return
     from concurrent.futures import ThreadPoolExecutor
@@ -465,18 +470,21 @@ def main() -> None:
                 rows.append((problem, method, f"not run ({python} missing)"))
             else:
                 rows.append((problem, method, ""))
-                seeds = args.slow_seeds if method in SLOW and args.slow_seeds else args.seeds
-                tasks += [(problem, method, seed, python) for seed in range(seeds)]
+                if method in SLOW:  # one process per seed: they run in parallel with --jobs
+                    seeds = args.slow_seeds or args.seeds
+                    tasks += [(problem, method, [seed], python) for seed in range(seeds)]
+                else:  # one process for every seed: imports are most of their time
+                    tasks.append((problem, method, list(range(args.seeds)), python))
     tasks.sort(key=lambda t: t[1] not in SLOW)  # the long ones first
     runs: dict[tuple[str, str], list] = {}
     seconds: dict[tuple[str, str], float] = {}
 
     def one(task: tuple) -> None:
-        problem, method, seed, python = task
-        result, elapsed = run_task(python, method, problem, seed, args, table)
+        problem, method, seeds, python = task
+        results, elapsed = run_task(python, method, problem, seeds, args, table)
         key = (problem, method)
         seconds[key] = seconds.get(key, 0.0) + elapsed
-        if result is not None:
+        for seed, result in zip(seeds, results or []):
             runs.setdefault(key, []).append({"seed": seed, **result})
         if args.save:
             saved = {f"{p}/{m}": r for (p, m), r in runs.items()}
