@@ -9,6 +9,7 @@ scikit-learn nor xgboost.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import warnings
 from collections.abc import Iterator
@@ -38,7 +39,9 @@ MLP_DEFAULTS = {"n_hidden": 32, "epochs": 100, "learning_rate": 1e-3, "activatio
 GP_KERNELS = ("matern52", "rbf")
 
 
+@functools.cache
 def xgboost_available() -> bool:
+    """Whether xgboost imports (asked once: a failing import is slow to repeat)."""
     try:
         import xgboost  # noqa: F401
     except ImportError:

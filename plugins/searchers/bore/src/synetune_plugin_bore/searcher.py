@@ -303,6 +303,13 @@ class Bore(ModelBasedSearcher, MultiFidelitySearcher):
         if data is None:
             return None
         X, y = data
+        if len(y) < 2:
+            self._log_once(
+                "few",
+                f"bore needs two observations to label one of them good (it has {len(y)}); "
+                "suggesting at random until there are",
+            )
+            return None
         z = y < np.quantile(y, self.gamma)
         if z.all() or not z.any():
             self._log_once(
