@@ -191,3 +191,51 @@ def test_a_single_mode_string_in_old_metadata_is_expanded():
     exp = experiment(table(np.random.default_rng(3)), "max")
     assert exp.metric_mode() == ["max", "max"]
     assert exp.metric_and_mode("acc") == ("acc", "max")
+
+
+TRAIN_MO = """
+import argparse
+import math
+
+from synetune_sdk import Reporter
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--x", type=float)
+parser.add_argument("--epochs", type=int, default=2)
+args, _ = parser.parse_known_args()
+report = Reporter()
+for epoch in range(1, args.epochs + 1):
+    # the first epoch has no size yet: NaN in one objective
+    size = args.x * 10 if epoch > 1 else math.nan
+    report(epoch=epoch, err=(args.x - 0.3) ** 2 / epoch, size=size)
+"""
+
+
+def test_local_backend_run_with_nan_in_one_objective(synetune_folder, tmp_path):
+    script = tmp_path / "train_mo.py"
+    script.write_text(TRAIN_MO)
+    scheduler = synetune.schedulers.create(
+        "random_search",
+        config_space={"x": uniform(0.0, 1.0), "epochs": 2},
+        metric=["err", "size"],
+        mode=["min", "min"],
+        random_seed=1,
+    )
+    tuner = Tuner(
+        trial_backend=synetune.backends.create("local", entry_point=str(script)),
+        scheduler=scheduler,
+        stop_criterion=StoppingCriterion(max_num_trials_started=4),
+        n_workers=2,
+        tuner_name="mo-local",
+        suffix_tuner_name=False,
+        verbose="quiet",
+    )
+    tuner.run()
+    exp = load_experiment("mo-local")
+    assert len(exp.results) == 8 and exp.results["size"].isna().sum() == 4
+    front = exp.pareto_front()
+    assert len(front) >= 1 and (front["epoch"] == 2).all()  # NaN rows never on the front
+    usable = exp.results[exp.results["size"].notna()]
+    expected = hypervolume(usable[["err", "size"]].to_numpy(float), exp.reference_point())
+    assert exp.hypervolume() == pytest.approx(expected)
+    assert len(exp.hypervolume_over_time()) == 4
