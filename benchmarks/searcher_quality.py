@@ -1,0 +1,463 @@
+"""Model-based and evolutionary searchers side by side with Syne Tune 0.13.0 and Optuna (issue 16).
+
+Part 1 (``--single``), simple regret (best value minus the global minimum) after ``--evals``
+sequential evaluations (default 50) over ``--seeds`` seeds (default 10) on Branin and Hartmann6,
+median and quartiles: synetune ``tpe``, ``kde``, ``bore``, ``cqr``, ``rea`` and
+``random_search`` (each through its registered scheduler, library defaults) next to Optuna's
+``TPESampler`` and Syne Tune's ``KDE``, ``BORE``, ``CQR``, ``REA`` and ``RandomSearch``.
+
+Part 2 (``--latency``), seconds per suggestion on Hartmann6 after N observations (default 100
+and 1000), ``benchmarks/bo_latency.py``'s protocol (N - warmup random observations, warmup
+untimed steps, ``--repeat`` timed suggestions; mean and max): synetune ``tpe``, ``kde``,
+``bore``, ``cqr`` next to Optuna's TPE and Syne Tune's ``KDE``, ``BORE``, ``CQR``.
+
+Part 3 (``--mf``), the digits-mlp table through the Tuner and the simulator backend, 4 workers,
+``--mf-budget`` simulated seconds, ``--mf-seeds`` seeds (``bo_quality.simulate_digits``: best
+``val_error`` reported, and the true final error of the configuration the run returns):
+synetune ``asha``, ``bohb``, ``asha_bore``, ``asha_cqr``, ``dyhpo`` next to Syne Tune's
+``ASHA``, ``BOHB``, ``ASHABORE``, ``ASHACQR``, ``DyHPO``; plus the wall time of each run, scaled
+to seconds per simulated hour for DyHPO.
+
+``--probe`` checks that each Syne Tune baseline constructs and fits its model (counts calls of
+the model-fitting method) rather than silently suggesting at random.
+
+Peers run in scratch virtual environments, never dependencies of synetune (the same as
+``bo_quality.py``; Syne Tune's BORE needs xgboost, its digits table ``'pyarrow<18'``)::
+
+    python -m venv /tmp/bo-st && /tmp/bo-st/bin/pip install 'syne-tune[gpsearchers,kde]==0.13.0' xgboost 'numpy<2' 'pandas<2.2' 'scipy<1.14' 'pyarrow<18'
+    python -m venv /tmp/bo-optuna && /tmp/bo-optuna/bin/pip install optuna torch==2.13.0 scipy
+    python benchmarks/searcher_quality.py --single --latency --mf [--seeds 10] [--mf-seeds 10]
+
+Every method runs in its own process (``--jobs`` at a time) with BLAS/OpenMP on one thread.
+This file is also the worker (``--worker``): it must import without synetune.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from bo_latency import NAMES, OptunaAdapter, SyneTuneAdapter, SynetuneAdapter, random_configs
+from bo_quality import (
+    FUNCTIONS,
+    OPTUNA_PYTHON,
+    SINGLE_THREAD,
+    ST_PYTHON,
+    hartmann6,
+    run_optuna,
+    simulate_digits,
+    summary,
+)
+
+SINGLE = {  # label -> (interpreter, name in its library)
+    "synetune-random_search": ("synetune", "random_search"),
+    "synetune-tpe": ("synetune", "tpe"),
+    "synetune-kde": ("synetune", "kde"),
+    "synetune-bore": ("synetune", "bore"),
+    "synetune-cqr": ("synetune", "cqr"),
+    "synetune-rea": ("synetune", "rea"),
+    "optuna-tpe": ("optuna", "tpe"),
+    "st-RandomSearch": ("st", "RandomSearch"),
+    "st-KDE": ("st", "KDE"),
+    "st-BORE": ("st", "BORE"),
+    "st-CQR": ("st", "CQR"),
+    "st-REA": ("st", "REA"),
+}
+LATENCY = ["synetune-tpe", "synetune-kde", "optuna-tpe", "st-KDE"]
+LATENCY += ["synetune-bore", "st-BORE", "synetune-cqr", "st-CQR"]
+MF = ["synetune-asha", "synetune-bohb", "synetune-asha_bore", "synetune-asha_cqr"]
+MF += ["synetune-dyhpo", "st-ASHA", "st-BOHB", "st-ASHABORE", "st-ASHACQR", "st-DyHPO"]
+# the method each Syne Tune baseline fits its model in (for --probe)
+ST_FIT = {
+    "KDE": ("syne_tune.optimizer.schedulers.searchers.kde.kde_searcher", "KernelDensityEstimator", "_train_kde"),
+    "BOHB": ("syne_tune.optimizer.schedulers.searchers.kde.kde_searcher", "KernelDensityEstimator", "_train_kde"),
+    "BORE": ("syne_tune.optimizer.schedulers.searchers.bore.bore", "Bore", "_train_model"),
+    "ASHABORE": ("syne_tune.optimizer.schedulers.searchers.bore.bore", "Bore", "_train_model"),
+    "REA": ("syne_tune.optimizer.schedulers.searchers.regularized_evolution", "RegularizedEvolution", "_mutate_config"),
+}  # fmt: skip
+
+
+def python_for(label: str) -> str:
+    return {"st": ST_PYTHON, "optuna": OPTUNA_PYTHON}.get(label.split("-")[0], sys.executable)
+
+
+# -- part 1: one method, one function, all seeds -----------------------------------------------
+def run_scheduler(label: str, function: str, seed: int, evals: int) -> float:
+    """``evals`` sequential suggest/evaluate steps of a synetune or Syne Tune scheduler."""
+    from datetime import datetime
+
+    f, bounds, fmin = FUNCTIONS[function]
+    library, name = SINGLE[label]
+    if library == "st":
+        import logging
+
+        logging.disable(logging.WARNING)
+        from syne_tune.backend.trial_status import Trial
+        from syne_tune.config_space import uniform
+        from syne_tune.optimizer import baselines
+
+        space = {k: uniform(lo, hi) for k, (lo, hi) in bounds.items()}
+        scheduler = getattr(baselines, name)(space, metric="y", mode="min", random_seed=seed)
+    else:
+        import synetune
+        from synetune_sdk.config_space import uniform
+        from synetune_sdk.trial import Trial
+
+        space = {k: uniform(lo, hi) for k, (lo, hi) in bounds.items()}
+        scheduler = synetune.schedulers.create(
+            name, config_space=space, metric="y", mode="min", random_seed=seed
+        )
+    best = math.inf
+    for trial_id in range(evals):
+        suggestion = scheduler.suggest(trial_id)
+        trial = Trial(trial_id, dict(suggestion.config), datetime.now())
+        scheduler.on_trial_add(trial)
+        value = f(suggestion.config)
+        best = min(best, value)
+        scheduler.on_trial_complete(trial, {"y": value})
+    return best - fmin
+
+
+def single_worker(label: str, function: str, seeds: list[int], evals: int) -> list[float]:
+    if label == "optuna-tpe":
+        return [run_optuna("tpe", function, s, evals) for s in seeds]
+    return [run_scheduler(label, function, s, evals) for s in seeds]
+
+
+# -- part 2: seconds per suggestion (bo_latency's protocol and adapters) -----------------------
+class OptunaTPEAdapter(OptunaAdapter):
+    """bo_latency's Optuna adapter with the TPE sampler (Optuna's defaults) instead of GP."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.study = self.optuna.create_study(sampler=self.optuna.samplers.TPESampler(seed=0))
+
+
+def latency_worker(label: str, sizes: list[int], repeat: int, warmup: int) -> dict:
+    out = {}
+    for size in sizes:
+        initial = random_configs(size - warmup)
+        if label == "optuna-tpe":
+            adapter = OptunaTPEAdapter()
+        elif label.startswith("st-"):
+            adapter = SyneTuneAdapter(initial, label[3:])
+        else:
+            adapter = SynetuneAdapter(label.removeprefix("synetune-"))
+        for config in initial:
+            adapter.tell(config, hartmann6(config))
+        times, cpu = [], []
+        for step in range(warmup + repeat):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            config = adapter.suggest()
+            elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+            adapter.tell({n: config[n] for n in NAMES}, hartmann6(config))
+            if step >= warmup:
+                times.append(elapsed)
+                cpu.append(elapsed_cpu)
+        # CPU seconds first: on a loaded machine wall time mostly measures the other processes
+        out[size] = [float(np.mean(cpu)), float(np.max(cpu)), float(np.mean(times))]
+    return out
+
+
+# -- part 3: digits-mlp, Syne Tune side (bo_quality.simulate_digits_syne_tune, more baselines) --
+def simulate_digits_st(name: str, seed: int, budget: float, table: str) -> tuple[float, float]:
+    """Syne Tune baseline ``name`` (class name) on the digits-mlp table: as
+    ``bo_quality.simulate_digits_syne_tune`` (whose class map has no BOHB, ASHABORE, ASHACQR,
+    DyHPO), the clock spent on training time only, a table seed per trial."""
+    import logging
+    import tempfile
+
+    import pandas as pd
+    from simulator_throughput import syne_tune_blackbox
+    from syne_tune import StoppingCriterion, Tuner
+    from syne_tune.backend.simulator_backend.simulator_backend import SimulatorConfig
+    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
+    from syne_tune.blackbox_repository import simulated_tabular_backend
+    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
+    from syne_tune.optimizer import baselines
+
+    logging.disable(logging.WARNING)
+    os.chdir(tempfile.mkdtemp(prefix="st-searcher-quality-"))
+    blackbox = syne_tune_blackbox(Path(table))
+    simulated_tabular_backend.BlackboxTabular = type(blackbox)
+    space = blackbox.configuration_space_with_max_resource_attr("epochs")
+    scheduler = getattr(baselines, name)(
+        space,
+        metric="val_error",
+        mode="min",
+        random_seed=seed,
+        resource_attr="epoch",
+        max_resource_attr="epochs",
+    )
+    callback = SimulatorCallback()
+    tiny = 1e-3
+    tuner = Tuner(
+        trial_backend=UserBlackboxBackend(
+            blackbox=blackbox,
+            elapsed_time_attr="elapsed_time",
+            max_resource_attr="epochs",
+            simulator_config=SimulatorConfig(tiny, tiny, tiny, tiny, tiny),
+            tuner_sleep_time=0.02,
+        ),
+        scheduler=scheduler,
+        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
+        n_workers=4,
+        sleep_time=0,
+        callbacks=[callback],
+        tuner_name=f"st-searcher-quality-{name.lower()}-{seed}",
+        save_tuner=False,
+        results_update_interval=3600,
+        print_update_interval=3600,
+    )
+    tuner.run()
+    df = callback.dataframe()
+    top = df[df["epoch"] == df["epoch"].max()]
+    best = top.loc[top["val_error"].idxmin()]
+    table_df = pd.read_parquet(Path(table) / "evaluations.parquet")
+    rows = table_df[table_df["epoch"] == table_df["epoch"].max()]
+    for hp in blackbox.configuration_space:
+        value = best[f"config_{hp}"]
+        if isinstance(value, str):
+            rows = rows[rows[hp] == value]
+        else:
+            rows = rows[np.isclose(rows[hp].astype(float), float(value), rtol=1e-6)]
+    return float(df["val_error"].min()), float(rows["val_error"].mean())
+
+
+def mf_worker(label: str, seeds: list[int], budget: float, table: str) -> list[list[float]]:
+    """Per seed: [best reported, true error of the returned configuration, wall seconds]."""
+    out = []
+    calls = count_fits(label[3:]) if label.startswith("st-") else {}
+    for seed in seeds:
+        start = time.perf_counter()
+        if label.startswith("st-"):
+            values = simulate_digits_st(label[3:], seed, budget, table)
+            print(f"{label} seed {seed}: {calls['n']} model fits so far", file=sys.stderr)
+        else:
+            values = simulate_digits(label.removeprefix("synetune-"), seed, budget)
+        out.append([*values, time.perf_counter() - start])
+    return out
+
+
+# -- probe: does each Syne Tune baseline fit its model? ----------------------------------------
+def count_fits(name: str) -> dict:
+    """Count the successful calls of the method baseline ``name`` fits its model in (``ST_FIT``:
+    a KDE pair, ``True`` from BORE's training, a mutated configuration from REA)."""
+    import importlib
+
+    calls = {"n": 0 if name in ST_FIT else None}
+    if name in ST_FIT:
+        module, cls, method = ST_FIT[name]
+        klass = getattr(importlib.import_module(module), cls)
+        original = getattr(klass, method)
+
+        def counted(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            calls["n"] += result is not None and result is not False  # a model, not a refusal
+            return result
+
+        setattr(klass, method, counted)
+    return calls
+
+
+def probe_worker(name: str) -> dict:
+    try:
+        calls = count_fits(name)
+        SINGLE.setdefault(f"st-{name}", ("st", name))
+        regret = run_scheduler(f"st-{name}", "hartmann6", 0, 30)
+    except Exception as error:  # noqa: BLE001 - the probe reports any failure
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {"regret": round(regret, 4), "model_fits": calls["n"]}
+
+
+# -- driver ------------------------------------------------------------------------------------
+def launch(label: str, args: list[str]) -> tuple[object, float, str]:
+    python = python_for(label)
+    if not Path(python).exists():
+        return None, 0.0, f"{python} missing"
+    cmd = [python, __file__, "--worker", label, *args]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **SINGLE_THREAD})
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        return None, elapsed, lines[-1] if lines else f"exit {proc.returncode}"
+    return json.loads(proc.stdout.strip().splitlines()[-1]), elapsed, ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--single", action="store_true")
+    parser.add_argument("--latency", action="store_true")
+    parser.add_argument("--mf", action="store_true")
+    parser.add_argument("--probe", action="store_true")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--evals", type=int, default=50)
+    parser.add_argument("--functions", default="branin,hartmann6")
+    parser.add_argument("--methods", help="comma-separated labels (default: all of the part)")
+    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--mf-seeds", type=int, default=10)
+    parser.add_argument("--mf-budget", type=float, default=10.0, help="simulated seconds")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes at a time")
+    parser.add_argument("--chunk", type=int, default=5, help="seeds per worker process")
+    parser.add_argument("--save", help="write the results as JSON to this file")
+    parser.add_argument("--from", dest="load", help="print the tables of a --save file")
+    parser.add_argument("--seed-list", help="worker: comma-separated seeds")
+    parser.add_argument("--worker")
+    parser.add_argument("--part")
+    parser.add_argument("--function")
+    parser.add_argument("--table")
+    args = parser.parse_args()
+    if args.worker:
+        seeds = [int(s) for s in (args.seed_list or "0").split(",")]
+        if args.part == "single":
+            out = single_worker(args.worker, args.function, seeds, args.evals)
+        elif args.part == "latency":
+            sizes = [int(s) for s in args.sizes.split(",")]
+            out = latency_worker(args.worker, sizes, args.repeat, args.warmup)
+        elif args.part == "mf":
+            out = mf_worker(args.worker, seeds, args.mf_budget, args.table)
+        else:
+            out = probe_worker(args.worker[3:])
+        print(json.dumps(out))
+        return
+    pick = args.methods.split(",") if args.methods else None
+    jobs: list[tuple[str, str, list[str]]] = []  # (part/key, label, worker args)
+    if args.probe:
+        for name in ("RandomSearch", "KDE", "BORE", "CQR", "REA"):
+            jobs.append((f"probe/{name}", f"st-{name}", ["--part", "probe"]))
+    if args.single:
+        for function in args.functions.split(","):
+            for label in pick or SINGLE:
+                extra = ["--part", "single", "--function", function]
+                extra += ["--evals", str(args.evals)]
+                for chunk in chunks(args.seeds, args.chunk):
+                    jobs.append((f"single/{function}/{label}", label, extra + chunk))
+    if args.latency:
+        for label in pick or LATENCY:
+            extra = ["--part", "latency", "--sizes", args.sizes]
+            extra += ["--repeat", str(args.repeat), "--warmup", str(args.warmup)]
+            jobs.append((f"latency/{label}", label, extra))
+    if args.mf:
+        import synetune
+
+        table = str(synetune.blackboxes.generate("digits-mlp"))
+        for label in pick or MF:
+            extra = ["--part", "mf", "--table", table, "--mf-budget", str(args.mf_budget)]
+            for chunk in chunks(args.mf_seeds, args.chunk):
+                jobs.append((f"mf/{label}", label, extra + chunk))
+    if args.load:
+        print_tables(json.loads(Path(args.load).read_text()), args)
+        return
+    # the slow model-based methods first, so that they do not become the tail
+    jobs.sort(
+        key=lambda job: not any(s in job[1] for s in ("bore", "BORE", "cqr", "DyHPO", "dyhpo"))
+    )
+    results: dict = {}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [(key, pool.submit(launch, label, extra)) for key, label, extra in jobs]
+        for key, future in futures:
+            values, elapsed, error = future.result()
+            entry = results.setdefault(key, {"values": [], "seconds": 0.0, "error": ""})
+            entry["seconds"] += elapsed
+            if values is None:
+                entry["error"] = error
+            elif isinstance(values, list):
+                entry["values"] += values
+            else:
+                entry["values"] = values
+            print(f"# {key}: {error or 'ok'} ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+            if args.save:
+                Path(args.save).write_text(json.dumps(results, indent=1))
+    print_tables(results, args)
+
+
+def chunks(seeds: int, size: int) -> list[list[str]]:
+    """Worker arguments for the seeds 0..seeds-1, ``size`` seeds per process."""
+    return [
+        ["--seed-list", ",".join(map(str, range(start, min(start + size, seeds))))]
+        for start in range(0, seeds, size)
+    ]
+
+
+def print_tables(results: dict, args: argparse.Namespace) -> None:
+    def cell(key: str, fmt=summary) -> str:
+        entry = results.get(key)
+        if entry is None:
+            return "not run"
+        if entry["error"] or not entry["values"]:
+            return f"failed: {entry['error'][:100]}"
+        return fmt(entry["values"])
+
+    probes = sorted(k for k in results if k.startswith("probe/"))
+    if probes:
+        print("\n| Syne Tune baseline | probe (30 evaluations, Hartmann6) |\n|---|---|")
+        for key in probes:
+            print(f"| {key[6:]} | {cell(key, json.dumps)} |")
+    functions = [f for f in args.functions.split(",") if f"single/{f}/optuna-tpe" in results]
+    labels = sorted({k.split("/")[2] for k in results if k.startswith("single/")})
+    if labels:
+        print(
+            f"\nSimple regret after {args.evals} evaluations, {args.seeds} seeds: median [q1, q3]\n"
+        )
+        functions = sorted({k.split("/")[1] for k in results if k.startswith("single/")})
+        print("| method | " + " | ".join(functions) + " |")
+        print("|---|" + "---|" * len(functions))
+        for label in [lb for lb in SINGLE if lb in labels]:
+            cells = [cell(f"single/{f}/{label}", lambda v: summary(v).strip()) for f in functions]
+            print(f"| {label} | " + " | ".join(cells) + " |")
+    latency = [k for k in results if k.startswith("latency/")]
+    if latency:
+        sizes = args.sizes.split(",")
+        print(
+            f"\nCPU seconds per suggestion on Hartmann6 (one thread), mean (max) of {args.repeat}"
+            " suggestions; wall seconds (mean, loaded machine) after the slash\n"
+        )
+        print("| method | " + " | ".join(f"N={s}" for s in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        for key in latency:
+            cells = [
+                cell(key, lambda v, s=s: f"{v[s][0]:.4f} ({v[s][1]:.4f}) / {v[s][2]:.3f}")
+                for s in sizes
+            ]
+            print(f"| {key[8:]} | " + " | ".join(cells) + " |")
+    mf = [k for k in results if k.startswith("mf/")]
+    if mf:
+        print(
+            f"\ndigits-mlp, simulator backend, 4 workers, {args.mf_budget:g} simulated s, "
+            f"{args.mf_seeds} seeds: median [q1, q3] (table optimum 0.0167); wall seconds per "
+            "run and per simulated hour (extrapolated linearly from the measured budget)\n"
+        )
+        print(
+            "| method | best val_error reported | true final val_error of the returned "
+            "configuration | wall s per run | wall s per simulated hour |"
+        )
+        print("|---|---|---|---|---|")
+        for key in mf:
+
+            def columns(v: list, i: int) -> str:
+                return summary([row[i] for row in v]).strip()
+
+            wall = cell(key, lambda v: f"{np.median([r[2] for r in v]):.1f}")
+            hour = cell(
+                key, lambda v: f"{np.median([r[2] for r in v]) * 3600 / args.mf_budget:.0f}"
+            )
+            print(
+                f"| {key[3:]} | {cell(key, lambda v: columns(v, 0))} | "
+                f"{cell(key, lambda v: columns(v, 1))} | {wall} | {hour} |"
+            )
+    print("\n" + json.dumps({k: v["values"] for k, v in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
