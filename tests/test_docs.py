@@ -69,7 +69,7 @@ def spelled_out_files() -> dict[str, str]:
 
 
 def test_every_hook_is_found():
-    assert len(HOOKS) == 8, HOOKS
+    assert len(HOOKS) == 9, HOOKS
 
 
 @pytest.mark.parametrize("hook", HOOKS)

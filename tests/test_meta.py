@@ -39,7 +39,7 @@ HOOKS = [
 
 
 def test_there_are_hooks_and_plugins():
-    assert len(HOOKS) == 8
+    assert len(HOOKS) == 9
     assert len(PLUGIN_DIRS) >= 3
 
 
