@@ -2,7 +2,7 @@
 
 The launchers and training scripts in examples/ import nothing of synetune: they are Syne Tune
 0.13 code (height baselines, ASHA with promotion, MOBSTER, PBT, Python backend, simulated
-ASHA on a blackbox, ask/tell). Each run here is short: a few trials, two workers.
+ASHA, BOHB, REA and MOASHA on a blackbox, ask/tell). Each run here is short: a few trials, two workers.
 """
 
 from __future__ import annotations
@@ -140,3 +140,19 @@ def test_ask_tell():
         assert -1 <= best.config["x"] <= 1 and "mean_loss" in best.metrics
     best = launcher["tune_with_hyperband"]()
     assert best.metrics["epoch"] >= 1
+
+
+@pytest.mark.parametrize("name", ["BOHB", "REA", "MOASHA"])
+def test_simulated_new_baselines(name):
+    """Syne Tune's BOHB, REA and MOASHA classes, Syne Tune's arguments, simulated time."""
+    from syne_tune.optimizer import baselines
+
+    tuner = example("launch_simulated_new_baselines.py")["run"](name, max_wallclock_time=200)
+    assert isinstance(tuner.scheduler, getattr(baselines, name)) or name in ("BOHB", "REA")
+    results = load(tuner).results
+    assert results["st_tuner_time"].max() >= 200
+    assert results["trial_id"].nunique() > 8 and results["y"].notna().all()
+    stopped = "STOP" in set(results["st_decision"])
+    assert stopped == (name != "REA")  # BOHB and MOASHA stop trials at rungs, REA (FIFO) not
+    if name == "MOASHA":
+        assert tuner.scheduler.metric_names() == ["y", "elapsed_time"]

@@ -72,16 +72,20 @@ _SEARCHERS = (
     "a searcher by name: searcher='random', 'grid', 'bayesopt', ... with search_options= "
     "(synetune.searchers.names()); a new searcher is a plugin against synetune_sdk.Searcher"
 )
-_MULTI_OBJECTIVE = (
-    "syne_tune.optimizer.baselines.RandomSearch with a list of metrics (multi-objective random "
-    "search; synetune has no multi-objective model or rung rule)"
+_MO_PRIORITY = (
+    "MOASHA(multiobjective_priority=...) with a name or a callable (synetune-plugin-"
+    "multiobjective README)"
+)
+_TRANSFER = (
+    "syne_tune.optimizer.baselines.ZeroShotTransfer or ASHACTS, or synetune.schedulers.create("
+    "'quantile_based', ...) (synetune-plugin-transfer)"
 )
 _COMPARE = "synetune_plugin_compare.compare_experiments (pip install synetune-plugin-compare)"
 MISSING_MODULES = {
     "syne_tune.optimizer.schedulers.searchers": _SEARCHERS,
-    "syne_tune.optimizer.schedulers.multiobjective": _MULTI_OBJECTIVE,
-    "syne_tune.optimizer.schedulers.transfer_learning": "none (no transfer learning in "
-    "synetune; pass the best earlier configurations as points_to_evaluate)",
+    "syne_tune.optimizer.schedulers.multiobjective.multiobjective_priority": _MO_PRIORITY,
+    "syne_tune.optimizer.schedulers.transfer_learning.quantile_based": _TRANSFER,
+    "syne_tune.optimizer.schedulers.transfer_learning.zero_shot": _TRANSFER,
     "syne_tune.optimizer.schedulers.hyperband": "syne_tune.optimizer.schedulers.HyperbandScheduler",
     "syne_tune.optimizer.schedulers.fifo": "syne_tune.optimizer.schedulers.FIFOScheduler",
     "syne_tune.optimizer.schedulers.pbt": "syne_tune.optimizer.schedulers.PopulationBasedTraining",

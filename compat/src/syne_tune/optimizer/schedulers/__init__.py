@@ -107,16 +107,13 @@ __all__ = [
     "RayTuneScheduler",
 ]
 
-_MULTI_OBJECTIVE = (
-    "FIFOScheduler or syne_tune.optimizer.baselines.RandomSearch with a list of metrics "
-    "(multi-objective random search; synetune has no multi-objective model or rung rule)"
-)
+_TRANSFER = "syne_tune.optimizer.schedulers.transfer_learning.{} (synetune-plugin-transfer)"
 MISSING = {
-    "MOASHA": _MULTI_OBJECTIVE,
-    "LinearScalarizedScheduler": _MULTI_OBJECTIVE,
-    "RUSHScheduler": "HyperbandScheduler with points_to_evaluate set to the best earlier "
-    "configurations",
-    "BoundingBox": "a config space narrowed to the best earlier configurations",
+    "MOASHA": "syne_tune.optimizer.baselines.MOASHA (synetune-plugin-multiobjective)",
+    "LinearScalarizedScheduler": "syne_tune.optimizer.baselines.MOLinearScalarizationBayesOpt "
+    "(synetune-plugin-multiobjective)",
+    "RUSHScheduler": _TRANSFER.format("RUSHScheduler"),
+    "BoundingBox": _TRANSFER.format("BoundingBox"),
     "SMACScheduler": "syne_tune.optimizer.baselines.BayesianOptimization, or RayTuneScheduler "
     "with a Ray Tune searcher",
     "NeuralbandScheduler": "syne_tune.optimizer.baselines.MOBSTER",
