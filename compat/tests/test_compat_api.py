@@ -330,7 +330,7 @@ def test_new_baselines_build_synetune_schedulers_with_syne_tunes_arguments():
         b.BOHB(space, searcher="random", **multi_fidelity)
 
     moasha = b.MOASHA(space, metrics=["a", "b"], mode=["min", "max"], time_attr="epoch", max_t=9)
-    assert isinstance(moasha, MOASHA) and moasha is not None and MOASHA is b.MOASHA
+    assert isinstance(moasha, MOASHA) and MOASHA is b.MOASHA
     assert moasha.metric_names() == ["a", "b"]
     with pytest.raises(TypeError):
         b.MOASHA(space, metrics=["a", "b"], random_seed=1)  # not Syne Tune's argument
