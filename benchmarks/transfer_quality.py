@@ -7,7 +7,7 @@ process with BLAS/OpenMP limited to one thread, over ``--seeds`` seeds per held-
 
 Budget: epochs trained, summed over trials (the simulator's results in simulated-time order; one
 result is one epoch). ``10 full`` = 10 x 27 epochs, the cost of 10 full-fidelity evaluations;
-``25% / 50% / 100%`` are fractions of ``--large-evals`` (default 50) full-fidelity evaluations.
+``25% / 50% / 100%`` are fractions of ``--large-evals`` (default 30) full-fidelity evaluations.
 Score: normalized regret of the best ``val_error`` reported so far,
 ``(best - min) / (max - min)`` with min and max over every value of the held-out task's table
 (all configurations, seeds, epochs); averaged over tasks and seeds (lower is better).
@@ -24,7 +24,7 @@ Syne Tune gets ``TransferLearningTaskEvaluations`` built from the same table (ob
 
     python -m venv /tmp/peers/st && /tmp/peers/st/bin/pip install 'syne-tune[basic]==0.13.0' \
         xgboost scikit-learn 'pyarrow<18'
-    python benchmarks/transfer_quality.py [--seeds 10] [--methods zero_shot,asha,...]
+    python benchmarks/transfer_quality.py [--seeds 10] [--large-evals 30] [--jobs 4] [--methods zero_shot,asha,...]
 
 This file is also the worker (``--worker METHOD``): it must import without synetune.
 """
@@ -325,10 +325,11 @@ def main() -> None:
     parser.add_argument("--tasks", default="")
     parser.add_argument("--folder", default="")
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--large-evals", type=int, default=50)
+    parser.add_argument("--large-evals", type=int, default=30)
     parser.add_argument("--num-epochs", type=int, default=27)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--no-syne-tune", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1, help="methods run at the same time")
     args = parser.parse_args()
     if args.worker:
         worker(args)
@@ -344,21 +345,29 @@ def main() -> None:
         f"(measured on a loaded 2-core machine; the regrets do not depend on its speed)\n"
     )
     header = "| method | " + " | ".join(marks) + " | wall s |"
+    impls = ["synetune"] + ([] if args.no_syne_tune else ["st"])
+    jobs = [(method, impl) for method in args.methods.split(",") for impl in impls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futures = {job: pool.submit(run_method, *job, args, folder, tasks) for job in jobs}
+        rows = {}
+        for job, future in futures.items():
+            rows[job] = row(job, *future.result(), marks)
+            sys.stderr.write(rows[job] + "\n")
     print(header)
     print("|" + "---|" * (len(marks) + 2))
-    impls = ["synetune"] + ([] if args.no_syne_tune else ["st"])
-    for method in args.methods.split(","):
-        for impl in impls:
-            results, elapsed = run_method(method, impl, args, folder, tasks)
-            label = method if impl == "synetune" else f"st-{method}"
-            if results is None:
-                print(f"| {label} | " + " | ".join("n/a" for _ in marks) + f" | {elapsed:.0f} |")
-                continue
-            cells = []
-            for mark in marks:
-                values = [r[mark] for r in results.values()]
-                cells.append(f"{np.mean(values):.4f}")
-            print(f"| {label} | " + " | ".join(cells) + f" | {elapsed:.0f} |", flush=True)
+    for job in jobs:
+        print(rows[job])
+
+
+def row(job: tuple[str, str], results: dict | None, elapsed: float, marks: dict) -> str:
+    method, impl = job
+    label = method if impl == "synetune" else f"st-{method}"
+    if results is None:
+        return f"| {label} | " + " | ".join("n/a" for _ in marks) + f" | {elapsed:.0f} |"
+    cells = [f"{np.mean([r[mark] for r in results.values()]):.4f}" for mark in marks]
+    return f"| {label} | " + " | ".join(cells) + f" | {elapsed:.0f} |"
 
 
 if __name__ == "__main__":
