@@ -112,6 +112,9 @@ def write_run_metadata(tuner: Any) -> None:
         metadata.update(scheduler.metadata())
     except NotImplementedError:
         metadata["scheduler_name"] = type(scheduler).__name__
+    names, mode = metadata.get("metric_names") or [], metadata.get("metric_mode")
+    if len(names) > 1 and isinstance(mode, str):  # one mode per metric, as Syne Tune writes it
+        metadata["metric_mode"] = [mode] * len(names)
     if "config_space" not in metadata and getattr(scheduler, "config_space", None):
         try:
             metadata["config_space"] = config_space_to_json(scheduler.config_space)
