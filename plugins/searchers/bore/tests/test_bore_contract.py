@@ -17,6 +17,8 @@ from synetune_sdk.testing import (
 
 # What a Hyperband scheduler exposes to its searcher in configure_scheduler.
 HYPERBAND = SimpleNamespace(resource_attr=RESOURCE_ATTR, max_t=MAX_EPOCHS, rung_levels=[1, 3])
+# few boosting rounds keep the tests quick (the kernel's meta tests run the defaults)
+FAST = {"classifier_kwargs": {"max_iter": 20}}
 
 
 class TestBoreContract(SearcherContract):
@@ -29,17 +31,7 @@ class TestBoreContract(SearcherContract):
             points_to_evaluate=points_to_evaluate,
             random_seed=random_seed,
             init_random=2,
-        )
-
-
-class TestBoreDefaultsContract(SearcherContract):
-    def make_searcher(self, config_space, metric, mode, random_seed, points_to_evaluate):
-        return Bore(
-            config_space,
-            metric,
-            mode,
-            points_to_evaluate=points_to_evaluate,
-            random_seed=random_seed,
+            **FAST,
         )
 
 
@@ -52,6 +44,7 @@ class TestBoreMultiFidelityContract(SearcherContract):
             points_to_evaluate=points_to_evaluate,
             random_seed=random_seed,
             init_random=2,
+            **FAST,
         )
         searcher.configure_scheduler(HYPERBAND)
         return searcher
@@ -65,7 +58,7 @@ class TestBoreSchedulerContract(SchedulerContract):
             metric=metric,
             mode=mode,
             random_seed=random_seed,
-            search_options={"init_random": 3},
+            search_options={"init_random": 3, **FAST},
         )
 
 
@@ -79,5 +72,5 @@ class TestAshaBoreContract(SchedulerContract):
             random_seed=random_seed,
             resource_attr=RESOURCE_ATTR,
             max_resource_attr=MAX_RESOURCE_ATTR,
-            search_options={"init_random": 3},
+            search_options={"init_random": 3, **FAST},
         )

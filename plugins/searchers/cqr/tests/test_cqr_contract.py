@@ -35,17 +35,6 @@ class TestCqrContract(SearcherContract):
         )
 
 
-class TestCqrDefaultsContract(SearcherContract):
-    def make_searcher(self, config_space, metric, mode, random_seed, points_to_evaluate):
-        return ConformalQuantileRegression(
-            config_space,
-            metric,
-            mode,
-            points_to_evaluate=points_to_evaluate,
-            random_seed=random_seed,
-        )
-
-
 class TestCqrMultiFidelityContract(SearcherContract):
     def make_searcher(self, config_space, metric, mode, random_seed, points_to_evaluate):
         searcher = ConformalQuantileRegression(
