@@ -344,3 +344,14 @@ def test_asha_bore_on_digits_mlp_with_the_simulator(tmp_path, monkeypatch):
     again, _ = simulate_asha_bore(seed=0)
     columns = ["trial_id", "epoch", "val_error"]
     assert df[columns].reset_index(drop=True).equals(again[columns].reset_index(drop=True))
+
+
+def test_xgboost_missing_falls_back_to_histogram_boosting_with_a_logged_note(monkeypatch, caplog):
+    from synetune_plugin_bore import classifiers
+
+    monkeypatch.setattr(classifiers, "xgboost_available", lambda: False)
+    searcher = Bore(MIXED, "loss", points_to_evaluate=[], random_seed=0, init_random=4, **FAST)
+    with caplog.at_level(logging.INFO, logger="synetune_plugin_bore"):
+        run(searcher, 6, f=mixed_loss)
+    assert type(searcher.model).__name__ == "HistGradientBoostingClassifier"
+    assert "xgboost is not installed" in caplog.text
