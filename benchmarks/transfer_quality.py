@@ -145,8 +145,10 @@ def syne_tune_task(folder: Path, task: str):
         cls, kw = spec["domain_cls"], spec["domain_kwargs"]
         if cls == "FiniteRange":
             domain = FiniteRange(**kw)
-            values = pd.Series(domain.values)  # Syne Tune's own floats, for its exact lookup
-            df[name] = df[name].map(lambda v, values=values: values[(values - v).abs().idxmin()])
+            values = np.asarray(domain.values)  # Syne Tune's own floats, for its exact lookup
+            column = df[name].to_numpy(dtype=float)
+            nearest = np.abs(column[:, None] - values[None, :]).argmin(axis=1)
+            df[name] = values[nearest].astype(type(domain.values[0]))
         elif cls == "Integer":
             domain = randint(kw["lower"], kw["upper"])
         elif cls == "Categorical":
