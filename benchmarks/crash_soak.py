@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,9 +122,14 @@ def soak(
     first = [sys.executable, str(folder / "launch.py"), str(folder)]
     first += [str(trials), str(workers), str(epochs), str(sleep), method]
     resume = [sys.executable, "-m", "synetune", "resume", "soak"]
+    saved = folder / "experiments" / "soak"
     done = 0
-    started = False
     while True:
+        # a tuner killed before it first saved itself (that is before its first trial) left
+        # nothing to resume: start it again, over what it had begun to write
+        started = any(saved.glob("tuner.dill*"))
+        if not started and saved.exists():
+            shutil.rmtree(saved)
         proc = subprocess.Popen(
             resume if started else first,
             env=env,
@@ -131,7 +137,6 @@ def soak(
             stderr=subprocess.PIPE,
             text=True,
         )
-        started = True
         if done >= kills:
             _, err = proc.communicate(timeout=600)
             if proc.returncode != 0:
