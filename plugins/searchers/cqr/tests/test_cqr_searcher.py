@@ -104,17 +104,19 @@ def test_quantile_levels_are_syne_tunes():
 @pytest.mark.parametrize("regressor", ["hist", "gbr"])
 def test_conformal_bands_cover_held_out_data_and_are_ordered(regressor):
     rng = np.random.default_rng(0)
-    X = rng.uniform(size=(400, 2))
-    y = X[:, 0] + rng.normal(scale=0.3, size=400)
+    X = rng.uniform(size=(1600, 2))
+    y = X[:, 0] + rng.normal(scale=0.3, size=1600)
+    # 300 calibration points and 1000 test points keep the coverage estimate tight
     model = ConformalQuantileRegressor(
+        valid_fraction=0.5,
         regressor=regressor,
         params={"n_estimators": 30, "learning_rate": 0.1, "max_depth": 3, "min_samples_leaf": 1},
-    ).fit(X[:300], y[:300], rng)
+    ).fit(X[:600], y[:600], rng)
     assert model.corrections.shape == (2,) and np.all(np.isfinite(model.corrections))
-    pred = model.predict(X[300:])
-    # the outer band (nominal 66%) covers held-out values roughly as often as it claims
-    coverage = np.mean((pred[:, 0] <= y[300:]) & (y[300:] <= pred[:, -1]))
-    assert 0.5 < coverage < 0.9
+    pred = model.predict(X[600:])
+    # the outer band (nominal 66%) covers held-out values about as often as it claims
+    coverage = np.mean((pred[:, 0] <= y[600:]) & (y[600:] <= pred[:, -1]))
+    assert 0.56 < coverage < 0.8, coverage
     assert np.mean(pred[:, 0] <= pred[:, -1]) > 0.95
 
 
