@@ -208,13 +208,10 @@ class EHVISearcher(ModelBasedSearcher):
         from botorch.acquisition.multi_objective.logei import (
             qLogNoisyExpectedHypervolumeImprovement,
         )
-        from botorch.fit import fit_gpytorch_mll
-        from botorch.models import SingleTaskGP
-        from botorch.models.transforms.input import Warp
-        from botorch.models.transforms.outcome import Standardize
         from botorch.optim import optimize_acqf
         from botorch.sampling import SobolQMCNormalSampler
-        from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        from synetune_plugin_botorch.gp import fit_gp, pending_rows
 
         torch.manual_seed(int(self.random_state.integers(2**31 - 1)))
         items = list(self._observed.values())[-self.max_num_observations :]
@@ -223,30 +220,14 @@ class EHVISearcher(ModelBasedSearcher):
         reference = self.current_reference_point()
         # BoTorch maximises: objectives and reference point are negated
         Y = torch.tensor(-Y_min, dtype=torch.double)
-        flat = Y.std(dim=0) == 0
-        if bool(flat.any()):  # a constant objective: keep Standardize defined
-            Y[:, flat] = Y[:, flat] + 1e-6 * torch.randn_like(Y[:, flat])
-        d, m = X.shape[1], Y.shape[1]
-        warp = Warp(d=d, indices=list(range(d))) if self.input_warping else None
+        d = X.shape[1]
+        # a batched multi-output GP: one independent GP per objective, fitted at once
+        model, self._model_state = fit_gp(X, Y, self.input_warping, self._model_state)
+        if model is None:
+            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # a batched multi-output GP: one independent GP per objective, fitted at once
-            model = SingleTaskGP(X, Y, input_transform=warp, outcome_transform=Standardize(m=m))
-            if self._model_state is not None:
-                model.load_state_dict(self._model_state, strict=False)
-            try:
-                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-            except Exception:  # noqa: BLE001 - a failed fit falls back to random search
-                self._model_state = None
-                return None
-            self._model_state = {
-                k: v.detach().clone()
-                for k, v in model.state_dict().items()
-                if not k.startswith("outcome_transform.")
-            }
-            pending = None
-            if self._pending and not self.no_fantasizing:
-                pending = torch.tensor(np.array(list(self._pending.values())), dtype=torch.double)
+            pending = pending_rows(self._pending, self.no_fantasizing)
             acquisition = qLogNoisyExpectedHypervolumeImprovement(
                 model,
                 ref_point=(-torch.tensor(reference, dtype=torch.double)).tolist(),

@@ -128,55 +128,22 @@ class BoTorchSearcher(ModelBasedSearcher):
 
     def _model_row(self, **kwargs: Any) -> np.ndarray | None:
         import torch
-        from botorch.fit import fit_gpytorch_mll
-        from botorch.models import SingleTaskGP
-        from botorch.models.transforms.input import Warp
-        from botorch.models.transforms.outcome import Standardize
         from botorch.optim import optimize_acqf
-        from gpytorch.constraints import GreaterThan
-        from gpytorch.likelihoods import GaussianLikelihood
-        from gpytorch.mlls import ExactMarginalLogLikelihood
-        from gpytorch.priors import LogNormalPrior
+
+        from synetune_plugin_botorch.gp import fit_gp, pending_rows
 
         torch.manual_seed(int(self.random_state.integers(2**31 - 1)))
         items = list(self._observed.values())[-self.max_num_observations :]
         X = torch.tensor(np.array([row for row, _ in items]), dtype=torch.double)
         # BoTorch maximises: the objective is the negated (minimised) value.
         Y = torch.tensor([[-value] for _, value in items], dtype=torch.double)
-        if float(Y.std()) == 0.0:
-            Y = Y + 1e-6 * torch.randn_like(Y)  # a constant objective: keep Standardize defined
         d = X.shape[1]
-        warp = Warp(d=d, indices=list(range(d))) if self.input_warping else None
+        model, self._model_state = fit_gp(X, Y, self.input_warping, self._model_state)
+        if model is None:
+            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # noise prior centred at 1e-4 of the standardised variance, wide (see the module doc)
-            likelihood = GaussianLikelihood(
-                noise_prior=LogNormalPrior(-9.0, 2.0), noise_constraint=GreaterThan(1e-7)
-            )
-            model = SingleTaskGP(
-                X,
-                Y,
-                likelihood=likelihood,
-                input_transform=warp,
-                outcome_transform=Standardize(m=1),
-            )
-            if self._model_state is not None:
-                model.load_state_dict(self._model_state, strict=False)
-            try:
-                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-            except Exception:  # noqa: BLE001 - a failed fit falls back to random search
-                self._model_state = None
-                return None
-            # The next fit starts here (3x faster with input warping); the outcome transform
-            # is computed from the new data each time, so it is not carried over.
-            self._model_state = {
-                k: v.detach().clone()
-                for k, v in model.state_dict().items()
-                if not k.startswith("outcome_transform.")
-            }
-            pending = None
-            if self._pending and not self.no_fantasizing:
-                pending = torch.tensor(np.array(list(self._pending.values())), dtype=torch.double)
+            pending = pending_rows(self._pending, self.no_fantasizing)
             acquisition = self._acquisition(model, X, Y, pending)
             bounds = torch.stack(
                 [torch.zeros(d, dtype=torch.double), torch.ones(d, dtype=torch.double)]
