@@ -71,6 +71,11 @@ SINGLE = {  # label -> (interpreter, name in its library)
     "st-CQR": ("st", "CQR"),
     "st-REA": ("st", "REA"),
 }
+# ablations, run only when named in --methods: the TPE variants with the other library's default
+VARIANTS = {
+    "synetune-tpe-univariate": ("synetune", "tpe", {"multivariate": False}),
+    "optuna-tpe-multivariate": ("optuna", "tpe", {"multivariate": True}),
+}
 LATENCY = ["synetune-tpe", "synetune-kde", "optuna-tpe", "st-KDE"]
 LATENCY += ["synetune-bore", "st-BORE", "synetune-cqr", "st-CQR"]
 MF = ["synetune-asha", "synetune-bohb", "synetune-asha_bore", "synetune-asha_cqr"]
@@ -95,7 +100,8 @@ def run_scheduler(label: str, function: str, seed: int, evals: int) -> float:
     from datetime import datetime
 
     f, bounds, fmin = FUNCTIONS[function]
-    library, name = SINGLE[label]
+    library, name, *options = SINGLE.get(label) or VARIANTS[label]
+    search_options = {"search_options": options[0]} if options else {}
     if library == "st":
         import logging
 
@@ -113,7 +119,7 @@ def run_scheduler(label: str, function: str, seed: int, evals: int) -> float:
 
         space = {k: uniform(lo, hi) for k, (lo, hi) in bounds.items()}
         scheduler = synetune.schedulers.create(
-            name, config_space=space, metric="y", mode="min", random_seed=seed
+            name, config_space=space, metric="y", mode="min", random_seed=seed, **search_options
         )
     best = math.inf
     for trial_id in range(evals):
@@ -129,7 +135,24 @@ def run_scheduler(label: str, function: str, seed: int, evals: int) -> float:
 def single_worker(label: str, function: str, seeds: list[int], evals: int) -> list[float]:
     if label == "optuna-tpe":
         return [run_optuna("tpe", function, s, evals) for s in seeds]
+    if label == "optuna-tpe-multivariate":
+        return [run_optuna_multivariate(function, s, evals) for s in seeds]
     return [run_scheduler(label, function, s, evals) for s in seeds]
+
+
+def run_optuna_multivariate(function: str, seed: int, evals: int) -> float:
+    """``bo_quality.run_optuna`` with ``TPESampler(multivariate=True)``."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    f, bounds, fmin = FUNCTIONS[function]
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    study = optuna.create_study(sampler=sampler, direction="minimize")
+    study.optimize(
+        lambda t: f({k: t.suggest_float(k, lo, hi) for k, (lo, hi) in bounds.items()}),
+        n_trials=evals,
+    )
+    return study.best_value - fmin
 
 
 # -- part 2: seconds per suggestion (bo_latency's protocol and adapters) -----------------------
@@ -399,6 +422,9 @@ def print_tables(results: dict, args: argparse.Namespace) -> None:
             return f"failed: {entry['error'][:100]}"
         return fmt(entry["values"])
 
+    def seeds_note(values: list) -> str:
+        return "" if len(values) == args.seeds else f" ({len(values)} seeds)"
+
     probes = sorted(k for k in results if k.startswith("probe/"))
     if probes:
         print("\n| Syne Tune baseline | probe (30 evaluations, Hartmann6) |\n|---|---|")
@@ -413,8 +439,11 @@ def print_tables(results: dict, args: argparse.Namespace) -> None:
         functions = sorted({k.split("/")[1] for k in results if k.startswith("single/")})
         print("| method | " + " | ".join(functions) + " |")
         print("|---|" + "---|" * len(functions))
-        for label in [lb for lb in SINGLE if lb in labels]:
-            cells = [cell(f"single/{f}/{label}", lambda v: summary(v).strip()) for f in functions]
+        for label in [lb for lb in [*SINGLE, *VARIANTS] if lb in labels]:
+            cells = [
+                cell(f"single/{f}/{label}", lambda v: f"{summary(v).strip()}" + seeds_note(v))
+                for f in functions
+            ]
             print(f"| {label} | " + " | ".join(cells) + " |")
     latency = [k for k in results if k.startswith("latency/")]
     if latency:
@@ -452,8 +481,9 @@ def print_tables(results: dict, args: argparse.Namespace) -> None:
             hour = cell(
                 key, lambda v: f"{np.median([r[2] for r in v]) * 3600 / args.mf_budget:.0f}"
             )
+            n = len(results[key]["values"] or [])
             print(
-                f"| {key[3:]} | {cell(key, lambda v: columns(v, 0))} | "
+                f"| {key[3:]} ({n} seeds) | {cell(key, lambda v: columns(v, 0))} | "
                 f"{cell(key, lambda v: columns(v, 1))} | {wall} | {hour} |"
             )
     print("\n" + json.dumps({k: v["values"] for k, v in results.items()}))
