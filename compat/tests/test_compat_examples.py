@@ -96,7 +96,11 @@ def test_result_files_and_columns_have_syne_tune_names():
 
 
 def test_asha_promotion_resumes_paused_trials_from_their_checkpoints():
-    tuner = example("launch_height_baselines.py")["run"]("ASHA-promotion", max_num_trials_started=8)
+    # a promotion needs three results at a rung before the last new trial starts: with 8 trials
+    # a slow machine (CI once) started all of them first; 16 leave room for promotions
+    tuner = example("launch_height_baselines.py")["run"](
+        "ASHA-promotion", max_num_trials_started=16
+    )
     results = load(tuner).results
     assert "PAUSE" in set(results["st_decision"])
     # a promoted trial continued from its checkpoint (syne_tune.utils helpers in the script)
