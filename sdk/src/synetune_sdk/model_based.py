@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from synetune_sdk.config_space import (
+    Domain,
     impute_points_to_evaluate,
     make_random_state,
     validate_config_space,
@@ -56,6 +57,31 @@ def finite_or_none(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
+
+
+def check_flat_space(config_space: Any, searcher: str) -> None:
+    """Refuse conditional or nested spaces (a domain inside a dict or list, or a callable):
+    a model needs every hyperparameter, as one fixed column, in every configuration."""
+    if not isinstance(config_space, dict):
+        return  # validate_config_space reports it
+    for name, value in config_space.items():
+        if _holds_domain(value) or (callable(value) and not isinstance(value, Domain)):
+            raise ValueError(
+                f"{searcher}: hyperparameter {name!r} is {type(value).__name__} {value!r} (a "
+                "conditional or nested space), which the model cannot use. Flatten the space "
+                "into one dict of domains and constants (e.g. a choice() for the branch and every "
+                "branch's hyperparameters side by side; a training script ignores those of the "
+                "branches not taken), or use searcher='random'"
+            )
+
+
+def _holds_domain(value: Any) -> bool:
+    """Whether a constant (a dict, list or tuple) has a domain or a callable inside."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, Domain) or callable(v) or _holds_domain(v) for v in value)
+    return False
 
 
 class ModelBasedSearcher(Searcher):

@@ -29,30 +29,16 @@ from typing import Any
 import numpy as np
 
 from synetune_plugin_cqr.quantile import REGRESSORS, ConformalQuantileRegressor
-from synetune_sdk.config_space import Domain
-from synetune_sdk.model_based import ModelBasedSearcher, check_integers, finite_or_none, row_keys
+from synetune_sdk.model_based import (
+    ModelBasedSearcher,
+    check_flat_space,
+    check_integers,
+    finite_or_none,
+    row_keys,
+)
 from synetune_sdk.searcher import MultiFidelitySearcher
 
 logger = logging.getLogger(__name__)
-
-
-def check_flat_space(config_space: Any, searcher: str) -> None:
-    """Raise a ValueError for conditional spaces (nested dicts, lists of domains, callables):
-    the surrogate needs one fixed vector of hyperparameters per configuration."""
-    if not isinstance(config_space, dict):
-        return  # validate_config_space names the problem
-    for name, value in config_space.items():
-        nested = isinstance(value, dict | list | tuple) and any(
-            isinstance(v, Domain) or callable(v)
-            for v in (value.values() if isinstance(value, dict) else value)
-        )
-        if nested or (callable(value) and not isinstance(value, Domain)):
-            raise ValueError(
-                f"{searcher} needs a flat search space of domains and constants; hyperparameter "
-                f"{name!r} is {type(value).__name__} (a conditional or nested space). Flatten it "
-                "into one domain per hyperparameter (inactive ones as ordinary domains the "
-                "training script ignores), or use searcher='random'"
-            )
 
 
 class ConformalQuantileRegression(ModelBasedSearcher, MultiFidelitySearcher):

@@ -32,39 +32,19 @@ from synetune_plugin_tpe.parzen import (
     to_features,
     to_rows,
 )
-from synetune_sdk.config_space import Domain
-from synetune_sdk.model_based import ModelBasedSearcher, check_integers, finite_or_none, row_keys
+from synetune_sdk.model_based import (
+    ModelBasedSearcher,
+    check_flat_space,
+    check_integers,
+    finite_or_none,
+    row_keys,
+)
 from synetune_sdk.searcher import MultiFidelitySearcher
 
 logger = logging.getLogger(__name__)
 
 # Syne Tune / Optuna options accepted and not needed here.
 IGNORED_OPTIONS = frozenset({"debug_log", "seed", "warn_independent_sampling", "group"})
-
-
-def check_flat_space(config_space: Any, searcher: str) -> None:
-    """Refuse conditional or nested spaces (a domain inside a dict or list, or a callable):
-    the model needs every hyperparameter in every configuration."""
-    if not isinstance(config_space, dict):
-        return  # validate_config_space reports it
-    for name, value in config_space.items():
-        if _holds_domain(value) or (callable(value) and not isinstance(value, Domain)):
-            raise ValueError(
-                f"{searcher}: hyperparameter {name!r} is {type(value).__name__} "
-                f"{value!r}: conditional or nested search spaces are not supported. Flatten the "
-                "space into one dict of domains and constants (e.g. a choice() for the branch and "
-                "every branch's hyperparameters side by side; a training script ignores those of "
-                "the branches not taken)"
-            )
-
-
-def _holds_domain(value: Any) -> bool:
-    """Whether a constant (a dict, list or tuple) has a domain somewhere inside."""
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list | tuple):
-        return any(isinstance(v, Domain) or _holds_domain(v) for v in value)
-    return False
 
 
 class TPESearcher(ModelBasedSearcher, MultiFidelitySearcher):
