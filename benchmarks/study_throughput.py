@@ -21,6 +21,7 @@ launches one process per experiment; the sequential loop is the baseline instead
     python benchmarks/study_throughput.py                 # 5 x 2 x 10, 500 trials
     python benchmarks/study_throughput.py --seeds 2       # a quick look
     python benchmarks/study_throughput.py --ray           # also on a local Ray cluster
+    python benchmarks/study_throughput.py --ray-head      # ... started apart (ray start --head)
 
 CPU time is that of the whole process tree (``RUSAGE_CHILDREN``): on a loaded machine the wall
 times mostly measure the other processes, the CPU times what the runs themselves cost.
@@ -96,6 +97,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=500)
     parser.add_argument("--max-parallel", type=int, default=2)
     parser.add_argument("--ray", action="store_true", help="also run it with --executor ray")
+    parser.add_argument(
+        "--ray-head",
+        action="store_true",
+        help="run --executor ray on a cluster started apart with `ray start --head` (stopped "
+        "with `ray stop` at the end, which stops every Ray cluster of this user)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="study-throughput-"))
@@ -119,6 +126,18 @@ def main() -> None:
     if args.ray:  # a local Ray cluster started by the runner (no --address)
         on_ray, ray_cpu = timed([*run, "--executor", "ray"], work / "ray")
         print(f"ray: {on_ray:.1f} s", flush=True)
+    ray_cli = str(Path(sys.executable).with_name("ray"))
+    on_head = None
+    if args.ray_head:
+        cpus = str(args.max_parallel)
+        subprocess.run([ray_cli, "start", "--head", "--num-cpus", cpus], check=True)
+        try:
+            on_head, head_cpu = timed(
+                [*run, "--executor", "ray", "--address", "auto"], work / "head"
+            )
+        finally:
+            subprocess.run([ray_cli, "stop"], check=False)
+        print(f"ray (ray start --head): {on_head:.1f} s", flush=True)
 
     done = markers(parallel_folder)
     assert len(done) == runs and all(m["status"] == "finished" for m in done), "runs missing"
@@ -135,6 +154,11 @@ def main() -> None:
     if on_ray is not None:
         print(
             f"| `study run --max-parallel {n} --executor ray` | {on_ray:.1f} s | {ray_cpu:.1f} s (driver and Ray workers) |"
+        )
+    if on_head is not None:
+        print(
+            f"| `study run --max-parallel {n} --executor ray --address auto` on `ray start --head` "
+            f"| {on_head:.1f} s | {head_cpu:.1f} s (driver only: the cluster is not its child) |"
         )
     print(f"| speed-up (wall) | {sequential / parallel:.2f}x | |")
     print(
