@@ -183,6 +183,29 @@ def test_pending_trials_count_as_above_and_are_not_suggested_twice():
     assert 2 in below and 2 not in above and 2 not in searcher._pending
 
 
+def test_groups_are_ranked_best_first_so_weights_follow_the_rank():
+    """Optuna applies ``weights(n)`` to trials sorted by value: the ramp down to 1/n falls on
+    the best of "above", not on the oldest."""
+    seen = []
+
+    def weights(n):
+        seen.append(n)
+        return np.ones(n)
+
+    values = [5.0, 1.0, 4.0, 0.5, 3.0, 2.0]
+    searcher = TPESearcher(
+        {"x": uniform(0, 1)}, "y", n_startup_trials=0, gamma=lambda n: 2, weights=weights
+    )
+    for trial_id, value in enumerate(values):
+        searcher.on_trial_complete(trial_id, {"x": trial_id / 10}, {"y": value})
+    searcher.register_pending(9, {"x": 0.95})
+    below, above = searcher._split()
+    assert below.tolist() == [3, 1]
+    assert above.tolist() == [5, 4, 2, 0, 9]  # pending trials last
+    searcher.suggest(10)
+    assert seen == [2, 5]
+
+
 def test_multi_fidelity_ranks_larger_resources_first():
     class Hyperband:
         resource_attr, max_t, rung_levels = "epoch", 9, [1, 3]

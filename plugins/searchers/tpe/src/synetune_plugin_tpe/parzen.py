@@ -17,7 +17,7 @@ The estimator is a mixture of one product kernel per observation plus a prior ke
 * the prior kernel is centred in the middle with bandwidth 1 (the whole domain);
 * categorical kernels put ``1 + prior_weight / (n + 1)`` on the observed category and
   ``prior_weight / (n + 1)`` on every category (normalised); the prior's is uniform;
-* mixture weights: ``weights(n)`` for the observations (in order of arrival) and
+* mixture weights: ``weights(n)`` for the observations (in the order given: best first) and
   ``prior_weight`` for the prior, normalised.
 """
 
@@ -215,7 +215,8 @@ def default_gamma(n: int) -> int:
 
 
 def default_weights(n: int) -> np.ndarray:
-    """Optuna's weights: the latest 25 observations 1, older ones ramping up from 1/n."""
+    """Optuna's weights: the last 25 observations 1, earlier ones ramping up from 1/n (the
+    searcher passes them best first, as Optuna does, so the worst 25 weigh 1)."""
     if n == 0:
         return np.asarray([])
     if n < 25:

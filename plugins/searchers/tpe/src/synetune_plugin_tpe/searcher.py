@@ -53,8 +53,9 @@ class TPESearcher(ModelBasedSearcher, MultiFidelitySearcher):
     Arguments beyond the searcher contract (Optuna's ``TPESampler`` names and defaults):
     ``n_startup_trials=10`` (random configurations first), ``n_ei_candidates=24``,
     ``gamma`` (callable ``n -> number of "below" observations``; default
-    ``min(ceil(0.1 n), 25)``), ``weights`` (callable ``n -> weights of n observations``, oldest
-    first; default: the latest 25 weigh 1, older ones ramp down to 1/n), ``prior_weight=1.0``,
+    ``min(ceil(0.1 n), 25)``), ``weights`` (callable ``n -> weights of n observations``, ranked
+    best first as Optuna ranks them; default: the last 25 weigh 1, better ones ramp down to
+    1/n), ``prior_weight=1.0``,
     ``consider_magic_clip=True``, ``consider_endpoints=False``, ``multivariate=True``,
     ``constant_liar=True`` (pending trials count as "above"), ``allow_duplicates=False``.
     """
@@ -200,17 +201,24 @@ class TPESearcher(ModelBasedSearcher, MultiFidelitySearcher):
         return False
 
     def _split(self) -> tuple[np.ndarray, np.ndarray]:
-        """Trial ids of the "below" and "above" groups, each in order of trial id."""
+        """Trial ids of the "below" and "above" groups, each ranked best first.
+
+        The rank order matters: ``weights(n)`` is applied in this order, as Optuna does (it
+        sorts the trials by value before weighting), so beyond 25 observations the better
+        half of "above" weighs less and g(x) stays low near good regions. Weighting "above"
+        by age instead (oldest lightest) made Branin's median regret 4x Optuna's.
+        """
         ids = np.fromiter(self._data, dtype=np.int64, count=len(self._data))
         values = np.array([v[1] for v in self._data.values()])
         resources = np.array([v[2] for v in self._data.values()])
-        order = np.lexsort((values, -resources))  # larger resource first, then better value
+        order = np.lexsort((ids, values, -resources))  # larger resource, better value, older
         n_below = min(max(int(self.gamma(len(ids))), 0), len(ids))
-        below = np.sort(ids[order[:n_below]])
+        below = ids[order[:n_below]]
         above = ids[order[n_below:]]
         if self.constant_liar and self._pending:
-            above = np.concatenate([above, [t for t in self._pending if t not in self._data]])
-        return below, np.sort(above).astype(np.int64)
+            pending = sorted(t for t in self._pending if t not in self._data)
+            above = np.concatenate([above, np.asarray(pending, dtype=np.int64)])
+        return below, above.astype(np.int64)
 
     def _estimator(self, trial_ids: np.ndarray) -> ParzenEstimator:
         rows = [self._data[t][0] if t in self._data else self._pending[t] for t in trial_ids]
