@@ -25,10 +25,11 @@ def study() -> None:
 @click.option("--seeds", default=None, help="Only these seeds: '0-9' or '0,3,5-7'.")
 @click.option(
     "--executor",
-    type=click.Choice(["local", "ray"]),
+    type=click.Choice(["local", "ray", "sagemaker"]),
     default="local",
     show_default=True,
-    help="local: worker processes on this machine; ray: one Ray task per run (SageMaker: not yet).",
+    help="local: worker processes on this machine; ray: one Ray task per run; sagemaker: one "
+    "SageMaker training job per run.",
 )
 @click.option(
     "--address",
@@ -39,8 +40,14 @@ def study() -> None:
     "--max-parallel",
     type=click.IntRange(min=1),
     default=None,
-    help="Runs at once (default: the number of CPU cores).",
+    help="Runs at once (default: the number of CPU cores; on SageMaker 8).",
 )
+@click.option("--role", default=None, help="sagemaker: IAM role ARN of the jobs.")
+@click.option("--instance-type", default=None, help="sagemaker: instance of each job.")
+@click.option("--image-uri", default=None, help="sagemaker: training image with synetune.")
+@click.option("--s3-path", default=None, help="sagemaker: s3://bucket/prefix of the results.")
+@click.option("--region", "region_name", default=None, help="sagemaker: AWS region.")
+@click.option("--endpoint-url", default=None, help="sagemaker: AWS endpoint (tests, proxies).")
 def run_command(
     study_file: Path,
     methods: tuple[str, ...],
@@ -49,6 +56,7 @@ def run_command(
     executor: str,
     address: str | None,
     max_parallel: int | None,
+    **sagemaker: str | None,
 ) -> None:
     """Run every combination of STUDY_FILE that has not finished; resume interrupted ones."""
     from synetune_plugin_study.runner import run_study
@@ -64,6 +72,7 @@ def run_command(
             progress=sys.stderr,
             executor=executor,
             address=address,
+            sagemaker=sagemaker if executor == "sagemaker" else None,
         )
     except StudyError as err:
         raise click.ClickException(str(err)) from None

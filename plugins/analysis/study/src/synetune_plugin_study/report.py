@@ -12,6 +12,8 @@ reported yet rank last) and averaged over seeds, then over benchmarks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,16 +45,40 @@ class StudyReport:
 
 
 def finished_runs(study: Study, benchmark: str) -> list[Any]:
+    """The benchmark's finished runs; one not in ``$SYNETUNE_FOLDER`` (run elsewhere, e.g. on
+    SageMaker) is asked for from the experiment stores (``load_experiment`` by name)."""
     from synetune import load_experiment
 
     out = []
     for combo in study.combinations(benchmarks=[benchmark]):
         try:
+            if combo.state() == "missing":
+                with _store_settings(study):
+                    load_experiment(combo.tuner_name)  # fetched into $SYNETUNE_FOLDER
             if combo.state() == "finished":
                 out.append(load_experiment(combo.folder()))
-        except Exception:  # noqa: S112 - a run with other settings is not part of this report
+        except Exception:  # noqa: S112 - not found anywhere, or a run with other settings
             continue
     return out
+
+
+@contextmanager
+def _store_settings(study: Study) -> Iterator[None]:
+    """The S3 store reads ``$SYNETUNE_S3_PATH`` (and boto3 ``$AWS_ENDPOINT_URL``): the study
+    file's ``[sagemaker]`` ``s3_path``/``endpoint_url`` stand in for them when they are unset."""
+    import os
+
+    given = {"SYNETUNE_S3_PATH": "s3_path", "AWS_ENDPOINT_URL": "endpoint_url"}
+    added = [
+        env for env, key in given.items() if study.sagemaker.get(key) and env not in os.environ
+    ]
+    for env in added:
+        os.environ[env] = str(study.sagemaker[given[env]])
+    try:
+        yield
+    finally:
+        for env in added:
+            os.environ.pop(env, None)
 
 
 def benchmark_curves(study: Study, benchmark: str, num_points: int) -> BenchmarkCurves | None:

@@ -96,16 +96,31 @@ def run_study(
     progress: IO[str] | None = None,
     executor: str = "local",
     address: str | None = None,
+    sagemaker: dict[str, Any] | None = None,
 ) -> StudyRun:
     """Run the study's missing combinations (or the chosen ones) and return what happened.
 
-    ``executor``: ``local`` (worker processes, ``max_parallel`` default: the CPU cores) or
-    ``ray`` (Ray tasks on the cluster at ``address``, default: its CPUs). Raises
-    ``StudyError`` before anything runs when the study or a stored run disagrees."""
+    ``executor``: ``local`` (worker processes, ``max_parallel`` default: the CPU cores),
+    ``ray`` (Ray tasks on the cluster at ``address``, default: its CPUs) or ``sagemaker`` (a
+    training job each, ``max_parallel`` default 8; ``sagemaker``: job settings over the study
+    file's ``[sagemaker]`` table). Raises ``StudyError`` before anything runs when the study or
+    a stored run disagrees."""
+    if executor not in ("local", "ray", "sagemaker"):
+        raise StudyError(f"executor must be 'local', 'ray' or 'sagemaker', got {executor!r}")
     study_file = Path(study_file).resolve()
     study = load_study(study_file)
     combos = study.combinations(methods, benchmarks, seeds)
+    if executor == "sagemaker":
+        from synetune_plugin_study import on_sagemaker
+
+        options = on_sagemaker.resolve_options(study, sagemaker)  # may raise: no role
+        on_sagemaker.plugin()
     states = [(c, c.state()) for c in combos]  # may raise: nothing has run yet
+    live: dict[str, str] = {}
+    if executor == "sagemaker":  # finished in S3 counts as finished; reads S3, starts nothing
+        remote, live = on_sagemaker.plan(states, options)
+        names = {c.tuner_name for c in remote}
+        states = [(c, "missing" if c.tuner_name in names else "finished") for c, _ in states]
     todo = deque((c, s) for c, s in states if s != "finished")
     run = StudyRun(total=len(combos), skipped=len(combos) - len(todo))
     if not todo:
@@ -118,7 +133,8 @@ def run_study(
     elif executor == "local":
         _run_local(study_file, study.name, todo, max_parallel, tracker)
     else:
-        raise StudyError(f"executor must be 'local' or 'ray', got {executor!r}")
+        combos_todo = [c for c, _ in todo]
+        on_sagemaker.run_on_sagemaker(study, combos_todo, live, options, max_parallel, tracker)
     tracker.line(0, 0, force=True)
     run.wall_time = time.time() - start
     for name, error in run.failed.items():

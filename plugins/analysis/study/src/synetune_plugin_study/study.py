@@ -22,7 +22,16 @@ from synetune_plugin_study.benchmarks import Benchmark
 
 MARKER = "study.json"
 TUNER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # the kernel's rule
-STUDY_KEYS = {"name", "methods", "benchmarks", "seeds", "n_workers", "stop", "report"}
+STUDY_KEYS = {
+    "name",
+    "methods",
+    "benchmarks",
+    "seeds",
+    "n_workers",
+    "stop",
+    "report",
+    "sagemaker",
+}
 METHOD_KEYS = {"scheduler", "arguments", "multi_fidelity", "multi_objective"}
 STOP_KEYS = {
     "max_wallclock_time",
@@ -91,6 +100,9 @@ class Study:
     n_workers: int | None = None  # None: each benchmark's own
     stop: dict[str, Any] = field(default_factory=dict)  # None: each benchmark's own
     report: dict[str, Any] = field(default_factory=dict)
+    # --executor sagemaker settings (role, instance_type, s3_path, ...): where runs go, not what
+    # they compute, so they are not part of a run's settings
+    sagemaker: dict[str, Any] = field(default_factory=dict)
 
     def combinations(
         self,
@@ -345,6 +357,12 @@ def study_from_dict(data: dict[str, Any], path: Path | None = None) -> Study:
     bad = sorted(set(stop) - STOP_KEYS)
     if bad:
         raise StudyError(f"{where}: unknown stop criterion {bad}; use {sorted(STOP_KEYS)}")
+    sagemaker = dict(data.get("sagemaker") or {})
+    from synetune_plugin_study.on_sagemaker import KEYS as SAGEMAKER_KEYS
+
+    bad = sorted(set(sagemaker) - SAGEMAKER_KEYS)
+    if bad:
+        raise StudyError(f"{where}: unknown [sagemaker] key(s) {bad}; use {sorted(SAGEMAKER_KEYS)}")
     n_workers = data.get("n_workers")
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise StudyError(f"{where}: n_workers must be a positive integer, got {n_workers!r}")
@@ -357,6 +375,7 @@ def study_from_dict(data: dict[str, Any], path: Path | None = None) -> Study:
         n_workers=n_workers,
         stop=stop,
         report=dict(data.get("report") or {}),
+        sagemaker=sagemaker,
     )
     study.check()
     return study
