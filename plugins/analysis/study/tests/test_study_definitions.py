@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,40 @@ def test_other_settings_on_the_same_seed_are_refused(tmp_path, synetune_folder):
     with pytest.raises(StudyError, match="not part of study 'overlap'"):
         run_study(path, seeds=[1], max_parallel=1)
     assert (foreign / "results.csv.zip").read_bytes() == b"someone else's"
+
+
+def test_sagemaker_executor_without_the_sagemaker_plugin_says_how_to_install_it(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "sm.toml"
+    path.write_text(
+        'name = "sm"\nbenchmarks = ["branin"]\n[methods]\nRS = "random_search"\n'
+        '[sagemaker]\nrole = "arn:aws:iam::123456789012:role/SageMakerRole"\n'
+    )
+    monkeypatch.setitem(sys.modules, "synetune_plugin_sagemaker", None)  # import fails
+    with pytest.raises(StudyError, match=r"pip install 'synetune-plugin-study\[sagemaker\]'"):
+        run_study(path, executor="sagemaker")
+
+
+def test_sagemaker_executor_refuses_script_benchmarks(tmp_path):
+    from synetune_plugin_study.on_sagemaker import resolve_options
+
+    from synetune_sdk.config_space import uniform
+
+    study = study_from_dict(
+        {
+            "name": "scripts",
+            "methods": {"RS": "random_search"},
+            "benchmarks": {
+                "quad": {
+                    "script": str(tmp_path / "train.py"),
+                    "metric": "loss",
+                    "config_space": {"x": uniform(0.0, 1.0)},
+                    "max_num_trials": 3,
+                },
+            },
+            "sagemaker": {"role": "arn:aws:iam::123456789012:role/SageMakerRole"},
+        }
+    )
+    with pytest.raises(StudyError, match=r"blackbox benchmarks only; \['quad'\] run a training"):
+        resolve_options(study, None)
