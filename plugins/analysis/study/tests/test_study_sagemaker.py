@@ -220,3 +220,26 @@ def test_a_job_still_running_from_an_earlier_runner_is_waited_on_not_started_aga
     assert run.finished == 1 and not run.failed, run.failed
     assert [r["TrainingJobName"] for r in sagemaker.requests] == [earlier.name]
     assert json.loads((combo.folder() / "study.json").read_text())["status"] == "finished"
+
+
+def test_a_run_that_fails_in_its_job_is_reported_with_its_error(tmp_path, sagemaker, study_file):
+    path = tmp_path / "broken.py"
+    path.write_text(
+        "def broken(**kwargs):\n"
+        "    raise RuntimeError('this method is broken')\n\n\n"
+        "study = {\n"
+        "    'name': 'broken', 'seeds': [0], 'benchmarks': ['branin'],\n"
+        "    'methods': {'B': {'scheduler': broken, 'multi_objective': False}},\n"
+        "    'stop': {'max_num_trials_finished': 3},\n"
+        f"    'sagemaker': {{'image_uri': {IMAGE!r}, 's3_path': 's3://{BUCKET}/{PREFIX}',\n"
+        "                  'poll_interval': 0.1, 'role': " + repr(ROLE) + "},\n"
+        "}\n"
+    )
+    options = {"endpoint_url": sagemaker.endpoint}
+    run = run_study(path, executor="sagemaker", sagemaker=options)
+    assert run.finished == 0
+    error = run.failed["broken-B-branin-0"]
+    assert "ended Failed" in error and "RuntimeError: this method is broken" in error
+    # it failed before its tuner existed: no experiment to sync, so a rerun starts it again
+    listed = sagemaker.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/broken-B-branin-0/")
+    assert listed.get("KeyCount", 0) == 0

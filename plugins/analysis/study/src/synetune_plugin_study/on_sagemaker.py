@@ -72,7 +72,8 @@ task = {
 answer = run_task(str(Path(__file__).resolve().parent / args["--study-file"]), task)
 print("synetune study:", json.dumps(answer, default=str), flush=True)
 if answer.get("status") != "finished":
-    raise SystemExit(f"synetune study: {answer['name']} failed: {answer.get('error')}")
+    print(f"synetune study: {answer['name']} failed: {answer.get('error')}", file=sys.stderr)
+    raise SystemExit(1)
 """
 
 
@@ -323,5 +324,5 @@ def _collect(combo: Combination, job: Any, options: dict[str, Any]) -> dict[str,
             return json.loads((combo.folder() / "study.json").read_text())
         marker = combo.folder(Path(scratch)) / "study.json"
         error = json.loads(marker.read_text()).get("error") if marker.exists() else None
-    reason = job.failure_reason or error or "its experiment did not finish"
+    reason = error or job.failure_reason or "its experiment did not finish"
     return {"error": f"SageMaker job {job.name} ended {job.status}: {reason}"}
