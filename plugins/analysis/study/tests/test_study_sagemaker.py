@@ -243,3 +243,34 @@ def test_a_run_that_fails_in_its_job_is_reported_with_its_error(tmp_path, sagema
     # it failed before its tuner existed: no experiment to sync, so a rerun starts it again
     listed = sagemaker.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/broken-B-branin-0/")
     assert listed.get("KeyCount", 0) == 0
+
+
+class _InterruptWhenRunning:
+    """A progress stream that plays Ctrl-C once a job runs."""
+
+    def write(self, text: str) -> None:
+        if " 1 running" in text:
+            raise KeyboardInterrupt
+
+    def flush(self) -> None:
+        pass
+
+
+def test_an_interrupted_runner_stops_its_jobs(study_file, sagemaker):
+    sagemaker.startup_delay = 1.0  # the job is still running when the runner is interrupted
+    given = {"role": ROLE, "endpoint_url": sagemaker.endpoint}
+    with pytest.raises(KeyboardInterrupt):
+        run_study(
+            study_file,
+            methods=["RS"],
+            seeds=[0],
+            executor="sagemaker",
+            sagemaker=given,
+            progress=_InterruptWhenRunning(),
+        )
+    sagemaker.wait_idle(timeout=30)
+    (request,) = sagemaker.requests
+    name = request["TrainingJobName"]
+    assert name.startswith("on-sm-RS-branin-0-")
+    assert set(sagemaker.stop_calls) == {name}
+    assert sagemaker.jobs()[name].training_job_status == "Stopped"

@@ -165,18 +165,24 @@ def _client(options: dict[str, Any]) -> Any:
 
 
 def live_jobs(options: dict[str, Any], combos: list[Combination]) -> dict[str, str]:
-    """tuner name -> a job of that combination still running (started by an earlier runner)."""
+    """tuner name -> a job of that combination still running (started by an earlier runner).
+    One listing per status for all combinations: their job names share a prefix."""
     sm = _client(options)
-    found = {}
-    for combo in combos:
-        for status in ("InProgress", "Stopping"):
-            answer = sm.list_training_jobs(
-                NameContains=job_prefix(combo) + "-", StatusEquals=status
-            )
-            jobs = answer.get("TrainingJobSummaries", [])
-            if jobs:
-                found[combo.tuner_name] = jobs[0]["TrainingJobName"]
+    prefixes = {job_prefix(c) + "-": c.tuner_name for c in combos}
+    common = os.path.commonprefix(list(prefixes))
+    found: dict[str, str] = {}
+    for status in ("InProgress", "Stopping"):
+        kwargs: dict[str, Any] = {"NameContains": common, "StatusEquals": status}
+        while True:
+            answer = sm.list_training_jobs(**kwargs)
+            for job in answer.get("TrainingJobSummaries", []):
+                name = job["TrainingJobName"]
+                for prefix, tuner_name in prefixes.items():
+                    if name.startswith(prefix):
+                        found.setdefault(tuner_name, name)
+            if not answer.get("NextToken"):
                 break
+            kwargs["NextToken"] = answer["NextToken"]
     return found
 
 
@@ -279,16 +285,26 @@ def run_on_sagemaker(
             raise StudyError(f"--executor sagemaker: {err}") from None
         by_name = {c.tuner_name: launcher for c, launcher in zip(todo, launchers, strict=True)}
 
+        cancelled = threading.Event()
+        launching: dict[str, threading.Thread] = {}  # tuner name -> thread creating its job
+
         def follow(combo: Combination) -> None:
             launcher = by_name[combo.tuner_name]
             try:
                 if combo.tuner_name in live:  # started by an earlier runner: wait, do not rerun
                     job = _wait_live(options, live[combo.tuner_name], poll)
                 else:
-                    job = launcher.run(wait=True, logs=False, poll_interval=poll)
+                    job = launcher.run(wait=False)  # waits out ResourceLimitExceeded
+                    launching.pop(combo.tuner_name, None)
+                    if cancelled.is_set():  # the runner was interrupted while this started
+                        _stop(options, [job.name])
+                        return
+                    launcher.wait(job, logs=False, poll_interval=poll)
                 events.put((combo, _collect(combo, job, options)))
             except Exception as err:
                 events.put((combo, {"error": f"{type(err).__name__}: {err}"}))
+            finally:
+                launching.pop(combo.tuner_name, None)
 
         try:
             while waiting or running:
@@ -298,7 +314,9 @@ def run_on_sagemaker(
                     running[combo.tuner_name] = live.get(
                         combo.tuner_name, by_name[combo.tuner_name].job_name
                     )
-                    threading.Thread(target=follow, args=(combo,), daemon=True).start()
+                    thread = threading.Thread(target=follow, args=(combo,), daemon=True)
+                    launching[combo.tuner_name] = thread
+                    thread.start()
                 tracker.line(len(running), len(waiting))
                 try:
                     combo, answer = events.get(timeout=1.0)
@@ -307,6 +325,13 @@ def run_on_sagemaker(
                 running.pop(combo.tuner_name, None)
                 tracker.answer(combo.tuner_name, answer)
         except BaseException:
+            # interrupted: no job of this runner may go on (they bill, and a rerun would wait
+            # for them); one being created is stopped by its thread once CreateTrainingJob
+            # returned (waited for here, up to a minute)
+            cancelled.set()
+            deadline = time.monotonic() + 60.0
+            for thread in list(launching.values()):
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
             _stop(options, list(running.values()))
             raise
 
