@@ -86,7 +86,7 @@ def _rows(folder: Path) -> set[tuple]:
 def test_killed_runner_keeps_finished_runs_and_resumes_the_rest(tmp_path, synetune_folder):
     path = tmp_path / "kill.toml"
     path.write_text(
-        'name = "kill"\nseeds = "0-2"\nbenchmarks = ["branin-lc"]\n'
+        'name = "kill"\nseeds = "0-3"\nbenchmarks = ["branin-lc"]\n'
         '[methods]\nRS = "random_search"\n[stop]\nmax_num_trials_finished = 80\n'
     )
     study = load_study(path)
@@ -105,7 +105,9 @@ def test_killed_runner_keeps_finished_runs_and_resumes_the_rest(tmp_path, synetu
         interrupted = [
             f for f in folders if (f / "tuner.dill").exists() and not (f / "study.json").exists()
         ]
-        if finished and interrupted:
+        # two interrupted runs: one may still end between now and the workers' exit (they
+        # notice the kill within 0.2 s, later on a loaded machine), the one started last will not
+        if finished and len(interrupted) >= 2:
             break
         time.sleep(0.05)
     assert runner.poll() is None, "the study ended before it could be killed: make it longer"
