@@ -253,53 +253,6 @@ def _show_front(exp: Any, top: int) -> None:
     _table([[c.removeprefix("config_") for c in columns]] + [[_cell(v) for v in r] for r in rows])
 
 
-@experiments.command(name="plot")
-@click.argument("names", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="Image file to write (PNG, SVG, PDF).",
-)
-@click.option("--metric", default=None, help="Metric to plot (default: the first one).")
-@click.option("--trials", "per_trial", is_flag=True, help="Learning curve of every trial.")
-def experiments_plot(
-    names: tuple[str, ...], output: str, metric: str | None, per_trial: bool
-) -> None:
-    """Plot experiment NAME (a name, or a shell pattern like 'asha-*' matching one) into a file:
-    its best value so far against time (--trials: every trial's learning curve).
-
-    Comparing several experiments needs the plugin synetune-plugin-compare.
-    """
-    from synetune.experiments import list_experiments
-
-    expanded = [n for n in names if not any(c in n for c in "*?[")]
-    for pattern in [n for n in names if n not in expanded]:
-        expanded.extend(list_experiments(pattern=pattern))
-    if not expanded:
-        raise click.ClickException(f"no experiment matches {' '.join(names)}")
-    if len(expanded) > 1:
-        raise click.ClickException(
-            f"{len(expanded)} experiments given: comparing several experiments needs the "
-            "plugin synetune-plugin-compare (pip install synetune-plugin-compare)"
-        )
-    exp = _load(expanded[0])
-    key: str | int = metric if metric is not None else 0
-    try:
-        if per_trial:
-            exp.plot_trials(key, figure_path=output)
-        else:
-            exp.plot(key, figure_path=output)
-    except (ValueError, FileNotFoundError) as err:
-        raise click.ClickException(str(err)) from None
-    except ModuleNotFoundError as err:
-        raise click.ClickException(
-            f"{err}: plotting needs matplotlib (pip install matplotlib)"
-        ) from None
-    click.echo(f"wrote {output}")
-
-
 def main() -> None:
     from synetune.plugins import PluginError, get_plugin_manager
 

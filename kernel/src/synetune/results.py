@@ -85,6 +85,10 @@ class EventLog:
     # process loses nothing); ``fsync_interval`` bounds how often the file is also forced to disk
     # (power-loss safety costs milliseconds per call).
 
+    #: write lines through Python's buffer, flushed by ``sync`` (the tuner sets it for simulated
+    #: backends: their results are recomputed, so a log cut short is a run killed earlier)
+    buffered = False
+
     def __init__(self, path: Path, fsync_interval: float = 1.0, count: int | None = None):
         self.path = Path(path)
         self.fsync_interval = fsync_interval
@@ -98,7 +102,7 @@ class EventLog:
     def append(self, event: dict[str, Any], limit: int | None = None) -> bool:
         """Append ``event``; False (nothing written) if its line would exceed ``limit`` bytes."""
         try:
-            line = json.dumps(event)  # the shared default encoder: the fast path
+            line = "".join(_encode(event, 0))  # json.dumps without its per-call set-up
         except (TypeError, ValueError):
             line = json.dumps(event, default=json_default_or_str)
         if limit is not None and len(line) > limit:
@@ -107,13 +111,20 @@ class EventLog:
             self._repair_torn_tail()
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._file.write(line + "\n")
-        self._file.flush()
+        if not self.buffered:
+            self._file.flush()
         self.count += 1
         now = time.monotonic()
         if now - self._last_fsync > self.fsync_interval:
-            os.fsync(self._file.fileno())
-            self._last_fsync = now
+            self.sync(now)
         return True
+
+    def sync(self, now: float | None = None) -> None:
+        """Hand every appended line to the OS and force it to disk (with the lock held)."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        self._last_fsync = time.monotonic() if now is None else now
 
     def _repair_torn_tail(self) -> None:
         # a line cut short by a crash would glue onto the next append: cut it off first
@@ -373,26 +384,37 @@ class ResultTable:
             *(f"config_{name}" for name in self._config_order),
         ]
 
-    def rows(self) -> Any:
-        """Each row as a list in ``column_names()`` order (None or NaN where a value is
-        missing)."""
-        columns = list(self.columns.values())
-        config_names = list(self._config_order)
-        trial_ids, times, runs = self._trial_ids, self._tuner_times, self._runs
-        decisions, dropped, configs = self._decisions, self._dropped, self._configs
-        for i in range(self._size):
-            if i in dropped:
-                continue
-            config = configs.get(trial_ids[i], {})
+    def column_chunks(self, size: int = 65536) -> Any:
+        """The rows, ``size`` at a time, as columns in ``column_names()`` order (None or NaN
+        where a value is missing): column by column, most of the work stays in C."""
+        names, dropped = list(self._config_order), self._dropped
+        for start in range(0, self._size, size):
+            stop = min(start + size, self._size)
+            rows = [i for i in range(start, stop) if i not in dropped] if dropped else None
+
+            def take(column: Any, rows: Any = rows, start: int = start, stop: int = stop) -> Any:
+                return column[start:stop] if rows is None else [column[i] for i in rows]
+
+            trial_ids = take(self._trial_ids)
+            configs = [self._configs.get(t, {}) for t in trial_ids]
+            decisions = self._decisions
             yield [
-                trial_ids[i],
-                *(c[i] for c in columns),
-                times[i],
-                runs[i],
-                "InProgress",
-                decisions.get(i, "CONTINUE"),
-                *(config.get(n) for n in config_names),
+                trial_ids,
+                *(take(c) for c in self.columns.values()),
+                take(self._tuner_times),
+                take(self._runs),
+                ["InProgress"] * len(trial_ids),
+                [
+                    decisions.get(i, "CONTINUE")
+                    for i in (range(start, stop) if rows is None else rows)
+                ],
+                *([c.get(n) for c in configs] for n in names),
             ]
+
+    def rows(self) -> Any:
+        """Each row as a list in ``column_names()`` order."""
+        for columns in self.column_chunks():
+            yield from map(list, zip(*columns))
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as dicts (missing values left out), for building a DataFrame."""
@@ -420,18 +442,40 @@ def write_results_csv(path: Path, table: ResultTable) -> None:
             text = io.TextIOWrapper(member, encoding="utf-8", errors="backslashreplace", newline="")
             writer = csv.writer(text)
             writer.writerow(table.column_names())
-            writer.writerows(
-                [
-                    "" if v is None or v != v else json.dumps(v) if type(v) in (list, dict) else v
-                    for v in row
-                ]
-                for row in table.rows()
-            )
+            for columns in table.column_chunks():
+                writer.writerows(zip(*map(_csv_cells, columns)))
             text.flush()
             text.detach()
     with open(tmp, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# json.dumps(event) as one C call: no circular check (events are trees), NaN written as NaN
+_encode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _refuse, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+)
+
+
+def _csv_cells(column: Any) -> Any:
+    """A column as the csv module should write it: NaN and None empty, lists and dicts JSON."""
+    if type(column) is array.array:
+        total = sum(column)  # NaN if any value is: a column without one is written as it is
+        return column if total == total else [None if v != v else v for v in column]
+    kinds = set(map(type, column))
+    if kinds <= _PLAIN_CELLS and (float not in kinds or all(v == v for v in column)):
+        return column
+    return [
+        "" if v is None or v != v else json.dumps(v) if type(v) in (list, dict) else v
+        for v in column
+    ]
+
+
+_PLAIN_CELLS = {int, str, bool, float, type(None)}
 
 
 def write_metadata(path: Path, metadata: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -232,6 +233,7 @@ class Tuner:
                 self._record = RunRecord(self.tuner_path / store.EVENTS_FILENAME, self._elapsed, 0)
                 write_run_metadata(self)
             self.trial_backend.set_journal(self._record)
+            self._record.log.buffered = self._simulated
             self.tuning_status.attach_trials(self.trials)  # configs for its trial_rows
             self._add_default_callbacks()
             context = TuningContext(
@@ -282,6 +284,8 @@ class Tuner:
         while True:
             for callback in self.callbacks:
                 callback.on_loop_start()
+            if self._simulated:
+                self._batch_results()
             statuses, results = self.trial_backend.fetch_status_results(sorted(self._running))
             if self.callbacks and (results or statuses):
                 for callback in self.callbacks:
@@ -312,6 +316,19 @@ class Tuner:
             self._periodic()
             if not results and not changed and not started:
                 self.trial_backend.wait(self._wait_timeout())
+
+    def _batch_results(self) -> None:
+        """Let a simulated backend hand over every result up to the next one the scheduler may
+        decide on while all workers are busy and only a trial's start or end or the clock can
+        fire the stop criterion: nothing else can happen in between, so this is exact."""
+        crit, may_decide = self.stop_criterion, None
+        if len(self._running) >= self.n_workers and isinstance(crit, StoppingCriterion):
+            if crit.max_num_evaluations is None and crit.max_cost is None:
+                if not crit.max_metric_value and not crit.min_metric_value:
+                    may_decide = getattr(self.scheduler, "may_decide", None)
+        limit = crit.max_wallclock_time if may_decide is not None else None
+        horizon = math.inf if limit is None else limit - self._time_offset + self._start_time
+        self.trial_backend.batch_results(may_decide, horizon)
 
     def _wait_timeout(self) -> float:
         timeout = min(self.sleep_time, 1.0)
@@ -581,6 +598,7 @@ class Tuner:
         record = self._record
         assert record is not None
         with record.log.lock:  # backends' readers append to the table meanwhile
+            record.log.sync()  # the saved tuner never runs ahead of the log
             record.dirty = False
             view = record.table.view()
             self._log_position = record.log.count
@@ -594,6 +612,7 @@ class Tuner:
         """Pickle the tuner (scheduler, backend, callbacks) to ``tuner.dill``."""
         if self._record is not None:
             with self._record.log.lock:
+                self._record.log.sync()
                 self._log_position = self._record.log.count
         save_tuner(self, Path(folder or self.tuner_path))
 

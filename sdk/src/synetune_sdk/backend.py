@@ -26,6 +26,7 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,14 @@ class TrialBackend:
         dropped), ``journal.dropped(trial_id, result)`` for a recorded result that the tuner
         will not get because its run ended first."""
         self._journal = journal
+
+    def batch_results(
+        self, may_decide: Callable[[int, dict[str, Any]], bool] | None, horizon: float
+    ) -> None:
+        """Let one fetch hand over results up to the next one for which ``may_decide`` is true,
+        a trial's end, or the first at or past ``horizon`` on ``time()``'s clock (the stop
+        criterion's time limit); None: one moment's results per fetch. Only a simulated
+        backend, whose results wait for no one, can batch; others ignore this."""
 
     def recover_results(self, trial_id: int) -> tuple[int, list[dict[str, Any]]] | None:
         """``(runs, results)``: how many runs of ``trial_id`` the backend started and every

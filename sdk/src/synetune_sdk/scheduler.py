@@ -38,6 +38,16 @@ class Scheduler:
         """A trial reported ``result``; answer CONTINUE, PAUSE or STOP."""
         return SchedulerDecision.CONTINUE
 
+    def may_decide(self, trial_id: int, result: dict[str, Any]) -> bool:
+        """Could ``on_trial_result`` answer anything but CONTINUE (or raise) for this result?
+
+        A simulated backend hands over the results between two such points in one batch, so
+        the tuner's loop turns once per decision instead of once per result; the scheduler
+        still gets every result, in order. True (the default) is always correct; answer
+        False only when the decision is certainly CONTINUE.
+        """
+        return True
+
     def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
         """The trial's script exited normally; ``result`` is its last reported result."""
 

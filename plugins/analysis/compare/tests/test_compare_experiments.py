@@ -1,6 +1,6 @@
 """Comparing experiments: grouping by method, aggregating seeds, the summary, the plot, and
-``synetune experiments plot`` of several experiments (the command this plugin puts in place of
-the kernel's one-experiment ``plot``)."""
+``synetune experiments plot`` of several experiments (a command this plugin adds to the kernel's
+``experiments`` group)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from synetune_plugin_simulator.backend import SimulatorBackend
 
 import synetune
 from synetune import StoppingCriterion, Tuner
+from synetune_sdk.callback import Callback
 from synetune_sdk.config_space import choice, randint, uniform
 from synetune_sdk.trial import TrialStatus
 
@@ -336,3 +337,90 @@ def test_fetch_jumps_to_the_next_due_result_when_none_is_due(tmp_path):
     statuses, results = b.fetch_status_results([tid, failed])
     # the failure is reported first, without moving the clock
     assert results == [] and statuses[failed][1] == TrialStatus.FAILED and b.time() == 2.0
+
+
+# ---------------------------------------------------------------------- batched results
+class CountTurns(Callback):
+    def __init__(self):
+        self.turns = 0
+
+    def on_loop_start(self):
+        self.turns += 1
+
+
+def batched_run(tmp_path, name, scheduler_kwargs, stop, batched):
+    blackbox = curves()
+    space = blackbox.configuration_space_with_max_resource_attr("epochs")
+    scheduler = synetune.schedulers.create(
+        config_space=space, metric="loss", mode="min", random_seed=3, **scheduler_kwargs
+    )
+    if not batched:  # the default answer: every result may be decided on
+        scheduler.may_decide = lambda trial_id, result: True
+    turns = CountTurns()
+    tuner = Tuner(
+        trial_backend=SimulatorBackend(
+            blackbox=blackbox, elapsed_time_attr="time", max_resource_attr="epochs"
+        ),
+        scheduler=scheduler,
+        stop_criterion=stop,
+        n_workers=3,
+        sleep_time=0.0,
+        tuner_name=name,
+        suffix_tuner_name=False,
+        save_tuner=False,
+        verbose="quiet",
+        callbacks=[turns],
+    )
+    tuner.run()
+    return read_rows(tuner.tuner_path), turns.turns
+
+
+@pytest.mark.parametrize(
+    "scheduler_kwargs",
+    [
+        {"name": "random_search"},
+        {"name": "asha", "resource_attr": "epoch", "max_resource_attr": "epochs"},
+        {
+            "name": "asha",
+            "type": "promotion",
+            "resource_attr": "epoch",
+            "max_resource_attr": "epochs",
+        },
+    ],
+    ids=["random_search", "asha", "asha_promotion"],
+)
+@pytest.mark.parametrize(
+    "stop",
+    [StoppingCriterion(max_wallclock_time=700.0), StoppingCriterion(max_num_trials_started=40)],
+    ids=["time", "trials"],
+)
+def test_batched_results_change_nothing_but_the_number_of_loop_turns(
+    tmp_path, monkeypatch, scheduler_kwargs, stop
+):
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path))
+    name = scheduler_kwargs["name"]
+    tag = name.replace("_", "-")
+    batched, batched_turns = batched_run(tmp_path, f"{tag}-b", scheduler_kwargs, stop, True)
+    single, single_turns = batched_run(tmp_path, f"{tag}-s", scheduler_kwargs, stop, False)
+    assert len(batched) > 40
+    # the same results, decisions, times and configurations, row for row
+    assert batched == single
+    if name == "random_search":  # 9 results per trial, decided on at the end only
+        assert batched_turns < len(batched) / 2 < single_turns
+    else:
+        assert batched_turns < single_turns
+
+
+def test_batching_stops_at_the_first_result_past_the_time_limit(tmp_path):
+    b = backend(tmp_path)
+    for x in (0, 1, 2):
+        b.start_trial({"x": x})
+    b.batch_results(lambda trial_id, result: False, horizon=4.0)
+    _, results = b.fetch_status_results([0, 1, 2])
+    # every result in simulated-time order up to the first one due at or after t=4
+    due = [r["st_worker_timestamp"] for _, r in results]
+    assert due == sorted(due) and due[-1] == 4.0  # (results due at the same time go together)
+    assert len(due) > 3 and b.time() == 4.0
+    b.batch_results(None, horizon=float("inf"))
+    _, results = b.fetch_status_results([0, 1, 2])
+    assert len({r["st_worker_timestamp"] for _, r in results}) == 1  # one moment per fetch

@@ -1,9 +1,8 @@
 """``synetune experiments plot`` for one or several experiments.
 
-The plugin's ``register_commands`` hook puts this command in place of the kernel's ``plot`` of
-the ``experiments`` group, which plots one experiment only. The new command takes the kernel
-command's arguments plus the comparison's (``--aggregate``, ``--group-by``); one experiment is
-still plotted by the kernel's command, several are compared with ``compare_experiments``.
+The plugin's ``register_commands`` hook adds this command to the kernel's ``experiments``
+group: one experiment is drawn by ``ExperimentResult.plot`` (or ``plot_trials``, or its front
+and hypervolume with several metrics), several are compared with ``compare_experiments``.
 """
 
 from __future__ import annotations
@@ -15,6 +14,15 @@ import click
 from synetune_plugin_compare.comparison import AGGREGATES
 
 _OPTIONS = [
+    click.Argument(["names"], nargs=-1, required=True),
+    click.Option(
+        ["-o", "--output"],
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="Image file to write (PNG, SVG, PDF).",
+    ),
+    click.Option(["--metric"], default=None, help="Metric to plot (default: the first one)."),
+    click.Option(["--trials", "per_trial"], is_flag=True, help="Learning curve of every trial."),
     click.Option(
         ["--aggregate"],
         type=click.Choice(list(AGGREGATES)),
@@ -38,37 +46,34 @@ _OPTIONS = [
 
 
 def add_plot_command(cli: Any) -> None:
-    """Replace the ``plot`` command of ``cli``'s ``experiments`` group by one that also
-    compares several experiments."""
+    """Add ``plot`` to ``cli``'s ``experiments`` group."""
     group = cli.commands.get("experiments") if isinstance(cli, click.Group) else None
-    base = group.commands.get("plot") if isinstance(group, click.Group) else None
-    if not isinstance(base, click.Command):
-        raise RuntimeError("the synetune command line has no 'experiments plot' to extend")
-    if base.callback is not None and base.callback.__module__ == __name__:
-        return  # extended already (the hook ran twice on one command line)
+    if not isinstance(group, click.Group):
+        raise RuntimeError("the synetune command line has no 'experiments' group to extend")
+    if "plot" in group.commands:
+        return  # added already (the hook ran twice on one command line)
 
-    @click.pass_context
     def plot(
-        ctx: click.Context,
+        names: tuple[str, ...],
+        output: str,
+        metric: str | None,
+        per_trial: bool,
         aggregate: str,
         group_by: str | None,
         reference_point: str | None,
-        **kwargs: Any,
     ) -> None:
         import synetune
 
-        names, metric = kwargs["names"], kwargs["metric"]
         expanded = [n for n in names if not any(c in n for c in "*?[")]
         for pattern in [n for n in names if n not in expanded]:
             expanded.extend(synetune.list_experiments(pattern=pattern))
+        if not expanded:
+            raise click.ClickException(f"no experiment matches {' '.join(names)}")
         point = _parse_point(reference_point)
-        if len(expanded) == 1 and metric is None and not kwargs["per_trial"]:
-            if _plot_several_metrics(expanded[0], kwargs["output"], point):
-                return
-        if len(expanded) <= 1:
-            ctx.invoke(base, **{**kwargs, "names": tuple(expanded) or names})
+        if len(expanded) == 1:
+            _plot_one(expanded[0], output, metric, per_trial, point)
             return
-        if kwargs["per_trial"]:
+        if per_trial:
             raise click.ClickException("--trials plots one experiment; name only one")
         from synetune_plugin_compare.comparison import compare_experiments
 
@@ -76,16 +81,16 @@ def add_plot_command(cli: Any) -> None:
             comparison = compare_experiments(
                 expanded, metric=metric, method=group_by, reference_point=point
             )
-            comparison.plot(figure_path=kwargs["output"], aggregate=aggregate)
+            comparison.plot(figure_path=output, aggregate=aggregate)
             click.echo(comparison.summary().to_string(index=False))
         except (ValueError, FileNotFoundError) as err:
             raise click.ClickException(str(err)) from None
-        click.echo(f"wrote {kwargs['output']}")
+        click.echo(f"wrote {output}")
 
     group.add_command(
         click.Command(
             name="plot",
-            params=[*base.params, *_OPTIONS],
+            params=_OPTIONS,
             callback=plot,
             help="Plot experiments NAMES into a file. One experiment: its best value so far "
             "against time (--trials: every trial's learning curve); with several metrics, its "
@@ -107,23 +112,25 @@ def _parse_point(text: str | None) -> list[float] | None:
         ) from None
 
 
-def _plot_several_metrics(name: str, output: str, point: list[float] | None) -> bool:
-    """Plot one experiment with several metrics (front and hypervolume); False if it has one."""
+def _plot_one(
+    name: str, output: str, metric: str | None, per_trial: bool, point: list[float] | None
+) -> None:
+    """One experiment: best so far (or every trial's curve); with several metrics and no
+    ``--metric``, the Pareto front and hypervolume so far."""
     import synetune
-    from synetune_plugin_compare.multiobjective import plot_multiobjective
 
     try:
         exp = synetune.load_experiment(name)
-    except (FileNotFoundError, ValueError):
-        return False  # the kernel's command says what is wrong
-    if len(exp.metric_names()) < 2:
-        return False
-    try:
-        plot_multiobjective(exp, figure_path=output, reference_point=point)
-    except ValueError as err:
+        if len(exp.metric_names()) > 1 and metric is None and not per_trial:
+            from synetune_plugin_compare.multiobjective import plot_multiobjective
+
+            plot_multiobjective(exp, figure_path=output, reference_point=point)
+            hypervolume = exp.hypervolume(point)
+            click.echo(f"front: {len(exp.pareto_front())} results; hypervolume {hypervolume:.6g}")
+        elif per_trial:
+            exp.plot_trials(metric if metric is not None else 0, figure_path=output)
+        else:
+            exp.plot(metric if metric is not None else 0, figure_path=output)
+    except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
-    click.echo(
-        f"front: {len(exp.pareto_front())} results; hypervolume {exp.hypervolume(point):.6g}"
-    )
     click.echo(f"wrote {output}")
-    return True

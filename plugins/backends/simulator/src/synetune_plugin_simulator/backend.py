@@ -13,7 +13,12 @@ running trial), so the cost of a result stays flat however long the run is:
   clock to the next due result (the tuner starts trials on free workers before it fetches
   again, so nothing is skipped, and each result costs one loop iteration instead of two);
 * ``wait()`` advances the clock to the next due result too (it never sleeps; it returns at
-  once if nothing is pending).
+  once if nothing is pending);
+* while the tuner allows it (``batch_results``: every worker busy, a stop criterion that
+  only a trial's end or the clock can fire), one fetch goes on past the first due result, in
+  simulated-time order, up to the first result the scheduler may decide on, a trial's end or
+  the time limit: the loop turns once per decision instead of once per result, and the
+  scheduler, the record and the callbacks see the same results in the same order.
 
 Stop and pause behave as on the local backend: the trial's pending results are dropped. A
 resumed trial continues after the last fidelity it reported (``support_checkpointing=True``)
@@ -142,6 +147,8 @@ class SimulatorBackend(TrialBackend):
         self._active: dict[int, _Run] = {}
         self._progress: dict[int, _Progress] = {}
         self._mark = time.perf_counter()
+        self._may_decide: Any = None
+        self._horizon = math.inf
 
     # ------------------------------------------------------------------ the blackbox
     def _prepare(self, blackbox: Any) -> Any:
@@ -169,11 +176,16 @@ class SimulatorBackend(TrialBackend):
         state = super().__getstate__()
         if self.blackbox_name is not None:
             state["_blackbox"] = None
+        state["_may_decide"] = None  # the tuner sets it again at every turn
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self._mark = time.perf_counter()
+
+    def batch_results(self, may_decide: Any, horizon: float) -> None:
+        if not self.add_scheduler_time:  # the real time of the loop turns is part of the clock
+            self._may_decide, self._horizon = may_decide, horizon
 
     # ------------------------------------------------------------------ the clock
     def _clock(self) -> float:
@@ -230,10 +242,13 @@ class SimulatorBackend(TrialBackend):
         heap = self._heap
         names, elapsed = self._names, self._elapsed_index
         fidelity_name, fidelities = self._fidelity_name, self._fidelities
-        while heap and heap[0][0] <= now:
+        may_decide, horizon = self._may_decide, self._horizon
+        while heap and (heap[0][0] <= now or may_decide is not None):
             due, _, trial_id, run, index = heapq.heappop(heap)
             if not self._is_current(trial_id, run):
                 continue
+            if due > now:  # batching: the clock follows the results it hands over
+                self._now = now = due
             state = self._active[trial_id]
             row = state.curve[index]
             result = dict(zip(names, row))
@@ -249,9 +264,12 @@ class SimulatorBackend(TrialBackend):
             if index >= state.last:
                 del self._active[trial_id]
                 self._finish(trial_id, run, TrialStatus.COMPLETED)
+                may_decide = None  # a worker is free: the tuner starts a trial now
             else:
                 step = state.curve[index + 1][elapsed] - row[elapsed]
                 self._push(due + (step if step > 0 else 0.0), trial_id, run, index + 1)
+                if may_decide is not None and (due >= horizon or may_decide(trial_id, result)):
+                    may_decide = None
         return released
 
     def _push(self, due: float, trial_id: int, run: int, index: int) -> None:

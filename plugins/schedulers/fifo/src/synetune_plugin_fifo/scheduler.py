@@ -117,6 +117,10 @@ class FIFOScheduler(Scheduler):
         # itself, and stopping it here could cut off its final report or checkpoint.
         return SchedulerDecision.CONTINUE
 
+    def may_decide(self, trial_id: int, result: dict[str, Any]) -> bool:
+        """FIFO never stops a trial; only a result it rejects (a metric missing) ends one."""
+        return any(name not in result for name in self._metrics)
+
     def on_trial_complete(self, trial: Trial, result: dict[str, Any]) -> None:
         self._check_result(trial, result)
         self.searcher.on_trial_complete(trial.trial_id, trial.config, result)

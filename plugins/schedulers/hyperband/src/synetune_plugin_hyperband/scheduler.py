@@ -382,6 +382,22 @@ class HyperbandScheduler(MultiFidelityScheduler, PauseResumeScheduler):
             )
         return decision
 
+    def may_decide(self, trial_id: int, result: dict[str, Any]) -> bool:
+        """ASHA decides on rung levels only (a promotion-type trial pauses at its milestone);
+        anything unusual (another rung type, a subclass, a missing key) may decide."""
+        if self.type not in ("stopping", "promotion") or (
+            type(self).on_trial_result is not HyperbandScheduler.on_trial_result
+        ):
+            return True
+        record, resource = self._trials.get(trial_id), result.get(self.resource_attr)
+        if record is None or record.decision != CONTINUE or self.metric not in result:
+            return True
+        if type(resource) is not int or (record.last_resource or 0) >= resource:
+            return True
+        if self.type == "stopping":
+            return resource in self._level_index or resource >= self.max_t
+        return resource >= record.milestone
+
     def _on_stopping(
         self, trial_id: int, record: TrialRecord, value: float, resource: int
     ) -> tuple[str, bool, int | None, bool]:
