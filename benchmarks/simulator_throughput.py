@@ -289,7 +289,9 @@ def main() -> None:
         run = run_synetune(args.profile, args.seed, *setting)
         profiler.disable()
         print(line("synetune", args.profile, run))
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(int(os.environ.get("PROFILE_LINES", "20")))
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(
+            int(os.environ.get("PROFILE_LINES", "20"))
+        )
         return
     import synetune
 
