@@ -6,7 +6,8 @@
 The rules (shared/DESIGN.md, "The plugin contract"): the sdk imports nothing of the kernel or of
 a plugin; the kernel imports no plugin; a plugin imports the sdk, ``synetune`` (the user API),
 ``synetune.plugin_api``, its own package and the packages of the plugin distributions it declares
-in its ``[project] dependencies``, nothing else of synetune. Every kernel module other than
+in its ``[project] dependencies`` or an optional extra other than ``test`` (an optional plugin,
+imported lazily), nothing else of synetune. Every kernel module other than
 ``synetune`` and ``synetune.plugin_api`` is private. A new dependency between plugins therefore
 needs this section regenerated (tests/test_contracts.py checks that it is up to date).
 
@@ -93,10 +94,11 @@ def private_kernel_modules(root: Path = ROOT) -> list[str]:
 
 def allowed_plugin_packages(dist: Distribution, plugins: list[Distribution], tests: bool) -> set:
     """The plugin packages ``dist``'s sources (or, with ``tests``, its tests) may import: its own
-    and those of the plugin distributions it declares (tests: also its optional dependencies)."""
+    and those of the plugin distributions it declares, in its dependencies or in an optional
+    extra (imported lazily; the ``test`` extra counts for its tests only)."""
     declared = set(dist.requires)
-    if tests:
-        for reqs in dist.extras.values():
+    for extra, reqs in dist.extras.items():
+        if tests or extra != "test":
             declared |= reqs
     return {dist.package} | {p.package for p in plugins if p.name in declared}
 

@@ -113,7 +113,8 @@ def test_plugin_sources_and_tests_import_only_what_they_may():
     new = [v for v in violations() if (v[0], v[2]) not in KNOWN_VIOLATIONS]
     assert not new, (
         "plugins may import the sdk, synetune, synetune.plugin_api, their own package and the "
-        "plugin distributions they declare (tests: also optional dependencies); declare the "
+        "plugin distributions they declare (dependencies or optional extras; tests: also the "
+        "test extra); declare the "
         "dependency and run scripts/gen_import_contracts.py, or import through "
         "synetune.plugin_api:\n" + "\n".join(f"{p}:{line}: {m}" for p, line, m in new)
     )

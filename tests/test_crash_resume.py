@@ -185,3 +185,49 @@ def test_brief_soak_with_pause_and_resume_repeats_and_fails_nothing(tmp_path):
     )
     assert counts["kills"] >= 2
     assert (counts["duplicated"], counts["rerun"], counts["failed"]) == (0, 0, 0)
+
+
+def test_the_saved_tuner_never_runs_ahead_of_the_log_on_disk(tmp_path, monkeypatch):
+    """What makes a kill harmless: whenever ``tuner.dill`` is written, every event it has seen
+    is in ``events.jsonl`` on disk (the buffered log was flushed first)."""
+    from synetune_plugin_blackbox_repository import from_function
+
+    import synetune
+    import synetune.tuner as tuner_module
+    from synetune import StoppingCriterion, Tuner
+    from synetune_sdk.config_space import randint, uniform
+
+    checked = []
+    save = tuner_module.save_tuner
+
+    def checking_save(tuner, folder):
+        # read with a fresh file handle: what a process started after a kill would see
+        log = Path(folder) / "events.jsonl"
+        lines = log.read_bytes().count(b"\n") if log.exists() else 0
+        checked.append((lines, tuner._log_position))
+        save(tuner, folder)
+
+    monkeypatch.setattr(tuner_module, "save_tuner", checking_save)
+    monkeypatch.setenv("SYNETUNE_FOLDER", str(tmp_path))
+    blackbox = from_function(
+        {"x": uniform(0.0, 1.0)},
+        lambda config, epoch, seed: {"loss": config["x"] / epoch, "time": float(epoch)},
+        {"epoch": randint(1, 9)},
+        ["loss", "time"],
+    )
+    Tuner(
+        trial_backend=synetune.backends.create(
+            "simulator", blackbox=blackbox, elapsed_time_attr="time"
+        ),
+        scheduler=synetune.schedulers.create(
+            "random_search", config_space=blackbox.configuration_space, metric="loss", mode="min"
+        ),
+        stop_criterion=StoppingCriterion(max_num_trials_started=3000),
+        n_workers=4,
+        sleep_time=0.0,
+        tuner_name="saved-after-log",
+        results_update_interval=0.0,
+        verbose="quiet",
+    ).run()
+    assert len(checked) >= 3  # saves during the run, not only at its end
+    assert all(lines >= position for lines, position in checked), checked
