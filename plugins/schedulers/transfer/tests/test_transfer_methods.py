@@ -279,7 +279,7 @@ def test_rush_runs_the_best_earlier_configurations_first_as_thresholds():
         for c in e.top_k_hyperparameter_configurations(2, "min", "loss"):
             if c not in expected:
                 expected.append(c)
-    assert scheduler.rung_system_kwargs["num_threshold_candidates"] == len(expected)
+    assert scheduler.num_threshold_candidates == len(expected)
     configs = suggestions(scheduler, len(expected) + 1)
     assert [{k: c[k] for k in "xyc"} for c in configs[:-1]] == expected
     assert configs[-1]["x"] == 0.9  # points_to_evaluate after the thresholds

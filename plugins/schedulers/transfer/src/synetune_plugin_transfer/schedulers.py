@@ -188,6 +188,8 @@ def RUSHScheduler(  # noqa: N802 - Syne Tune's class name
     points_to_evaluate: list[dict[str, Any]] | None = None,
     custom_rush_points: list[dict[str, Any]] | None = None,
     num_hyperparameters_per_task: int = 1,
+    hurdle: str = "incumbent",
+    rerun_thresholds: bool = True,
     **kwargs: Any,
 ) -> Any:
     """RUSH (Zappella, Salinas and Archambeau 2021; Syne Tune's ``RUSHScheduler``): the best
@@ -200,6 +202,8 @@ def RUSHScheduler(  # noqa: N802 - Syne Tune's class name
 
     if type not in ("stopping", "promotion"):
         raise ValueError(f"RUSH's type must be 'stopping' or 'promotion', got {type!r}")
+    if hurdle not in ("incumbent", "best"):
+        raise ValueError(f"RUSH's hurdle must be 'incumbent' or 'best', got {hurdle!r}")
     if "rung_system_kwargs" in kwargs:
         raise TypeError("rush sets rung_system_kwargs itself (its threshold candidates)")
     mode = kwargs.get("mode", "min")
@@ -215,6 +219,12 @@ def RUSHScheduler(  # noqa: N802 - Syne Tune's class name
     thresholds = _unique(candidates, config_space)
     keys = {config_key(c, config_space) for c in thresholds}
     rest = [p for p in points_to_evaluate or [] if config_key(p, config_space) not in keys]
+    if type == "stopping" and hurdle == "incumbent":
+        from synetune_plugin_transfer.rush import IncumbentRush
+
+        return IncumbentRush(
+            config_space, metric, thresholds, rest, rerun_thresholds=rerun_thresholds, **kwargs
+        )
     return _create(
         "hyperband",
         config_space=config_space,

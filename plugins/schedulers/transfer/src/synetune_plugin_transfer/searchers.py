@@ -63,12 +63,12 @@ def gaussian_copula(values: np.ndarray) -> np.ndarray:
     return np.array([inv(float(q)) for q in quantiles])
 
 
-def _candidates(searcher: ModelBasedSearcher, num_candidates: int) -> np.ndarray:
-    """Encoded rows a surrogate scores: the whole space when it is small enough."""
+def _candidates(searcher: ModelBasedSearcher, num_candidates: int) -> tuple[np.ndarray, bool]:
+    """Encoded rows a surrogate scores: the whole space when it is small enough (then True)."""
     rows = searcher.encoder.enumerate_encoded(MAX_ENUMERATED_CANDIDATES)
     if rows is None:
-        rows = searcher.encoder.sample_encoded(num_candidates, searcher.random_state)
-    return rows
+        return searcher.encoder.sample_encoded(num_candidates, searcher.random_state), False
+    return rows, True
 
 
 def _regressor(random_seed: Any) -> Any:
@@ -149,7 +149,7 @@ class ZeroShotSearcher(ModelBasedSearcher):
 
     def _surrogate_scores(self, tasks: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         d = len(self.encoder.names)
-        rows = _candidates(self, 10_000 if d >= 6 else 5**d)
+        rows, _ = _candidates(self, 10_000 if d >= 6 else 5**d)
         scores = []
         for evals in tasks.values():
             values = evals.best_values(self.metric, self.mode)
@@ -198,7 +198,11 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
     mean 0, standard deviation 1), one gradient-boosting surrogate is fitted on all tasks
     (at most ``max_fit_samples`` rows; 10% held out to estimate the noise), and each suggestion
     is the candidate with the best draw from N(prediction, held-out residual std).
-    Observations of the current task are not used (as in Syne Tune).
+    Observations of the current task are not used (as in Syne Tune). A configuration is not
+    suggested twice until every candidate of a finite space has been; then Thompson sampling
+    goes on over all of them with repeats (Syne Tune's CTS always allows repeats), so a
+    multi-fidelity run that has tried the whole space spends its remaining budget instead of
+    ending.
     """
 
     def __init__(
@@ -253,7 +257,7 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
         self.model = _regressor(random_seed).fit(X_all[train], y_all[train])
         check = val if n_val else train
         self.sigma = float(np.std(y_all[check] - self.model.predict(X_all[check])))
-        self.candidates = _candidates(self, num_candidates)
+        self.candidates, self._whole_space = _candidates(self, num_candidates)
         self.mu = self.model.predict(self.candidates)
         self._candidate_keys = row_keys(self.candidates)
         logger.info("quantile_based: residual std %.3f, %d candidates", self.sigma, len(self.mu))
@@ -272,6 +276,14 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
         exclude = self._exclude()
         if exclude:
             taken = np.fromiter((k in exclude for k in self._candidate_keys), bool, len(samples))
+            if taken.all() and self._whole_space:
+                # Every configuration of the (finite) space was suggested: go on as Syne Tune's
+                # CTS always does, Thompson sampling over all of them, repeats allowed (a new
+                # trial of a configuration is another draw of its training noise), rather than
+                # ending the run with budget left.
+                logger.info("quantile_based: every configuration suggested; repeats allowed")
+                self.allow_duplicates = True
+                return self.candidates[int(np.argmin(samples))]
             samples[taken] = np.inf
         best = int(np.argmin(samples))
         return None if not np.isfinite(samples[best]) else self.candidates[best]
