@@ -114,7 +114,17 @@ def run(tmp_path, synetune_folder):
         assert out.returncode == 0, out.stderr
         return out
 
+    def checkpoint_level(trial_id: int) -> int:
+        import json
+
+        state = synetune_folder / "crash" / str(trial_id) / "checkpoints" / "state.json"
+        try:
+            return json.loads(state.read_text())["level"]
+        except (OSError, ValueError):
+            return 0
+
     run.start, run.wait_for, run.kill, run.resume = start, wait_for, kill, resume
+    run.checkpoint_level = checkpoint_level
     return run
 
 
@@ -125,6 +135,9 @@ def results(events):
 def test_trial_that_finished_before_the_crash_completes_on_resume(run):
     proc = run.start(2, epochs=2, linger=3.0)
     run.wait_for(lambda ev: len(results(ev)) == 4)  # both trials reported their last epoch
+    # ... and checkpointed it (the script saves after it reports: killed in between, a trial
+    # would rightly report its last epoch again when it restarts)
+    run.wait_for(lambda ev: all(run.checkpoint_level(t) == 2 for t in (0, 1)))
     run.kill(proc)
     run.resume()
     df = load_experiment("crash").results
