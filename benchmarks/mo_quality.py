@@ -424,9 +424,18 @@ def main() -> None:
         help=f"seeds for the GP methods {', '.join(SLOW)} (default: --seeds); on a loaded "
         "2-core machine 10 seeds of them take hours",
     )
+    parser.add_argument(
+        "--seed-list",
+        help="comma-separated seeds to run instead of range(--seeds), to split a long run into "
+        "chunks (merge the saved files with --from a.json,b.json)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="worker processes at once")
     parser.add_argument("--save", help="write every finished run to this JSON file as it ends")
-    parser.add_argument("--from", dest="from_file", help="print the table of a --save file")
+    parser.add_argument(
+        "--from",
+        dest="from_file",
+        help="print the table of --save files (comma-separated: their runs are merged)",
+    )
     parser.add_argument("--worker")
     parser.add_argument("--problem")
     parser.add_argument("--seed", help="worker: comma-separated seeds")
@@ -457,6 +466,7 @@ def main() -> None:
     }
     if "digits-mlp" in problems:
         info["digits-mlp"] = export_digits(table)
+    seed_list = [int(seed) for seed in args.seed_list.split(",")] if args.seed_list else None
     rows: list[tuple[str, str, str]] = []  # (problem, method, why not run) in table order
     tasks = []
     for problem in problems:
@@ -471,10 +481,10 @@ def main() -> None:
             else:
                 rows.append((problem, method, ""))
                 if method in SLOW:  # one process per seed: they run in parallel with --jobs
-                    seeds = args.slow_seeds or args.seeds
-                    tasks += [(problem, method, [seed], python) for seed in range(seeds)]
+                    seeds = seed_list or list(range(args.slow_seeds or args.seeds))
+                    tasks += [(problem, method, [seed], python) for seed in seeds]
                 else:  # one process for every seed: imports are most of their time
-                    tasks.append((problem, method, list(range(args.seeds)), python))
+                    tasks.append((problem, method, seed_list or list(range(args.seeds)), python))
     tasks.sort(key=lambda t: t[1] not in SLOW)  # the long ones first
     runs: dict[tuple[str, str], list] = {}
     seconds: dict[tuple[str, str], float] = {}
@@ -526,15 +536,22 @@ def print_table(rows: list, info: dict, runs: dict, seconds: dict, evals: int, s
     print(json.dumps(results))
 
 
-def table_from(path: str, seeds: int, evals: int) -> None:
-    """Print the table of a run saved with ``--save`` (finished or not)."""
-    saved = json.loads(Path(path).read_text())
-    runs = {tuple(k.split("/", 1)): v for k, v in saved["runs"].items()}
+def table_from(paths: str, seeds: int, evals: int) -> None:
+    """Print the table of runs saved with ``--save`` (finished or not; comma-separated files
+    are merged, one run per problem, method and seed, the last file winning)."""
+    fronts: dict[str, Any] = {}
+    merged: dict[str, dict[int, Any]] = {}
+    for path in paths.split(","):
+        saved = json.loads(Path(path).read_text())
+        fronts.update(saved["fronts"])
+        for key, results in saved["runs"].items():
+            merged.setdefault(key, {}).update({r["seed"]: r for r in results})
+    runs = {tuple(k.split("/", 1)): [v[s] for s in sorted(v)] for k, v in merged.items()}
     order = list(SYNETUNE_METHODS + PEER_METHODS)
-    problems = list(saved["fronts"])
+    problems = [p for p in ("zdt1", "dtlz2", "digits-mlp") if p in fronts]
     keys = sorted(runs, key=lambda k: (problems.index(k[0]), order.index(k[1])))
     rows = [(p, m, "") for p, m in keys]
-    print_table(rows, saved["fronts"], runs, {}, evals, seeds)
+    print_table(rows, fronts, runs, {}, evals, seeds)
 
 
 if __name__ == "__main__":

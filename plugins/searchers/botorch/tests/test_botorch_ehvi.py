@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from synetune_plugin_botorch.ehvi import EHVISearcher
+from synetune_plugin_botorch.gp import acquisition_starts
 
 import synetune
 from synetune_sdk.config_space import uniform
@@ -190,3 +191,29 @@ def test_registered_names_and_aliases():
     )
     assert isinstance(searcher, EHVISearcher)
     assert scheduler.suggest(0).config == {"x1": 0.5, "x2": 0.5, "x3": 0.5}
+
+
+def test_acquisition_starts_refine_next_to_the_anchors():
+    # an acquisition peaked at a point on the boundary (x1 = 0), as the front of zdt1 is
+    target = torch.tensor([0.0, 0.3, 0.7], dtype=torch.double)
+
+    def acquisition(X):
+        return -((X.squeeze(1) - target) ** 2).sum(-1)
+
+    anchors = torch.tensor([[0.01, 0.31, 0.69], [0.9, 0.9, 0.9]], dtype=torch.double)
+    starts = acquisition_starts(acquisition, anchors, raw_samples=16, num_restarts=3, seed=0)
+    assert starts.shape == (3, 1, 3)
+    assert bool((starts >= 0).all() and (starts <= 1).all())  # moves are clamped into the box
+    distances = ((starts.squeeze(1) - target) ** 2).sum(-1).sqrt()
+    assert float(distances.min()) < 0.02  # the anchor or a move next to it
+    # without anchors, 16 random points land nowhere near the peak
+    raw_only = acquisition_starts(acquisition, torch.empty(0, 3, dtype=torch.double), 16, 3, seed=0)
+    assert float(((raw_only.squeeze(1) - target) ** 2).sum(-1).sqrt().min()) > 0.05
+    again = acquisition_starts(acquisition, anchors, raw_samples=16, num_restarts=3, seed=0)
+    assert torch.equal(starts, again)
+
+
+def test_starts_come_from_the_observed_pareto_set():
+    searcher = EHVISearcher(SPACE, ["f1", "f2"], random_seed=0, num_init_random=3, **SMALL)
+    Y_min = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.6, 0.6], [1.0, 1.0]])
+    assert searcher._pareto_rows(Y_min) == [0, 1, 2]

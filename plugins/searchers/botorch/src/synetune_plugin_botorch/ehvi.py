@@ -203,6 +203,14 @@ class EHVISearcher(ModelBasedSearcher):
         ranks = nondominated_sort(Y_min)
         return np.flatnonzero(ranks < self.baseline_fronts).tolist()
 
+    def _pareto_rows(self, Y_min: np.ndarray) -> list[int]:
+        """The observations on the first non-dominated front: the local optimisation also
+        starts next to them, to refine the front found so far (Optuna's GPSampler starts from
+        Pareto-optimal points too)."""
+        from synetune_sdk.multiobjective import nondominated_sort
+
+        return np.flatnonzero(nondominated_sort(Y_min) == 0).tolist()
+
     def _model_row(self, **kwargs: Any) -> np.ndarray | None:
         import torch
         from botorch.acquisition.multi_objective.logei import (
@@ -211,7 +219,7 @@ class EHVISearcher(ModelBasedSearcher):
         from botorch.optim import optimize_acqf
         from botorch.sampling import SobolQMCNormalSampler
 
-        from synetune_plugin_botorch.gp import fit_gp, pending_rows
+        from synetune_plugin_botorch.gp import acquisition_starts, fit_gp, pending_rows
 
         torch.manual_seed(int(self.random_state.integers(2**31 - 1)))
         items = list(self._observed.values())[-self.max_num_observations :]
@@ -225,13 +233,14 @@ class EHVISearcher(ModelBasedSearcher):
         model, self._model_state = fit_gp(X, Y, self.input_warping, self._model_state)
         if model is None:
             return None
+        baseline = self._baseline(Y_min)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pending = pending_rows(self._pending, self.no_fantasizing)
             acquisition = qLogNoisyExpectedHypervolumeImprovement(
                 model,
                 ref_point=(-torch.tensor(reference, dtype=torch.double)).tolist(),
-                X_baseline=X[self._baseline(Y_min)],
+                X_baseline=X[baseline],
                 sampler=SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples])),
                 X_pending=pending,
                 prune_baseline=False,
@@ -245,7 +254,13 @@ class EHVISearcher(ModelBasedSearcher):
                     bounds=bounds,
                     q=1,
                     num_restarts=self.num_restarts,
-                    raw_samples=self.raw_samples,
+                    batch_initial_conditions=acquisition_starts(
+                        acquisition,
+                        X[self._pareto_rows(Y_min)],
+                        self.raw_samples,
+                        self.num_restarts,
+                        int(self.random_state.integers(2**31 - 1)),
+                    ),
                 )
             except Exception:  # noqa: BLE001 - a numerical failure falls back to random search
                 return None

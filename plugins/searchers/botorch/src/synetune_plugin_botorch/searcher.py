@@ -130,7 +130,7 @@ class BoTorchSearcher(ModelBasedSearcher):
         import torch
         from botorch.optim import optimize_acqf
 
-        from synetune_plugin_botorch.gp import fit_gp, pending_rows
+        from synetune_plugin_botorch.gp import acquisition_starts, fit_gp, pending_rows
 
         torch.manual_seed(int(self.random_state.integers(2**31 - 1)))
         items = list(self._observed.values())[-self.max_num_observations :]
@@ -153,27 +153,15 @@ class BoTorchSearcher(ModelBasedSearcher):
                 bounds=bounds,
                 q=1,
                 num_restarts=self.num_restarts,
-                batch_initial_conditions=self._starts(acquisition, X, Y, d),
+                batch_initial_conditions=acquisition_starts(
+                    acquisition,
+                    X[torch.argsort(Y[:, 0], descending=True)[: self.num_restarts]],
+                    self.raw_samples,
+                    self.num_restarts,
+                    int(self.random_state.integers(2**31 - 1)),
+                ),
             )
         return self.encoder.snap(candidate.detach().numpy())[0]
-
-    def _starts(self, acquisition: Any, X: Any, Y: Any, d: int) -> Any:
-        """Starting points of the local optimisation: the best of ``raw_samples`` random points
-        and of small moves around the best observed configurations. The latter let the search
-        refine an optimum it found (as Optuna's GPSampler does), which random starts rarely
-        land near once the model is sharp."""
-        import torch
-
-        generator = torch.Generator().manual_seed(int(self.random_state.integers(2**31 - 1)))
-        raw = torch.rand(self.raw_samples, d, dtype=torch.double, generator=generator)
-        best = X[torch.argsort(Y[:, 0], descending=True)[: self.num_restarts]]
-        moves = best.repeat(8, 1) + 0.02 * torch.randn(
-            8 * len(best), d, dtype=torch.double, generator=generator
-        )
-        candidates = torch.cat([raw, best, moves.clamp(0.0, 1.0)])
-        with torch.no_grad():
-            values = acquisition(candidates.unsqueeze(1))
-        return candidates[torch.argsort(values, descending=True)[: self.num_restarts]].unsqueeze(1)
 
     def _acquisition(self, model: Any, X: Any, Y: Any, pending: Any) -> Any:
         from botorch.acquisition.analytic import LogExpectedImprovement
