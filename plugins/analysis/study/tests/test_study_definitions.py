@@ -10,17 +10,74 @@ import pytest
 from synetune_plugin_study import Benchmark, StudyError, load_study, run_study
 from synetune_plugin_study.study import TUNER_NAME, parse_seeds, study_from_dict
 
+import synetune
 from synetune.plugin_api import create, names
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "study" / "compare_methods.toml"
 
 
-def test_in_repo_recipes_have_benchmarks():
-    assert {"branin", "hartmann6", "branin-lc", "digits-mlp", "zdt1"} <= set(names("benchmarks"))
-    lc = create("benchmarks", "branin-lc")
-    assert isinstance(lc, Benchmark) and lc.multi_fidelity and not lc.multi_objective
-    assert create("benchmarks", "zdt1").multi_objective
-    assert create("benchmarks", "hartmann6", n_workers=2).n_workers == 2
+# the benchmarks of the in-repo recipes, each shipped by the plugin of its recipe
+IN_REPO = {
+    "synetune-plugin-analytic": [
+        "branin",
+        "branin-lc",
+        "dtlz2",
+        "hartmann3",
+        "hartmann6",
+        "zdt1",
+        "zdt2",
+        "zdt3",
+    ],
+    "synetune-plugin-digits-mlp": ["digits-mlp"],
+    "synetune-plugin-mlp-tasks": [
+        f"mlp-tasks-{task}"
+        for task in (
+            "breast_cancer",
+            "digits",
+            "iris",
+            "synthetic-easy",
+            "synthetic-hard",
+            "synthetic-medium",
+            "wine",
+        )
+    ],
+}
+
+
+def test_in_repo_recipes_ship_their_own_benchmarks():
+    provides = {info.name: info.provides for info in synetune.plugins.list()}
+    assert "benchmarks" not in provides["synetune-plugin-study"]
+    for dist, expected in IN_REPO.items():
+        assert provides[dist]["benchmarks"] == expected, dist
+    lc = Benchmark.coerce(create("benchmarks", "branin-lc"), "branin-lc")
+    assert lc.multi_fidelity and not lc.multi_objective and lc.optimum == 0.397887
+    assert Benchmark.coerce(create("benchmarks", "zdt3"), "zdt3").multi_objective
+    overridden = create("benchmarks", "hartmann6", n_workers=2)
+    assert Benchmark.coerce(overridden, "hartmann6").n_workers == 2
+    assert create("benchmarks", "hartmann6")["optimum"] == -3.32237
+    iris = Benchmark.coerce(create("benchmarks", "mlp-tasks-iris"), "mlp-tasks-iris")
+    assert (iris.blackbox, iris.dataset, iris.blackbox_kwargs) == ("mlp-tasks", "iris", {})
+
+
+def test_every_registered_benchmark_is_a_valid_definition():
+    for name in names("benchmarks"):
+        bench = Benchmark.coerce(create("benchmarks", name), name)
+        data = bench.to_dict()
+        assert data.pop("name") == name
+        assert Benchmark.coerce(data, name) == bench  # what a run records reads back the same
+
+
+def test_study_uses_a_task_of_a_multi_task_blackbox(tmp_path):
+    study = _study(
+        methods={"ASHA": "asha"},
+        benchmarks={"iris-short": {"base": "mlp-tasks-iris", "max_wallclock_time": 2.0}},
+    )
+    bench = study.benchmarks["iris-short"]
+    assert (bench.dataset, bench.max_wallclock_time) == ("iris", 2.0)
+    settings = study.combinations()[0].settings()["benchmark"]
+    assert settings["dataset"] == "iris"
+    # a benchmark without a task records what it recorded before the field existed
+    assert "dataset" not in _study().combinations()[0].settings()["benchmark"]
 
 
 def test_example_study_loads():
@@ -66,6 +123,24 @@ def _study(**changes):
         ({"methods": {"RS": {"schedular": "random_search"}}}, "needs 'scheduler'"),
         ({"benchmarks": {"b": {"blackbox": "branin"}}}, "metric"),
         ({"benchmarks": {"b": {"blackbox": "branin", "metric": "y"}}}, "stop criterion"),
+        (
+            {"benchmarks": {"b": {"base": "mlp-tasks-iris", "blackbox_kwargs": {"task": "iris"}}}},
+            "with 'dataset'",
+        ),
+        (
+            {
+                "benchmarks": {
+                    "b": {
+                        "script": "t.py",
+                        "config_space": {"x": 1},
+                        "metric": "loss",
+                        "max_num_trials": 3,
+                        "dataset": "iris",
+                    },
+                }
+            },
+            "a 'script' benchmark has none",
+        ),
         ({"seeds": "1-x"}, "seeds '1-x'"),
         ({"name": "bad name"}, "'name' must be"),
     ],

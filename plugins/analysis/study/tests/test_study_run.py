@@ -17,6 +17,7 @@ import pandas as pd
 from click.testing import CliRunner
 from synetune_plugin_study import load_study, run_study, study_report
 
+import synetune
 from synetune import load_experiment
 from synetune.plugin_api import cli
 
@@ -181,3 +182,26 @@ def test_script_benchmark_runs_on_the_local_backend(tmp_path, synetune_folder):
     assert exp.metadata["study_settings"]["benchmark"]["config_space"]["x"]["domain_cls"] == "Float"
     x = exp.results["config_x"]
     assert ((exp.results["loss"] - (x - 0.3) ** 2).abs() < 1e-9).all()
+
+
+def test_benchmark_of_one_task_runs_on_that_task(tmp_path, synetune_folder):
+    path = tmp_path / "tasks.toml"
+    path.write_text(
+        'name = "tasks"\nseeds = [0]\nbenchmarks = ["mlp-tasks-iris"]\n'
+        '[methods]\nASHA = "asha"\n[stop]\nmax_num_trials_finished = 4\n'
+    )
+    run = run_study(path, max_parallel=1)
+    assert run.finished == 1 and not run.failed, run.failed
+    results = load_experiment(synetune_folder / "tasks-ASHA-mlp-tasks-iris-0").results
+    assert results["trial_id"].nunique() >= 4
+    tasks = synetune.blackboxes.load("mlp-tasks")
+
+    def table_values(task: str, row: dict) -> set[float]:  # val_error of the row's config, any seed
+        config = {hp: row[f"config_{hp}"] for hp in tasks[task].configuration_space}
+        curves = [tasks[task].objective_function(config, row["epoch"], s) for s in range(3)]
+        return {round(c["val_error"], 12) for c in curves}
+
+    rows = results.to_dict("records")
+    assert all(round(r["val_error"], 12) in table_values("iris", r) for r in rows)
+    # the same configurations score otherwise on another task: the task was not ignored
+    assert any(round(r["val_error"], 12) not in table_values("wine", r) for r in rows)

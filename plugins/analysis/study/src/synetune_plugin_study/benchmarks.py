@@ -4,38 +4,14 @@ A benchmark is either a blackbox recipe replayed on the simulator backend (``bla
 training script run by the local backend (``script`` with its ``config_space``), plus the
 metric(s), mode(s), resource attributes and default stop criterion and worker count. Plugins
 ship named ones through the kernel's ``register_benchmarks`` hook; the factory returns a
-``Benchmark`` or a plain dict of its fields (so a third party need not import this plugin).
+``Benchmark`` or a plain dict of its fields (so a third party need not import this plugin). The
+in-repo recipes ship theirs in their own plugins (analytic, digits-mlp, mlp-tasks).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
-
-# Defaults for the in-repo blackbox recipes (their plugins are dependencies of this one).
-# optimum: the known best value, used by the report's normalized regret when given.
-BUILTIN: dict[str, dict[str, Any]] = {
-    "branin": dict(blackbox="branin", metric="y", optimum=0.397887, max_num_trials=100),
-    "hartmann3": dict(blackbox="hartmann3", metric="y", optimum=-3.86278, max_num_trials=100),
-    "hartmann6": dict(blackbox="hartmann6", metric="y", optimum=-3.32237, max_num_trials=100),
-    "branin-lc": dict(
-        blackbox="branin-lc",
-        metric="y",
-        optimum=0.397887,
-        resource_attr="epoch",
-        max_resource_attr="epochs",
-        max_wallclock_time=1200.0,
-    ),
-    "digits-mlp": dict(
-        blackbox="digits-mlp",
-        metric="val_error",
-        resource_attr="epoch",
-        max_resource_attr="epochs",
-        max_wallclock_time=30.0,
-    ),
-    "zdt1": dict(blackbox="zdt1", metric=["f1", "f2"], max_num_trials=100),
-    "dtlz2": dict(blackbox="dtlz2", metric=["f1", "f2"], max_num_trials=100),
-}
 
 
 @dataclass
@@ -47,6 +23,7 @@ class Benchmark:
     mode: str | list[str] = "min"
     blackbox: str | None = None
     blackbox_kwargs: dict[str, Any] = field(default_factory=dict)
+    dataset: str | None = None  # the task of a blackbox with several (the simulator's dataset)
     script: str | None = None
     config_space: dict[str, Any] | None = None
     resource_attr: str | None = None
@@ -68,6 +45,16 @@ class Benchmark:
         modes = [self.mode] if isinstance(self.mode, str) else list(self.mode)
         if any(m not in ("min", "max") for m in modes):
             raise ValueError(f"benchmark {self.name!r}: mode must be 'min' or 'max', got {modes}")
+        if "task" in self.blackbox_kwargs:
+            raise ValueError(
+                f"benchmark {self.name!r}: pick the task of a blackbox with 'dataset' (the "
+                "simulator's argument), not with blackbox_kwargs['task']"
+            )
+        if self.dataset is not None and self.blackbox is None:
+            raise ValueError(
+                f"benchmark {self.name!r}: 'dataset' picks a task of a blackbox; a 'script' "
+                "benchmark has none"
+            )
         if self.max_wallclock_time is None and self.max_num_trials is None:
             raise ValueError(
                 f"benchmark {self.name!r}: give a default stop criterion, 'max_wallclock_time' "
@@ -88,6 +75,8 @@ class Benchmark:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        if out["dataset"] is None:  # runs recorded before the field existed keep their settings
+            del out["dataset"]
         if out["config_space"] is not None and self.script is not None:
             from synetune_sdk.config_space import config_space_to_json
 
@@ -120,11 +109,6 @@ def _is_json_space(space: dict[str, Any]) -> bool:
     return any(isinstance(v, dict) and "domain_cls" in v for v in space.values())
 
 
-def builtin(name: str, **overrides: Any) -> Benchmark:
-    """The definition of an in-repo blackbox recipe, with ``overrides`` of its fields."""
-    return Benchmark.coerce({**BUILTIN[name], **overrides}, name)
-
-
 def build_tuner(
     benchmark: Benchmark,
     scheduler_factory: Any,
@@ -143,7 +127,13 @@ def build_tuner(
     from synetune import StoppingCriterion, Tuner
 
     if benchmark.blackbox is not None:
-        blackbox = synetune.blackboxes.load(benchmark.blackbox, **benchmark.blackbox_kwargs)
+        task = {} if benchmark.dataset is None else {"task": benchmark.dataset}
+        blackbox = synetune.blackboxes.load(benchmark.blackbox, **task, **benchmark.blackbox_kwargs)
+        if isinstance(blackbox, dict):
+            raise ValueError(
+                f"benchmark {benchmark.name!r}: blackbox {benchmark.blackbox!r} has several "
+                f"tasks {sorted(blackbox)}: pick one with 'dataset'"
+            )
         space = (
             blackbox.configuration_space_with_max_resource_attr(benchmark.max_resource_attr)
             if benchmark.max_resource_attr
@@ -153,6 +143,7 @@ def build_tuner(
             "simulator",
             blackbox_name=benchmark.blackbox,
             blackbox_kwargs=dict(benchmark.blackbox_kwargs),
+            dataset=benchmark.dataset,
             elapsed_time_attr=benchmark.elapsed_time_attr,
             max_resource_attr=benchmark.max_resource_attr,
             random_seed=seed,
