@@ -15,6 +15,9 @@ synetune and (optionally) Syne Tune 0.13.0's simulator on the same blackbox:
     python benchmarks/simulator_throughput.py --blackbox formula --scheduler random_search \
         --trials 500 5000 50000 --syne-tune-python /tmp/st-venv/bin/python
     python benchmarks/simulator_throughput.py --profile 5000        # cProfile hot spots
+    python benchmarks/simulator_throughput.py --blackbox precomputed --breakdown 2000
+        # the loop alone: every trial gets one precomputed curve; microseconds per result by
+        # component (a cProfile of one run, its shares scaled to an unprofiled run's time)
 
 Syne Tune runs in its own virtual environment (synetune never depends on it)::
 
@@ -71,8 +74,12 @@ def synetune_blackbox(kind: str):
 
     from synetune.config_space import loguniform, randint, uniform
 
+    fixed = formula_curve(0.01, 0.5, np)
+
     def curve(config, seed):
-        error, elapsed = formula_curve(config["lr"], config["x"], np)
+        error, elapsed = (
+            fixed if kind == "precomputed" else formula_curve(config["lr"], config["x"], np)
+        )
         return {METRIC: error, ELAPSED: elapsed}
 
     return from_function(
@@ -254,10 +261,67 @@ def line(name: str, trials: int, run: dict[str, float]) -> str:
     )
 
 
+# where a function's own time goes: the first pattern found in its file name
+COMPONENTS = [
+    ("simulator backend", "synetune_plugin_simulator"),
+    ("blackbox (curve lookup)", "blackbox_repository"),
+    ("backend base (sdk)", "synetune_sdk/backend.py"),
+    ("record: journal and result table", "synetune/journal.py"),
+    ("record: journal and result table", "synetune/results.py"),
+    ("record: journal and result table", "json/"),
+    ("status and stop criterion", "synetune_sdk/context.py"),
+    ("status and stop criterion", "synetune_sdk/stopping.py"),
+    ("scheduler and searcher", "synetune_plugin_fifo"),
+    ("scheduler and searcher", "synetune_plugin_hyperband"),
+    ("scheduler and searcher", "synetune_plugin_random"),
+    ("scheduler and searcher", "synetune_sdk/config_space.py"),
+    ("tuner loop", "synetune/tuner.py"),
+    ("callbacks and status line", "synetune/console.py"),
+    ("callbacks and status line", "synetune_plugin_progress"),
+]
+
+
+def breakdown(trials: int, seed: int, setting: tuple[str, str]) -> None:
+    """Microseconds per result of each part of the loop: a cProfile run's shares of its
+    own time, scaled to the CPU time of a run without the profiler."""
+    import cProfile
+    import pstats
+
+    plain = best_of(run_synetune, 2, trials, seed, *setting)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_synetune(trials, seed, *setting)
+    profiler.disable()
+    totals: dict[str, float] = {}
+    for (filename, _, function), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        own = row[2]
+        where = filename.replace("\\", "/")
+        if filename == "~":  # a builtin: file writes, csv, zlib, heapq, dict methods ...
+            where = function
+        name = next((c for c, pattern in COMPONENTS if pattern in where), None)
+        if name is None:
+            name = (
+                "writing results.csv.zip"
+                if "writerows" in where or "compress" in where
+                else "other"
+            )
+        totals[name] = totals.get(name, 0.0) + own
+    whole = sum(totals.values())
+    per_result = 1e6 * plain["cpu"] / plain["results"]
+    print(line("synetune", trials, plain))
+    print(f"\n{per_result:.1f} us of CPU per result ({setting[1]}, {setting[0]} blackbox):\n")
+    print("| part | us per result | share |")
+    print("|---|---|---|")
+    for name, own in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"| {name} | {per_result * own / whole:.1f} | {own / whole:.0%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, nargs="+", default=[500, 5000])
-    parser.add_argument("--blackbox", choices=["digits", "formula"], default="digits")
+    parser.add_argument(
+        "--blackbox", choices=["digits", "formula", "precomputed"], default="digits"
+    )
     parser.add_argument("--scheduler", choices=["asha", "random_search"], default="asha")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -266,6 +330,9 @@ def main() -> None:
     parser.add_argument("--syne-tune-python", help="also run Syne Tune with this interpreter")
     parser.add_argument("--json", action="store_true", help="print one JSON line per size")
     parser.add_argument("--profile", type=int, metavar="TRIALS", help="cProfile one run")
+    parser.add_argument(
+        "--breakdown", type=int, metavar="TRIALS", help="microseconds per result by component"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="synetune-bench-"))
@@ -279,6 +346,9 @@ def main() -> None:
                 if args.json
                 else line("syne-tune", trials, run)
             )
+        return
+    if args.breakdown:
+        breakdown(args.breakdown, args.seed, setting)
         return
     if args.profile:
         import cProfile

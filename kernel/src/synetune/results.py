@@ -111,12 +111,12 @@ class EventLog:
             self._repair_torn_tail()
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._file.write(line + "\n")
-        if not self.buffered:
-            self._file.flush()
         self.count += 1
-        now = time.monotonic()
-        if now - self._last_fsync > self.fsync_interval:
-            self.sync(now)
+        if not self.buffered:  # (a buffered log is flushed and forced to disk by ``sync``)
+            self._file.flush()
+            now = time.monotonic()
+            if now - self._last_fsync > self.fsync_interval:
+                self.sync(now)
         return True
 
     def sync(self, now: float | None = None) -> None:
