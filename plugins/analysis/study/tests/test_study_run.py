@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from synetune_plugin_study import load_study, run_study, study_report
 
@@ -156,6 +157,11 @@ def test_multi_objective_study_reports_hypervolume(tmp_path, synetune_folder):
     for values in curves.values.values():  # hypervolume over time never decreases
         assert (np.diff(values[:, np.isfinite(values).all(axis=0)], axis=1) >= -1e-12).all()
     assert (tmp_path / "out" / "zdt1.png").exists()
+    svg = study_report(path, tmp_path / "svg", num_points=20, image_format="svg")
+    assert {p.name for p in svg.files} >= {"zdt1.svg", "rank.svg"}
+    assert (tmp_path / "svg" / "zdt1.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match="image_format='gif'"):
+        study_report(path, tmp_path / "gif", image_format="gif")
 
 
 def test_script_benchmark_runs_on_the_local_backend(tmp_path, synetune_folder):

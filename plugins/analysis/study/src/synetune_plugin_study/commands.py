@@ -88,13 +88,21 @@ def run_command(
 @click.argument("study_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--num-points", type=click.IntRange(min=2), default=100, show_default=True)
-def report_command(study_file: Path, output: Path, num_points: int) -> None:
+@click.option(
+    "--format",
+    "image_format",
+    type=click.Choice(["png", "svg", "pdf"]),
+    default="png",
+    show_default=True,
+    help="Image format of the plots.",
+)
+def report_command(study_file: Path, output: Path, num_points: int, image_format: str) -> None:
     """Plots and tables comparing the methods of STUDY_FILE's finished runs."""
     from synetune_plugin_study.report import study_report
     from synetune_plugin_study.study import StudyError
 
     try:
-        report = study_report(study_file, output, num_points=num_points)
+        report = study_report(study_file, output, num_points=num_points, image_format=image_format)
     except StudyError as err:
         raise click.ClickException(str(err)) from None
     click.echo(report.markdown)

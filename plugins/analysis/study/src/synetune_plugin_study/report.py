@@ -160,16 +160,26 @@ def _plot(path: Path, title: str, xlabel: str, ylabel: str, lines: dict[str, tup
     return path
 
 
-def study_report(study_file: str | Path, output: str | Path, num_points: int = 100) -> StudyReport:
-    """Write the study's plots and tables into ``output`` and return them."""
+def study_report(
+    study_file: str | Path, output: str | Path, num_points: int = 100, image_format: str = "png"
+) -> StudyReport:
+    """Write the study's plots (``image_format``: png, svg or pdf) and tables into ``output``
+    and return them."""
     import warnings
 
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(f"image_format={image_format!r}: use one of {', '.join(IMAGE_FORMATS)}")
     with warnings.catch_warnings():  # NaN means before a method's first result are expected
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _report(study_file, output, num_points)
+        return _report(study_file, output, num_points, image_format)
 
 
-def _report(study_file: str | Path, output: str | Path, num_points: int) -> StudyReport:
+IMAGE_FORMATS = ("png", "svg", "pdf")
+
+
+def _report(
+    study_file: str | Path, output: str | Path, num_points: int, image_format: str
+) -> StudyReport:
     import numpy as np
     import pandas as pd
 
@@ -188,7 +198,9 @@ def _report(study_file: str | Path, output: str | Path, num_points: int) -> Stud
         add_regret_and_rank(curves, optimum)
         all_curves.append(curves)
         lines = {m: (curves.times, v) for m, v in curves.values.items()}
-        files.append(_plot(output / f"{name}.png", name, curves.time_label, curves.label, lines))
+        files.append(
+            _plot(output / f"{name}.{image_format}", name, curves.time_label, curves.label, lines)
+        )
         for method, values in curves.values.items():
             mean_regret = np.nanmean(curves.regret[method], axis=0)
             reached = np.nonzero(mean_regret <= target)[0]
@@ -228,9 +240,17 @@ def _report(study_file: str | Path, output: str | Path, num_points: int) -> Stud
     axis = "fraction of each benchmark's time budget"
     across = f"over {len(all_curves)} benchmark(s)"
     files.append(
-        _plot(output / "regret.png", f"normalized regret {across}", axis, "regret", regret_lines)
+        _plot(
+            output / f"regret.{image_format}",
+            f"normalized regret {across}",
+            axis,
+            "regret",
+            regret_lines,
+        )
     )
-    files.append(_plot(output / "rank.png", f"average rank {across}", axis, "rank", rank_lines))
+    files.append(
+        _plot(output / f"rank.{image_format}", f"average rank {across}", axis, "rank", rank_lines)
+    )
     table = pd.DataFrame(rows)
     table.to_csv(output / "summary.csv", index=False)
     markdown = (
