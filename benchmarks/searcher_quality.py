@@ -335,7 +335,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=5, help="seeds per worker process")
     parser.add_argument("--save", help="write the results as JSON to this file")
     parser.add_argument("--from", dest="load", help="print the tables of a --save file")
-    parser.add_argument("--seed-list", help="worker: comma-separated seeds")
+    parser.add_argument(
+        "--seed-list", help="comma-separated seeds (--single: instead of 0..--seeds-1)"
+    )
     parser.add_argument("--worker")
     parser.add_argument("--part")
     parser.add_argument("--function")
@@ -364,7 +366,7 @@ def main() -> None:
             for label in pick or SINGLE:
                 extra = ["--part", "single", "--function", function]
                 extra += ["--evals", str(args.evals)]
-                for chunk in chunks(args.seeds, args.chunk):
+                for chunk in single_chunks(args):
                     jobs.append((f"single/{function}/{label}", label, extra + chunk))
     if args.latency:
         for label in pick or LATENCY:
@@ -405,6 +407,18 @@ def main() -> None:
     print_tables(results, args)
 
 
+def single_chunks(args: argparse.Namespace) -> list[list[str]]:
+    """Worker arguments of part 1: the seeds of ``--seed-list`` (other seeds than 0..9 show
+    whether a difference is seed luck) or 0..``--seeds``-1, ``--chunk`` seeds per process."""
+    if not args.seed_list:
+        return chunks(args.seeds, args.chunk)
+    seeds = args.seed_list.split(",")
+    return [
+        ["--seed-list", ",".join(seeds[i : i + args.chunk])]
+        for i in range(0, len(seeds), args.chunk)
+    ]
+
+
 def chunks(seeds: int, size: int) -> list[list[str]]:
     """Worker arguments for the seeds 0..seeds-1, ``size`` seeds per process."""
     return [
@@ -423,7 +437,8 @@ def print_tables(results: dict, args: argparse.Namespace) -> None:
         return fmt(entry["values"])
 
     def seeds_note(values: list) -> str:
-        return "" if len(values) == args.seeds else f" ({len(values)} seeds)"
+        expected = len(args.seed_list.split(",")) if args.seed_list else args.seeds
+        return "" if len(values) == expected else f" ({len(values)} seeds)"
 
     probes = sorted(k for k in results if k.startswith("probe/"))
     if probes:
@@ -434,7 +449,9 @@ def print_tables(results: dict, args: argparse.Namespace) -> None:
     labels = sorted({k.split("/")[2] for k in results if k.startswith("single/")})
     if labels:
         print(
-            f"\nSimple regret after {args.evals} evaluations, {args.seeds} seeds: median [q1, q3]\n"
+            f"\nSimple regret after {args.evals} evaluations, "
+            f"{'seeds ' + args.seed_list if args.seed_list else f'{args.seeds} seeds'}: "
+            "median [q1, q3]\n"
         )
         functions = sorted({k.split("/")[1] for k in results if k.startswith("single/")})
         print("| method | " + " | ".join(functions) + " |")
