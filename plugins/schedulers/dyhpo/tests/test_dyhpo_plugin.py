@@ -141,7 +141,7 @@ def test_the_model_learns_the_curves():
         "budget": np.full(30, 3 / 9),
         "curve": np.zeros((30, 2, len(searcher.levels))),
     }
-    mean, std = model.predict(net, data, query)
+    mean, std, _ = model.predict(net, data, query)
     assert np.corrcoef(mean, truth)[0, 1] > 0.8
     assert np.all(std > 0)
 
@@ -170,6 +170,44 @@ def test_choose_resumes_a_paused_trial_whose_curve_is_best():
     everyone = paused + [PausedTrial(99, good, 1, 3, curve(good, 1))]
     resumed = [searcher.choose(100 + i, everyone, 1).resume for i in range(3)]
     assert 99 in resumed
+
+
+def test_incumbent_is_the_lowest_posterior_mean_at_the_level(monkeypatch):
+    """EI's bar at a level is the lowest posterior mean at the points observed there (Syne
+    Tune's current_best), not the luckiest raw observation."""
+    from synetune_plugin_dyhpo import model
+
+    searcher = make_dyhpo(SPACE, points_to_evaluate=[], random_seed=1).searcher
+    paused = feed(searcher, 30)
+    searcher._started = 30
+    lucky = {"x": 0.9, "k": 7, "c": "b", "epochs": 9}  # a bad configuration, one lucky value
+    searcher.on_trial_result(77, lucky, {"loss": -5.0, "epoch": 3}, True)
+    seen = {}
+    original_predict, original_ei = model.predict, model.expected_improvement
+
+    def predict(net, data, query):
+        mean, std, fitted = original_predict(net, data, query)
+        seen["fitted"], seen["data"] = fitted, data
+        return mean, std, fitted
+
+    def expected_improvement(mean, std, best):
+        seen["best"] = best
+        return original_ei(mean, std, best)
+
+    monkeypatch.setattr(model, "predict", predict)
+    monkeypatch.setattr(model, "expected_improvement", expected_improvement)
+    searcher.choose(200, paused, 1)
+    data, fitted = seen["data"], seen["fitted"]
+    # the posterior mean at the observed points, recomputed as a plain prediction there
+    query = {k: data[k] for k in ("x", "budget", "curve")}
+    again, _, _ = original_predict(searcher._net, data, query)
+    np.testing.assert_allclose(fitted, again, atol=1e-6)
+    at_3 = data["budget"] == 3 / 9
+    bars = {
+        round(level / 9, 6): bar for level, bar in zip([p.next_level for p in paused], seen["best"])
+    }
+    assert bars[round(3 / 9, 6)] == pytest.approx(fitted[at_3].min())
+    assert bars[round(3 / 9, 6)] > data["y"][at_3].min()  # above the lucky raw value
 
 
 def run_workload(seed, n_trials=20):

@@ -98,8 +98,10 @@ def fit(model: DeepKernelGP, data: dict[str, np.ndarray], steps: int, lr: float)
 
 def predict(
     model: DeepKernelGP, data: dict[str, np.ndarray], query: dict[str, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean and standard deviation of the (normalised) metric at ``query``."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Posterior mean and standard deviation of the (normalised) metric at ``query``, and the
+    posterior mean at the observed points (the incumbents of EI are taken from these: a lucky
+    noisy observation must not set the bar, as in Syne Tune's ``current_best``)."""
     t, q = to_tensors(data), to_tensors(query)
     model.eval()
     with torch.no_grad():
@@ -109,11 +111,13 @@ def predict(
         K = model.kernel(feats, feats) + (model.noise() + JITTER) * torch.eye(n, dtype=feats.dtype)
         L = torch.linalg.cholesky(K)
         Ks = model.kernel(feats, qfeats)
-        mean = Ks.T @ torch.cholesky_solve(t["y"][:, None], L)
+        alpha = torch.cholesky_solve(t["y"][:, None], L)
+        mean = Ks.T @ alpha
+        observed = model.kernel(feats, feats) @ alpha
         v = torch.linalg.solve_triangular(L, Ks, upper=False)
         var = torch.exp(model.log_signal) - (v * v).sum(dim=0)
         std = torch.sqrt(var.clamp_min(1e-12))
-    return mean[:, 0].numpy(), std.numpy()
+    return mean[:, 0].numpy(), std.numpy(), observed[:, 0].numpy()
 
 
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: np.ndarray) -> np.ndarray:

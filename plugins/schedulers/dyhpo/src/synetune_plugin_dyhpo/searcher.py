@@ -313,13 +313,15 @@ class DyHPOSearcher(ModelBasedSearcher, MultiFidelitySearcher):
                 "curve": np.array(curves),
             }
             try:
-                mean, std = m.predict(self._net, data, query)
+                mean, std, fitted = m.predict(self._net, data, query)
             except Exception:  # noqa: BLE001 - a broken posterior falls back to random
                 logger.info("DyHPO: the GP posterior failed; starting a random configuration")
                 self._net = None
                 return None
-        # incumbent per level: the best value observed there, else the best overall
-        best_at = {b: float(data["y"][data["budget"] == b].min()) for b in set(data["budget"])}
-        overall = float(data["y"].min())
+        # incumbent per level: the lowest posterior mean at the points observed there, else over
+        # all points (Syne Tune's current_best): the raw minimum would be the luckiest noisy
+        # observation, and EI would then favour trials whose curves ride on the same luck
+        best_at = {b: float(fitted[data["budget"] == b].min()) for b in set(data["budget"])}
+        overall = float(fitted.min())
         best = np.array([best_at.get(level / max_t, overall) for level in levels])
         return m.expected_improvement(mean, std, best)
