@@ -25,6 +25,8 @@ Syne Tune gets ``TransferLearningTaskEvaluations`` built from the same table (ob
     python -m venv /tmp/peers/st && /tmp/peers/st/bin/pip install 'syne-tune[basic]==0.13.0' \
         xgboost scikit-learn 'pyarrow<18'
     python benchmarks/transfer_quality.py [--seeds 10] [--large-evals 30] [--jobs 4] [--methods zero_shot,asha,...]
+    # an ablation: synetune's rush with Syne Tune's hurdle
+    python benchmarks/transfer_quality.py --no-syne-tune --methods rush --method-kwargs '{"hurdle": "best"}'
 
 This file is also the worker (``--worker METHOD``): it must import without synetune.
 """
@@ -84,7 +86,9 @@ def regrets(values_in_time_order: list[float], table: np.ndarray, marks: dict[st
 
 
 # -- synetune ------------------------------------------------------------------------------
-def run_synetune(method: str, task: str, seed: int, marks: dict[str, int], folder: Path) -> dict:
+def run_synetune(
+    method: str, task: str, seed: int, marks: dict[str, int], folder: Path, extra: dict
+) -> dict:
     import tempfile
 
     from synetune_plugin_blackbox_repository import read_blackbox
@@ -104,6 +108,7 @@ def run_synetune(method: str, task: str, seed: int, marks: dict[str, int], folde
         kwargs.update(resource_attr=RESOURCE, max_resource_attr=MAX_RESOURCE)
     if method not in ("random_search", "asha"):
         kwargs["transfer_learning_evaluations"] = evals
+    kwargs.update(extra)
     tuner = Tuner(
         trial_backend=synetune.backends.create(
             "simulator",
@@ -282,7 +287,8 @@ def worker(args: argparse.Namespace) -> None:
             if args.impl == "st":
                 result = run_syne_tune(args.worker, task, seed, marks, Path(args.folder))
             else:
-                result = run_synetune(args.worker, task, seed, marks, Path(args.folder))
+                extra = json.loads(args.method_kwargs)
+                result = run_synetune(args.worker, task, seed, marks, Path(args.folder), extra)
             out[f"{task}/{seed}"] = result
     print("RESULT " + json.dumps(out))
 
@@ -308,6 +314,8 @@ def run_method(method: str, impl: str, args: argparse.Namespace, folder: Path, t
         str(args.num_epochs),
         "--folder",
         str(folder),
+        "--method-kwargs",
+        args.method_kwargs,
     ]
     env = {**os.environ, **SINGLE_THREAD, "PYTHONPATH": str(Path(__file__).parent)}
     start = time.perf_counter()
@@ -331,6 +339,9 @@ def main() -> None:
     parser.add_argument("--num-epochs", type=int, default=27)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--no-syne-tune", action="store_true")
+    parser.add_argument(
+        "--method-kwargs", default="{}", help="JSON: extra arguments of synetune's methods"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="methods run at the same time")
     args = parser.parse_args()
     if args.worker:
@@ -355,7 +366,7 @@ def main() -> None:
         futures = {job: pool.submit(run_method, *job, args, folder, tasks) for job in jobs}
         rows = {}
         for job, future in futures.items():
-            rows[job] = row(job, *future.result(), marks)
+            rows[job] = row(job, *future.result(), marks, args.method_kwargs)
             sys.stderr.write(rows[job] + "\n")
     print(header)
     print("|" + "---|" * (len(marks) + 2))
@@ -363,9 +374,13 @@ def main() -> None:
         print(rows[job])
 
 
-def row(job: tuple[str, str], results: dict | None, elapsed: float, marks: dict) -> str:
+def row(
+    job: tuple[str, str], results: dict | None, elapsed: float, marks: dict, extra: str = "{}"
+) -> str:
     method, impl = job
     label = method if impl == "synetune" else f"st-{method}"
+    if impl == "synetune" and json.loads(extra):
+        label += " " + extra
     if results is None:
         return f"| {label} | " + " | ".join("n/a" for _ in marks) + f" | {elapsed:.0f} |"
     cells = [f"{np.mean([r[mark] for r in results.values()]):.4f}" for mark in marks]

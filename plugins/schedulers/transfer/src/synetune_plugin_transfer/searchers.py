@@ -119,6 +119,9 @@ class ZeroShotSearcher(ModelBasedSearcher):
         self._scores = self._sign * scores  # tasks x candidates, lower is better
         self._alive = np.ones(len(rows), dtype=bool)
         self._ranks = self._rank()
+        # ties of the capped mean rank (common after a few picks) go to the configuration with
+        # the better mean rank of its own (Syne Tune: the first in its sorted table)
+        self._own_rank = self._ranks.mean(axis=0)
 
     def _common_scores(self, tasks: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         per_task, common = [], None
@@ -175,7 +178,8 @@ class ZeroShotSearcher(ModelBasedSearcher):
         exclude = self._exclude()
         while self._alive.any():
             alive = np.flatnonzero(self._alive)
-            best = int(np.argmin(self._ranks.mean(axis=0)))
+            means = np.round(self._ranks.mean(axis=0), 9)
+            best = int(np.lexsort((self._own_rank[alive], means))[0])
             index = alive[best]
             # later picks are judged by how much they improve on this one, task by task
             self._ranks = np.minimum(self._ranks, self._ranks[:, best : best + 1])
