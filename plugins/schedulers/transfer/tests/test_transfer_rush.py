@@ -137,3 +137,27 @@ def test_cts_goes_on_with_repeats_once_the_finite_space_is_used_up():
         assert sorted(configs) == [0.1, 0.2, 0.3, 0.4]  # each once first
         more = [start(scheduler, i) for i in range(4, 10)]
         assert all(t is not None and t.config["x"] in configs for t in more)
+
+
+def test_zero_shot_breaks_ties_by_the_own_mean_rank():
+    space = contract_config_space()
+    hps = pd.DataFrame({"x": [0.5, 0.9, 0.1, 0.7], "y": [1] * 4, "c": ["a"] * 4})
+    scores = {
+        "t1": [0.0, 0.1, 0.2, 0.3],
+        "t2": [0.2, 0.1, 0.1, 0.3],  # x=0.9 and x=0.1 tie here
+        "t3": [0.0, 0.1, 0.2, 0.3],
+    }
+    evals = {
+        t: TransferLearningTaskEvaluations(space, hps, ["loss"], np.reshape(v, (4, 1, 1, 1)))
+        for t, v in scores.items()
+    }
+    scheduler = synetune.schedulers.create(
+        "zero_shot",
+        config_space=space,
+        metric="loss",
+        transfer_learning_evaluations=evals,
+        random_seed=0,
+    )
+    # x=0.5 first (best mean rank); capped at its ranks, x=0.9 and x=0.1 tie, and x=0.9 has
+    # the better mean rank of its own
+    assert [start(scheduler, i).config["x"] for i in range(3)] == [0.5, 0.9, 0.1]
