@@ -199,6 +199,18 @@ def test_refits_every_update_frequency_observations():
     assert searcher._fitted_at == 8
 
 
+def test_by_default_refits_after_five_percent_more_observations():
+    searcher = ConformalQuantileRegression(SPACE, "loss", points_to_evaluate=[], random_seed=0)
+    assert [searcher._refit_after(n) for n in (5, 39, 40, 100, 1000)] == [1, 1, 2, 5, 50]
+    fits = []
+    original = searcher.model.fit
+    searcher.model.fit = lambda X, y, rng: fits.append(len(y)) or original(X, y, rng)
+    searcher.model.params["n_estimators"] = 5
+    searcher.num_candidates = 100
+    run(searcher, 46)
+    assert fits == list(range(5, 41)) + [42, 44]
+
+
 def test_max_fit_samples_and_gbr_regressor_run():
     searcher = ConformalQuantileRegression(
         MIXED, "loss", random_seed=0, max_fit_samples=6, regressor="gbr", **FAST
