@@ -124,7 +124,8 @@ def test_cts_goes_on_with_repeats_once_the_finite_space_is_used_up():
     hps = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4] * 3})
     values = np.tile([0.4, 0.1, 0.3, 0.2], 3).reshape(12, 1, 1, 1)
     evals = {"t": TransferLearningTaskEvaluations(space, hps, ["loss"], values)}
-    for method, extra in (("quantile_based", {}), ("asha_cts", {"resource_attr": RESOURCE_ATTR})):
+    once_first = {"resource_attr": RESOURCE_ATTR, "search_options": {"repeat_penalty": None}}
+    for method, extra in (("quantile_based", {}), ("asha_cts", once_first)):
         scheduler = synetune.schedulers.create(
             method,
             config_space=space,
@@ -161,3 +162,31 @@ def test_zero_shot_breaks_ties_by_the_own_mean_rank():
     # x=0.5 first (best mean rank); capped at its ranks, x=0.9 and x=0.1 tie, and x=0.9 has
     # the better mean rank of its own
     assert [start(scheduler, i).config["x"] for i in range(3)] == [0.5, 0.9, 0.1]
+
+
+def test_cts_repeat_penalty_repeats_favourites_without_crowding_out_the_rest():
+    space = {"x": choice([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), "epochs": 4}
+    hps = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] * 3})
+    values = np.tile([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 3).reshape(18, 1, 1, 1)
+    evals = {"t": TransferLearningTaskEvaluations(space, hps, ["loss"], values)}
+
+    def run(**search_options):
+        scheduler = synetune.schedulers.create(
+            "asha_cts",
+            config_space=space,
+            metric="loss",
+            resource_attr=RESOURCE_ATTR,
+            transfer_learning_evaluations=evals,
+            random_seed=0,
+            search_options=search_options,
+        )
+        return [start(scheduler, i).config["x"] for i in range(12)]
+
+    default = run()  # repeat_penalty=2.0
+    assert len(set(default[:6])) < 6  # repeats before the space is used up...
+    assert len(set(default)) >= 4  # ...but not only the favourite
+    assert default[0] == 0.1  # the surrogate's favourite first
+    once_each = run(repeat_penalty=None)
+    assert sorted(once_each[:6]) == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    with pytest.raises(ValueError, match="repeat_penalty must be a number >= 0"):
+        run(repeat_penalty=-1)

@@ -39,6 +39,11 @@ __all__ = [
 
 Evaluations = dict[str, TransferLearningTaskEvaluations]
 
+# asha_cts: repeats allowed, each costing a configuration 2 on the Gaussian-copula scale (ASHA
+# stops most trials at the first rung; a few more runs of the surrogate's favourites pay off,
+# crowding out the rest does not: benchmarks/transfer_quality.py, the plugin README)
+ASHA_CTS_REPEAT_PENALTY = 2.0
+
 
 def _create(name: str, **kwargs: Any) -> Any:
     from synetune.plugin_api import create
@@ -156,7 +161,8 @@ def ASHACTS(  # noqa: N802 - Syne Tune's class name
     **kwargs: Any,
 ) -> Any:
     """ASHA (``hyperband``, ``type="stopping"`` unless given) with the quantile-based CTS
-    searcher (Syne Tune's ``ASHACTS``); ``kwargs`` go to ``hyperband`` (``max_t``,
+    searcher (Syne Tune's ``ASHACTS``), ``repeat_penalty=2.0`` unless ``search_options`` sets
+    it (None: each configuration once before any repeat); ``kwargs`` go to ``hyperband`` (``max_t``,
     ``max_resource_attr``, ``grace_period``, ``reduction_factor``, ``type``, ...)."""
     _no_searcher(kwargs, "asha_cts")
     searcher = _cts_searcher(
@@ -165,7 +171,7 @@ def ASHACTS(  # noqa: N802 - Syne Tune's class name
         transfer_learning_evaluations,
         mode,
         random_seed,
-        search_options,
+        {"repeat_penalty": ASHA_CTS_REPEAT_PENALTY, **(search_options or {})},
         points_to_evaluate,
     )
     return _create(

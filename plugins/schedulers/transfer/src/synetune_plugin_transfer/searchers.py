@@ -202,7 +202,9 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
     mean 0, standard deviation 1), one gradient-boosting surrogate is fitted on all tasks
     (at most ``max_fit_samples`` rows; 10% held out to estimate the noise), and each suggestion
     is the candidate with the best draw from N(prediction, held-out residual std).
-    Observations of the current task are not used (as in Syne Tune). A configuration is not
+    Observations of the current task are not used (as in Syne Tune). ``repeat_penalty``
+    (default None): repeats are allowed at any time and each earlier suggestion of a candidate
+    adds this much to its draw (``asha_cts`` uses 2.0). A configuration is not
     suggested twice until every candidate of a finite space has been; then Thompson sampling
     goes on over all of them with repeats (Syne Tune's CTS always allows repeats), so a
     multi-fidelity run that has tried the whole space spends its remaining budget instead of
@@ -218,6 +220,7 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
         max_fit_samples: int = 100_000,
         normalization: str = "gaussian",
         num_candidates: int = 10_000,
+        repeat_penalty: float | None = None,
         points_to_evaluate: list[dict[str, Any]] | None = None,
         random_seed: int | None = None,
         **kwargs: Any,
@@ -241,6 +244,13 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if repeat_penalty is not None:
+            if isinstance(repeat_penalty, bool) or not isinstance(repeat_penalty, int | float):
+                raise ValueError(f"repeat_penalty must be a number >= 0, got {repeat_penalty!r}")
+            if not repeat_penalty >= 0:
+                raise ValueError(f"repeat_penalty must be a number >= 0, got {repeat_penalty!r}")
+            self.allow_duplicates = True
+        self.repeat_penalty = repeat_penalty
         self.normalization = normalization
         tasks = checked_evaluations(self.config_space, transfer_learning_evaluations, metric)
         X, y = [], []
@@ -264,6 +274,7 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
         self.candidates, self._whole_space = _candidates(self, num_candidates)
         self.mu = self.model.predict(self.candidates)
         self._candidate_keys = row_keys(self.candidates)
+        self._times_suggested = np.zeros(len(self.candidates))
         logger.info("quantile_based: residual std %.3f, %d candidates", self.sigma, len(self.mu))
 
     def _normalize(self, values: np.ndarray) -> np.ndarray:
@@ -277,6 +288,12 @@ class QuantileBasedSurrogateSearcher(ModelBasedSearcher):
 
     def _model_row(self, **kwargs: Any) -> np.ndarray | None:
         samples = self.random_state.normal(self.mu, max(self.sigma, 1e-12))
+        if self.repeat_penalty is not None:
+            # repeats at any time, each one costing its configuration repeat_penalty on the
+            # normalized scale: the favourites run a few times, the rest still get their turn
+            best = int(np.argmin(samples + self.repeat_penalty * self._times_suggested))
+            self._times_suggested[best] += 1
+            return self.candidates[best]
         exclude = self._exclude()
         if exclude:
             taken = np.fromiter((k in exclude for k in self._candidate_keys), bool, len(samples))
