@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from synetune_plugin_cqr.quantile import ConformalQuantileRegressor, quantile_levels
-from synetune_plugin_cqr.searcher import ConformalQuantileRegression
+from synetune_plugin_cqr.searcher import ConformalQuantileRegression, _single_threaded
 
 import synetune
 from synetune_sdk.config_space import choice, loguniform, randint, uniform
@@ -111,7 +111,9 @@ def test_conformal_bands_cover_held_out_data_and_are_ordered(regressor):
         valid_fraction=0.5,
         regressor=regressor,
         params={"n_estimators": 30, "learning_rate": 0.1, "max_depth": 3, "min_samples_leaf": 1},
-    ).fit(X[:600], y[:600], rng)
+    )
+    with _single_threaded():  # as the searcher fits: OpenMP threads spin on a busy machine
+        model.fit(X[:600], y[:600], rng)
     assert model.corrections.shape == (2,) and np.all(np.isfinite(model.corrections))
     pred = model.predict(X[600:])
     # the outer band (nominal 66%) covers held-out values about as often as it claims
@@ -124,7 +126,8 @@ def test_no_correction_up_to_min_samples_to_conformalize():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(20, 2))
     params = {"n_estimators": 5, "learning_rate": 0.1, "max_depth": 2, "min_samples_leaf": 1}
-    model = ConformalQuantileRegressor(params=params).fit(X, X[:, 0], rng)
+    with _single_threaded():
+        model = ConformalQuantileRegressor(params=params).fit(X, X[:, 0], rng)
     assert np.all(model.corrections == 0)
 
 

@@ -318,6 +318,10 @@ def _single_threaded() -> Iterator[None]:
     global _controller
     if _controller is None:
         try:
+            # the controller only limits the runtimes loaded when it is built: load
+            # scikit-learn's OpenMP first, else the boosting runs on every core and, on a
+            # loaded machine, spins (the cqr tests took 10 minutes so)
+            import sklearn.ensemble  # noqa: F401
             from threadpoolctl import ThreadpoolController
 
             _controller = ThreadpoolController()
