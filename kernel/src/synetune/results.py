@@ -18,10 +18,12 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -527,6 +529,26 @@ class FolderLock:
         if self._handle is not None:
             self._handle.close()  # closing releases the lock
             self._handle = None
+
+
+TUNER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def tuner_name_for(tuner_name: str | None, suffix: bool, backend: Any) -> str:
+    """The run's name: given, or the entry point's; with ``suffix`` a time stamp appended."""
+    if tuner_name is None:
+        entry = backend.entrypoint_path()
+        tuner_name = Path(entry).stem.replace("_", "-") if entry else "synetune"
+        tuner_name = re.sub(r"[^a-zA-Z0-9-]", "-", tuner_name).strip("-") or "synetune"
+    if suffix:
+        stamp = datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
+        tuner_name = f"{tuner_name[: 62 - len(stamp)]}-{stamp}"
+    if not TUNER_NAME_PATTERN.match(tuner_name):
+        raise ValueError(
+            f"tuner_name {tuner_name!r} is invalid: use 1 to 63 letters, digits and single "
+            "or repeated dashes, starting and ending with a letter or digit (no '_' or '.')"
+        )
+    return tuner_name
 
 
 def claim_folder(folder: Path, name: str, resumed: bool, overwrite: bool) -> FolderLock:

@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import logging
-import math
-import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -27,12 +25,11 @@ from synetune_sdk.backend import TrialBackend
 from synetune_sdk.callback import Callback
 from synetune_sdk.context import TuningContext, TuningStatus
 from synetune_sdk.scheduler import Scheduler
-from synetune_sdk.stopping import StoppingCriterion
+from synetune_sdk.stopping import StoppingCriterion, batch_horizon
 from synetune_sdk.trial import SchedulerDecision, Trial, TrialStatus, TrialSuggestion
 
 logger = logging.getLogger(__name__)
 
-TUNER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _DECISIONS = (SchedulerDecision.CONTINUE, SchedulerDecision.PAUSE, SchedulerDecision.STOP)
 # what a scheduler raises when a result lacks what it needs: a failure of that trial
 _RESULT_ERRORS = (ValueError, KeyError, TypeError)
@@ -110,7 +107,7 @@ class Tuner:
         self.trial_backend_path = trial_backend_path
         self.verbose = verbose
         self.overwrite = overwrite
-        self.name = self._make_name(tuner_name, suffix_tuner_name)
+        self.name = store.tuner_name_for(tuner_name, suffix_tuner_name, trial_backend)
         self.tuner_path = store.experiment_path(self.name)
         self.tuning_status = TuningStatus(metric_names=self._metric_names())
         self.trials: dict[int, Trial] = {}
@@ -120,21 +117,6 @@ class Tuner:
         self._reset_run_state()
 
     # ------------------------------------------------------------------------------ set-up
-    def _make_name(self, tuner_name: str | None, suffix: bool) -> str:
-        if tuner_name is None:
-            entry = self.trial_backend.entrypoint_path()
-            tuner_name = Path(entry).stem.replace("_", "-") if entry else "synetune"
-            tuner_name = re.sub(r"[^a-zA-Z0-9-]", "-", tuner_name).strip("-") or "synetune"
-        if suffix:
-            stamp = datetime.now().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
-            tuner_name = f"{tuner_name[: 62 - len(stamp)]}-{stamp}"
-        if not TUNER_NAME_PATTERN.match(tuner_name):
-            raise ValueError(
-                f"tuner_name {tuner_name!r} is invalid: use 1 to 63 letters, digits and single "
-                "or repeated dashes, starting and ending with a letter or digit (no '_' or '.')"
-            )
-        return tuner_name
-
     def _metric_names(self) -> list[str]:
         try:
             return list(self.scheduler.metric_names())
@@ -321,14 +303,13 @@ class Tuner:
         """Let a simulated backend hand over every result up to the next one the scheduler may
         decide on while all workers are busy and only a trial's start or end or the clock can
         fire the stop criterion: nothing else can happen in between, so this is exact."""
-        crit, may_decide = self.stop_criterion, None
-        if len(self._running) >= self.n_workers and isinstance(crit, StoppingCriterion):
-            if crit.max_num_evaluations is None and crit.max_cost is None:
-                if not crit.max_metric_value and not crit.min_metric_value:
-                    may_decide = getattr(self.scheduler, "may_decide", None)
-        limit = crit.max_wallclock_time if may_decide is not None else None
-        horizon = math.inf if limit is None else limit - self._time_offset + self._start_time
-        self.trial_backend.batch_results(may_decide, horizon)
+        horizon = batch_horizon(self.stop_criterion)
+        if horizon is None or len(self._running) < self.n_workers:
+            self.trial_backend.batch_results(None, horizon or 0.0)
+        else:
+            may_decide = getattr(self.scheduler, "may_decide", None)
+            offset = self._start_time - self._time_offset
+            self.trial_backend.batch_results(may_decide, horizon + offset)
 
     def _wait_timeout(self) -> float:
         timeout = min(self.sleep_time, 1.0)

@@ -23,6 +23,7 @@ from synetune_sdk.context import MetricStatistics, TuningStatus
 
 __all__ = [
     "AutomaticTerminationCriterion",
+    "batch_horizon",
     "MetricStatistics",
     "PlateauStopper",
     "StoppingCriterion",
@@ -96,6 +97,19 @@ class StoppingCriterion:
             if metric in stats and stats[metric].min < limit:
                 return True
         return False
+
+
+def batch_horizon(criterion: Any) -> float | None:
+    """Up to which time of the backend's clock results may be handed over in one batch
+    without missing the moment ``criterion`` fires (``batch_results``): its
+    ``max_wallclock_time`` (inf without one). None when it could also fire on a result (a
+    count of results, a cost, a metric value) or is not a ``StoppingCriterion``."""
+    if type(criterion) is not StoppingCriterion or criterion.max_num_evaluations is not None:
+        return None
+    if criterion.max_cost is not None or criterion.max_metric_value or criterion.min_metric_value:
+        return None
+    limit = criterion.max_wallclock_time
+    return math.inf if limit is None else float(limit)
 
 
 def _check_mode(mode: str) -> None:

@@ -83,7 +83,11 @@ _current: FakeSageMaker | None = None
 
 
 def install_shims() -> dict[tuple[type, str], Any]:
-    """Wrap moto's handlers; returns the originals for ``remove_shims``."""
+    """Wrap moto's handlers; returns the originals for ``remove_shims``. Installed already
+    (another test module's server): nothing to do, since shims on shims would run every job
+    twice."""
+    if getattr(SageMakerResponse.create_training_job, "is_shim", False):
+        return {}
     originals = {
         (SageMakerResponse, "create_training_job"): SageMakerResponse.create_training_job,
         (SageMakerResponse, "describe_training_job"): SageMakerResponse.describe_training_job,
@@ -168,6 +172,7 @@ def install_shims() -> dict[tuple[type, str], Any]:
         _active().maybe_throttle("GetLogEvents", LogsError)
         return original_get_log_events(self)
 
+    create_training_job.is_shim = True  # type: ignore[attr-defined]
     SageMakerResponse.create_training_job = create_training_job
     SageMakerResponse.describe_training_job = describe_training_job
     SageMakerResponse.stop_training_job = stop_training_job

@@ -30,6 +30,7 @@ from synetune_plugin_blackbox_repository import from_function
 
 
 def curve(config, seed):  # defined before a resume: the saved tuner refers to it
+    # (killed between the renames of a save, only tuner.dill.bak is there: load falls back)
     import numpy as np
 
     epochs = np.arange(1, 28)
@@ -37,7 +38,7 @@ def curve(config, seed):  # defined before a resume: the saved tuner refers to i
 
 
 path = Path(sys.argv[1])
-if (path / "tuner.dill").exists():
+if any((path / name).exists() for name in ("tuner.dill", "tuner.dill.bak")):
     Tuner.load(path).run()
     sys.exit(0)
 
