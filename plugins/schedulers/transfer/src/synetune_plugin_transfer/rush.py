@@ -20,8 +20,8 @@ import logging
 import math
 from typing import Any
 
+from synetune_plugin_transfer.wrapper import WrappingScheduler
 from synetune_sdk.config_space import config_key
-from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.trial import SchedulerDecision, TrialSuggestion
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["IncumbentRush"]
 
 
-class IncumbentRush(Scheduler):
+class IncumbentRush(WrappingScheduler):
     """``hyperband`` (type ``stopping``) whose first trials run ``thresholds`` and set, with the
     curve of the best of them, a hurdle every other trial must meet at each rung level.
 
@@ -38,6 +38,8 @@ class IncumbentRush(Scheduler):
     ``rerun_thresholds``: run the threshold configurations again once the searcher has nothing
     new (otherwise the run ends there, as in Syne Tune).
     """
+
+    scheduler_name = "RUSHScheduler"
 
     def __init__(
         self,
@@ -137,30 +139,3 @@ class IncumbentRush(Scheduler):
         if hurdle is not None and self._sign * value > self._sign * hurdle:
             return SchedulerDecision.STOP
         return decision
-
-    def on_trial_complete(self, trial: Any, result: dict[str, Any]) -> None:
-        self.scheduler.on_trial_complete(trial, result)
-
-    def on_trial_error(self, trial: Any) -> None:
-        self.scheduler.on_trial_error(trial)
-
-    def on_trial_remove(self, trial: Any) -> None:
-        self.scheduler.on_trial_remove(trial)
-
-    def metric_names(self) -> list[str]:
-        return self.scheduler.metric_names()
-
-    def metric_mode(self) -> str | list[str]:
-        return self.scheduler.metric_mode()
-
-    def default_callbacks(self) -> list[Any]:
-        return self.scheduler.default_callbacks()
-
-    def metadata(self) -> dict[str, Any]:
-        return {**self.scheduler.metadata(), "scheduler_name": "RUSHScheduler"}
-
-    def __getattr__(self, name: str) -> Any:
-        # may_decide, rung information, ... of the hyperband scheduler underneath
-        if name.startswith("__") or "scheduler" not in self.__dict__:
-            raise AttributeError(name)
-        return getattr(self.__dict__["scheduler"], name)

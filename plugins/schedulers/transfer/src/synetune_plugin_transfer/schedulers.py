@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from synetune_plugin_transfer.wrapper import WrappingScheduler
 from synetune_sdk.config_space import (
     Categorical,
     Domain,
@@ -23,7 +24,6 @@ from synetune_sdk.config_space import (
     config_key,
     config_space_size,
 )
-from synetune_sdk.scheduler import Scheduler
 from synetune_sdk.transfer import TransferLearningTaskEvaluations
 
 logger = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ def bounding_box_space(
     return out
 
 
-class BoundingBox(Scheduler):
+class BoundingBox(WrappingScheduler):
     """Syne Tune's ``BoundingBox`` (Perrone et al., NeurIPS 2019): the best
     ``num_hyperparameters_per_task`` configurations of each earlier task span a box, and the
     wrapped scheduler searches only that box.
@@ -304,6 +304,8 @@ class BoundingBox(Scheduler):
     config_space=box, metric=metric, mode=mode, random_seed=..., **scheduler_kwargs)``), or Syne
     Tune's callable ``(config_space, mode, metric) -> scheduler``. Default: ``random_search``.
     """
+
+    scheduler_name = "BoundingBox"
 
     def __init__(
         self,
@@ -354,38 +356,7 @@ class BoundingBox(Scheduler):
                 f"(config_space, mode, metric) -> scheduler, got {scheduler_fun!r}"
             )
 
-    def suggest(self, trial_id: int) -> Any:
-        return self.scheduler.suggest(trial_id)
-
-    def on_trial_add(self, trial: Any) -> None:
-        self.scheduler.on_trial_add(trial)
-
-    def on_trial_result(self, trial: Any, result: dict[str, Any]) -> str:
-        return self.scheduler.on_trial_result(trial, result)
-
-    def on_trial_complete(self, trial: Any, result: dict[str, Any]) -> None:
-        self.scheduler.on_trial_complete(trial, result)
-
-    def on_trial_error(self, trial: Any) -> None:
-        self.scheduler.on_trial_error(trial)
-
-    def on_trial_remove(self, trial: Any) -> None:
-        self.scheduler.on_trial_remove(trial)
-
-    def metric_names(self) -> list[str]:
-        return self.scheduler.metric_names()
-
-    def metric_mode(self) -> str | list[str]:
-        return self.scheduler.metric_mode()
-
-    def default_callbacks(self) -> list[Any]:
-        return self.scheduler.default_callbacks()
-
-    def metadata(self) -> dict[str, Any]:
-        return {**self.scheduler.metadata(), "scheduler_name": "BoundingBox"}
-
-    def __getattr__(self, name: str) -> Any:
-        # pause/resume and rung information of the wrapped scheduler (checkpoint callbacks)
-        if name.startswith("__") or "scheduler" not in self.__dict__:
-            raise AttributeError(name)
-        return getattr(self.__dict__["scheduler"], name)
+    def may_decide(self, trial_id: int, result: dict[str, Any]) -> bool:
+        # every decision is the wrapped scheduler's
+        may_decide = getattr(self.scheduler, "may_decide", None)
+        return True if may_decide is None else bool(may_decide(trial_id, result))
