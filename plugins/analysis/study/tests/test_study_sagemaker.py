@@ -41,24 +41,15 @@ def _load_conftest():
 _fixtures = _load_conftest()
 aws_env = _fixtures.aws_env
 sagemaker = _fixtures.sagemaker
-from sagemaker_executor import BUCKET, IMAGE, ROLE, install_shims, remove_shims  # noqa: E402
+from sagemaker_executor import BUCKET, IMAGE, ROLE, moto_server  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
     """This module's own moto server, gone with the module: the sagemaker plugin's fixture of
     the same name lives as long as the whole session and would stay up beside that plugin's."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    originals = install_shims()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        remove_shims(originals)
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 PREFIX = "studies"

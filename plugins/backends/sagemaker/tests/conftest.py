@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -19,8 +18,7 @@ from sagemaker_executor import (  # noqa: E402
     IMAGE,
     ROLE,
     FakeSageMaker,
-    install_shims,
-    remove_shims,
+    moto_server,
     reset_moto,
     set_current,
 )
@@ -30,18 +28,8 @@ from synetune_sdk import testing  # noqa: E402
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    originals = install_shims()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        remove_shims(originals)
-        server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

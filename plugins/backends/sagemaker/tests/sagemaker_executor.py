@@ -39,6 +39,8 @@ import tarfile
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -179,6 +181,25 @@ def install_shims() -> dict[tuple[type, str], Any]:
     SageMakerResponse.update_training_job = update_training_job
     LogsResponse.get_log_events = get_log_events
     return originals
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on 127.0.0.1 with the shims installed; yields its endpoint URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    originals = install_shims()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        remove_shims(originals)
+        server.stop()
 
 
 def remove_shims(originals: dict[tuple[type, str], Any]) -> None:
