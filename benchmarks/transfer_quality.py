@@ -75,14 +75,61 @@ def checkpoints(num_epochs: int, large_evals: int) -> dict[str, int]:
     }
 
 
-def regrets(values_in_time_order: list[float], table: np.ndarray, marks: dict[str, int]) -> dict:
+def true_table(folder: Path, task: str) -> dict[tuple, np.ndarray]:
+    """Per configuration (its key), the mean over the table's seeds of val_error per epoch."""
+    import pandas as pd
+
+    metadata = json.loads((folder / "metadata.json").read_text())
+    names = [n for n, v in metadata["configuration_space"].items() if isinstance(v, dict)]
+    df = pd.read_parquet(folder / f"evaluations-{task}.parquet")
+    df["_key"] = [config_key(r) for r in df[names].to_dict("records")]
+    means = df.groupby(["_key", RESOURCE], sort=True)[METRIC].mean()
+    return {key: group.to_numpy() for key, group in means.groupby(level=0)}
+
+
+def config_key(config: dict) -> tuple:
+    """A configuration as a key both sides agree on (Syne Tune snaps grid floats its own way)."""
+    out = []
+    for name in sorted(config):
+        value = config[name]
+        out.append((name, f"{value:.6g}" if isinstance(value, int | float) else str(value)))
+    return tuple(out)
+
+
+def regrets(
+    df, table: np.ndarray, truth: dict[tuple, np.ndarray], marks: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """Both scores of one run, at every budget of ``marks``.
+
+    ``reported``: normalized regret of the best val_error reported so far (a trial's value is
+    one draw of its table seed, so repeating a configuration is rewarded by luck).
+    ``true``: normalized regret of the configuration the run would return at that budget (the
+    one with the best reported value, at the epoch it was reported), scored by its true value,
+    the mean over the table's seeds at that epoch, normalized by the min and max of those
+    means; repeats gain nothing by luck there.
+    """
+    values = df[METRIC].to_numpy(dtype=float)
+    names = sorted(c[len("config_") :] for c in df.columns if c.startswith("config_"))
+    names = [n for n in names if n != MAX_RESOURCE]
+    records = df[[f"config_{n}" for n in names]].to_dict("records")
+    keys = [config_key({n: r[f"config_{n}"] for n in names}) for r in records]
+    epochs = df[RESOURCE].to_numpy(dtype=int)
     low, high = float(np.nanmin(table)), float(np.nanmax(table))
-    best = np.minimum.accumulate(np.asarray(values_in_time_order, dtype=float))
-    out = {}
-    for label, n in marks.items():
-        value = best[min(n, len(best)) - 1]
-        out[label] = (value - low) / (high - low)
-    return out
+    all_means = np.concatenate(list(truth.values()))
+    true_low, true_high = float(all_means.min()), float(all_means.max())
+    out: dict[str, dict[str, float]] = {"reported": {}, "true": {}}
+    incumbent, best = -1, np.inf
+    checkpoints_sorted = sorted(marks.items(), key=lambda kv: kv[1])
+    position = 0
+    for label, n in checkpoints_sorted:
+        while position < min(n, len(values)):
+            if values[position] < best:
+                incumbent, best = position, values[position]
+            position += 1
+        out["reported"][label] = (best - low) / (high - low)
+        true = truth[keys[incumbent]][epochs[incumbent] - 1]
+        out["true"][label] = (true - true_low) / (true_high - true_low)
+    return {kind: {label: scores[label] for label in marks} for kind, scores in out.items()}
 
 
 # -- synetune ------------------------------------------------------------------------------
@@ -128,7 +175,7 @@ def run_synetune(
     tuner.run()
     df = load_experiment(tuner.tuner_path).results.sort_values("st_tuner_time", kind="stable")
     table = blackbox.objectives_evaluations[..., blackbox.objectives_names.index(METRIC)]
-    return regrets(df[METRIC].tolist(), table, marks)
+    return regrets(df, table, true_table(folder, task), marks)
 
 
 # -- Syne Tune 0.13.0 (in its venv) ------------------------------------------------------------
@@ -275,7 +322,7 @@ def run_syne_tune(method: str, task: str, seed: int, marks: dict[str, int], fold
     import pandas as pd
 
     table = pd.read_parquet(folder / f"evaluations-{task}.parquet")[METRIC].to_numpy()
-    return regrets(df[METRIC].tolist(), table, marks)
+    return regrets(df, table, true_table(folder, task), marks)
 
 
 # -- driver ----------------------------------------------------------------------------------
@@ -283,7 +330,7 @@ def worker(args: argparse.Namespace) -> None:
     marks = checkpoints(args.num_epochs, args.large_evals)
     out = {}
     for task in args.tasks.split(","):
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             if args.impl == "st":
                 result = run_syne_tune(args.worker, task, seed, marks, Path(args.folder))
             else:
@@ -297,26 +344,10 @@ def run_method(method: str, impl: str, args: argparse.Namespace, folder: Path, t
     python = ST_PYTHON if impl == "st" else sys.executable
     if not Path(python).exists():
         return None, 0.0
-    cmd = [
-        python,
-        __file__,
-        "--worker",
-        method,
-        "--impl",
-        impl,
-        "--tasks",
-        ",".join(tasks),
-        "--seeds",
-        str(args.seeds),
-        "--large-evals",
-        str(args.large_evals),
-        "--num-epochs",
-        str(args.num_epochs),
-        "--folder",
-        str(folder),
-        "--method-kwargs",
-        args.method_kwargs,
-    ]
+    cmd = [python, __file__, "--worker", method, "--impl", impl, "--tasks", ",".join(tasks)]
+    cmd += ["--seeds", str(args.seeds), "--first-seed", str(args.first_seed)]
+    cmd += ["--large-evals", str(args.large_evals), "--num-epochs", str(args.num_epochs)]
+    cmd += ["--folder", str(folder), "--method-kwargs", args.method_kwargs]
     env = {**os.environ, **SINGLE_THREAD, "PYTHONPATH": str(Path(__file__).parent)}
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -335,17 +366,26 @@ def main() -> None:
     parser.add_argument("--tasks", default="")
     parser.add_argument("--folder", default="")
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first .. first+seeds-1")
     parser.add_argument("--large-evals", type=int, default=30)
     parser.add_argument("--num-epochs", type=int, default=27)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--no-syne-tune", action="store_true")
+    parser.add_argument("--only-syne-tune", action="store_true")
     parser.add_argument(
         "--method-kwargs", default="{}", help="JSON: extra arguments of synetune's methods"
     )
     parser.add_argument("--jobs", type=int, default=1, help="methods run at the same time")
+    parser.add_argument("--save", help="append every run's scores to this JSON-lines file")
+    parser.add_argument(
+        "--load", nargs="+", help="print the tables of saved JSON-lines files (runs nothing)"
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args)
+        return
+    if args.load:
+        print_tables(load_saved(args.load))
         return
     folder = Path(args.folder) if args.folder else table_folder()
     metadata = json.loads((folder / "metadata.json").read_text())
@@ -353,38 +393,67 @@ def main() -> None:
     args.num_epochs = int(metadata["fidelity_values"][-1])
     marks = checkpoints(args.num_epochs, args.large_evals)
     print(
-        f"mlp-tasks, leave one task out over {len(tasks)} tasks x {args.seeds} seeds, "
-        f"{N_WORKERS} workers; budgets in epochs: {marks} "
+        f"mlp-tasks, leave one task out over {len(tasks)} tasks x seeds {args.first_seed}.."
+        f"{args.first_seed + args.seeds - 1}, {N_WORKERS} workers; budgets in epochs: {marks} "
         f"(measured on a loaded 2-core machine; the regrets do not depend on its speed)\n"
     )
-    header = "| method | " + " | ".join(marks) + " | wall s |"
-    impls = ["synetune"] + ([] if args.no_syne_tune else ["st"])
+    impls = [] if args.only_syne_tune else ["synetune"]
+    impls += [] if args.no_syne_tune else ["st"]
     jobs = [(method, impl) for method in args.methods.split(",") for impl in impls]
     from concurrent.futures import ThreadPoolExecutor
 
+    runs = {}
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         futures = {job: pool.submit(run_method, *job, args, folder, tasks) for job in jobs}
-        rows = {}
         for job, future in futures.items():
-            rows[job] = row(job, *future.result(), marks, args.method_kwargs)
-            sys.stderr.write(rows[job] + "\n")
-    print(header)
-    print("|" + "---|" * (len(marks) + 2))
-    for job in jobs:
-        print(rows[job])
+            results, elapsed = future.result()
+            label = job_label(job, args.method_kwargs)
+            runs[label] = {"results": results or {}, "wall_s": elapsed}
+            sys.stderr.write(f"{label}: {elapsed:.0f} s\n")
+            if args.save and results is not None:
+                with open(args.save, "a") as f:
+                    f.write(json.dumps({"label": label, **runs[label]}) + "\n")
+    print_tables(runs)
 
 
-def row(
-    job: tuple[str, str], results: dict | None, elapsed: float, marks: dict, extra: str = "{}"
-) -> str:
+def job_label(job: tuple[str, str], extra: str) -> str:
     method, impl = job
     label = method if impl == "synetune" else f"st-{method}"
     if impl == "synetune" and json.loads(extra):
-        label += " " + extra
-    if results is None:
-        return f"| {label} | " + " | ".join("n/a" for _ in marks) + f" | {elapsed:.0f} |"
-    cells = [f"{np.mean([r[mark] for r in results.values()]):.4f}" for mark in marks]
-    return f"| {label} | " + " | ".join(cells) + f" | {elapsed:.0f} |"
+        label += " " + json.dumps(json.loads(extra), sort_keys=True)
+    return label
+
+
+def load_saved(paths: list[str]) -> dict[str, dict]:
+    """Runs of several saved files merged by label (later files add seeds or overwrite)."""
+    runs: dict[str, dict] = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            entry = json.loads(line)
+            run = runs.setdefault(entry["label"], {"results": {}, "wall_s": 0.0})
+            run["results"].update(entry["results"])
+            run["wall_s"] += entry["wall_s"]
+    return runs
+
+
+def print_tables(runs: dict[str, dict]) -> None:
+    """One table per score: mean over held-out tasks and seeds (runs), lower is better."""
+    marks = next(
+        (list(r["reported"]) for run in runs.values() for r in run["results"].values()), []
+    )
+    for kind in ("reported", "true"):
+        print(f"\nscore: {kind}")
+        print("| method | " + " | ".join(marks) + " | runs | wall s |")
+        print("|" + "---|" * (len(marks) + 3))
+        for label, run in runs.items():
+            results = list(run["results"].values())
+            if not results:
+                print(f"| {label} | " + " | ".join("n/a" for _ in marks) + " | 0 | |")
+                continue
+            cells = [f"{np.mean([r[kind][mark] for r in results]):.4f}" for mark in marks]
+            print(
+                f"| {label} | " + " | ".join(cells) + f" | {len(results)} | {run['wall_s']:.0f} |"
+            )
 
 
 if __name__ == "__main__":
