@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 TRAIN = r"""
 import argparse, json, os, time
@@ -112,8 +113,9 @@ def soak(
     folder: Path | None = None,
     max_wait: float = 3.0,
     method: str = "random_search",
-) -> dict[str, int]:
-    """Run the soak; returns the counts (kills, results, lost, duplicated, rerun, failed)."""
+) -> dict[str, Any]:
+    """Run the soak; returns the counts (kills, results, lost, duplicated, rerun, failed) and
+    what was said about each failed trial (why)."""
     rng = random.Random(seed)
     folder = Path(folder or tempfile.mkdtemp(prefix="synetune-soak-"))
     (folder / "train.py").write_text(TRAIN)
@@ -124,23 +126,25 @@ def soak(
     resume = [sys.executable, "-m", "synetune", "resume", "soak"]
     saved = folder / "experiments" / "soak"
     done = 0
+    logs = folder / "tuner-logs"
+    logs.mkdir(exist_ok=True)
     while True:
         # a tuner killed before it first saved itself (that is before its first trial) left
         # nothing to resume: start it again, over what it had begun to write
         started = any(saved.glob("tuner.dill*"))
         if not started and saved.exists():
             shutil.rmtree(saved)
-        proc = subprocess.Popen(
-            resume if started else first,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # the tuner's own output goes to a file per start: what it said about a failed trial
+        # survives the kills (see ``count``)
+        log = logs / f"{done:04d}.err"
+        with open(log, "w") as err:
+            proc = subprocess.Popen(
+                resume if started else first, env=env, stdout=subprocess.DEVNULL, stderr=err
+            )
         if done >= kills:
-            _, err = proc.communicate(timeout=600)
+            proc.wait(timeout=600)
             if proc.returncode != 0:
-                raise RuntimeError(f"the final resume failed:\n{err}")
+                raise RuntimeError(f"the final resume failed:\n{log.read_text()}")
             break
         try:
             proc.wait(timeout=rng.uniform(0.3, max_wait))
@@ -153,12 +157,12 @@ def soak(
             done += 1
             continue
         if proc.returncode != 0:
-            raise RuntimeError(f"the tuner failed on its own:\n{proc.stderr.read()}")
+            raise RuntimeError(f"the tuner failed on its own:\n{log.read_text()}")
         break  # finished by itself before the next kill
     return count(folder, done)
 
 
-def count(folder: Path, kills: int) -> dict[str, int]:
+def count(folder: Path, kills: int) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel" / "src"))
     os.environ["SYNETUNE_FOLDER"] = str(folder / "experiments")
     from synetune import load_experiment
@@ -185,6 +189,18 @@ def count(folder: Path, kills: int) -> dict[str, int]:
             finished.add(trial_id)
         if status == "Failed":
             failed.add(trial_id)
+    why = {
+        trial_id: [
+            line
+            for log in sorted((folder / "tuner-logs").glob("*.err"))
+            for line in log.read_text(errors="replace").splitlines()
+            if f"trial {trial_id}" in line
+        ]
+        + (folder / "experiments" / "soak" / str(trial_id) / "std.err")
+        .read_text(errors="replace")[-600:]
+        .splitlines()
+        for trial_id in sorted(failed)
+    }
     return {
         "kills": kills,
         "printed": len(printed),
@@ -193,6 +209,7 @@ def count(folder: Path, kills: int) -> dict[str, int]:
         "duplicated": duplicated,
         "rerun": rerun,
         "failed": len(failed),
+        "why": why,  # per failed trial: what the tuner said of it, the end of its std.err
     }
 
 

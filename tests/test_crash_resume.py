@@ -182,7 +182,8 @@ def test_brief_soak_loses_and_repeats_nothing(tmp_path, monkeypatch):
     counts = soak(kills=4, trials=16, workers=3, epochs=4, sleep=0.1, seed=3, folder=tmp_path)
     assert counts["kills"] >= 2
     assert counts["printed"] == 16 * 4
-    assert (counts["lost"], counts["duplicated"], counts["rerun"], counts["failed"]) == (0, 0, 0, 0)
+    lost = (counts["lost"], counts["duplicated"], counts["rerun"], counts["failed"])
+    assert lost == (0, 0, 0, 0), counts["why"]
 
 
 def test_brief_soak_with_pause_and_resume_repeats_and_fails_nothing(tmp_path):
@@ -197,7 +198,7 @@ def test_brief_soak_with_pause_and_resume_repeats_and_fails_nothing(tmp_path):
         kills=5, trials=40, workers=4, epochs=8, sleep=0.05, seed=2, folder=tmp_path, method="asha"
     )
     assert counts["kills"] >= 2
-    assert (counts["duplicated"], counts["rerun"], counts["failed"]) == (0, 0, 0)
+    assert (counts["duplicated"], counts["rerun"], counts["failed"]) == (0, 0, 0), counts["why"]
 
 
 def test_the_saved_tuner_never_runs_ahead_of_the_log_on_disk(tmp_path, monkeypatch):
