@@ -217,3 +217,23 @@ def test_starts_come_from_the_observed_pareto_set():
     searcher = EHVISearcher(SPACE, ["f1", "f2"], random_seed=0, num_init_random=3, **SMALL)
     Y_min = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.6, 0.6], [1.0, 1.0]])
     assert searcher._pareto_rows(Y_min) == [0, 1, 2]
+
+
+def test_starts_take_a_few_random_points_of_a_large_front():
+    # 20 points on the front x + y = 1 and 10 behind it: at most front_starts of the front
+    front = np.linspace(0.0, 1.0, 20)
+    Y_min = np.vstack([np.column_stack([front, 1 - front]), np.full((10, 2), 2.0)])
+
+    def rows(seed, front_starts=4):
+        searcher = EHVISearcher(
+            SPACE, ["f1", "f2"], random_seed=seed, front_starts=front_starts, **SMALL
+        )
+        return [searcher._pareto_rows(Y_min) for _ in range(3)]
+
+    drawn = rows(0)
+    assert all(len(r) == 4 and set(r) <= set(range(20)) for r in drawn)
+    assert len({tuple(r) for r in drawn}) > 1  # other points of the front at the next suggestion
+    assert rows(0) == drawn  # the same seed draws the same points
+    assert rows(0, front_starts=0) == [[], [], []]  # raw samples only
+    with pytest.raises(ValueError, match="front_starts must be an integer >= 0"):
+        EHVISearcher(SPACE, ["f1", "f2"], front_starts=-1)
