@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -129,11 +128,9 @@ def soak(
     logs = folder / "tuner-logs"
     logs.mkdir(exist_ok=True)
     while True:
-        # a tuner killed before it first saved itself (that is before its first trial) left
-        # nothing to resume: start it again, over what it had begun to write
+        # a tuner killed before it first saved itself (before its first trial) left nothing to
+        # resume: it is started again, and reuses its folder
         started = any(saved.glob("tuner.dill*"))
-        if not started and saved.exists():
-            shutil.rmtree(saved)
         # the tuner's own output goes to a file per start: what it said about a failed trial
         # survives the kills (see ``count``)
         log = logs / f"{done:04d}.err"

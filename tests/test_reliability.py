@@ -61,6 +61,32 @@ def test_folder_without_event_log_is_still_refused(synetune_folder):
         make_tuner().run()
 
 
+def test_a_run_killed_during_its_start_leaves_its_name_free(synetune_folder, monkeypatch):
+    """Killed after claiming its folder, before its first save and trial: there is nothing to
+    resume or keep, so running it again reuses the name without overwrite=True."""
+
+    def killed(self):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Tuner, "_save", killed)
+        with pytest.raises(KeyboardInterrupt):
+            make_tuner().run()
+    left = {p.name for p in (synetune_folder / "reliable").iterdir()}
+    assert "metadata.json" in left and not any(name.startswith("tuner.dill") for name in left)
+    make_tuner().run()
+    assert len(load_experiment("reliable").results) == 4 * 3
+
+
+def test_a_run_that_started_trials_is_kept_even_if_it_never_saved_itself(synetune_folder):
+    make_tuner(save_tuner=False).run()
+    folder = synetune_folder / "reliable"
+    (folder / "results.csv.zip").unlink()  # left: the event log with its trials
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        make_tuner().run()
+    assert len(read_events(folder / "events.jsonl")) > 4
+
+
 def test_overwrite_starts_afresh(synetune_folder):
     make_tuner(trials=4).run()
     make_tuner(trials=2, overwrite=True).run()

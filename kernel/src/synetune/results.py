@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 import zipfile
@@ -485,8 +486,7 @@ def write_metadata(path: Path, metadata: dict[str, Any]) -> None:
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
-    with open(path) as f:
-        return json.load(f)
+    return json.loads(Path(path).read_text())
 
 
 class FolderInUseError(RuntimeError):
@@ -521,7 +521,7 @@ class FolderLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} ({_command_line()})\n")
+        handle.write(f"pid {os.getpid()} ({' '.join([sys.executable, *sys.argv])})\n")
         handle.flush()
         self._handle = handle
 
@@ -532,6 +532,14 @@ class FolderLock:
 
 
 TUNER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def _never_started(folder: Path) -> bool:
+    """A run killed during its start (before its first save and trial) left nothing to keep."""
+    if any(folder.glob(TUNER_FILENAME + "*")) or (folder / RESULTS_FILENAME).exists():
+        return False
+    events = folder / EVENTS_FILENAME
+    return not events.exists() or b'"event": "trial"' not in events.read_bytes()
 
 
 def tuner_name_for(tuner_name: str | None, suffix: bool, backend: Any) -> str:
@@ -560,7 +568,7 @@ def claim_folder(folder: Path, name: str, resumed: bool, overwrite: bool) -> Fol
     existing = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILENAME)
     if resumed or not existing:
         return lock
-    if not overwrite:
+    if not overwrite and not _never_started(folder):
         lock.release()
         shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
         raise FileExistsError(
@@ -568,19 +576,10 @@ def claim_folder(folder: Path, name: str, resumed: bool, overwrite: bool) -> Fol
             "or Tuner.load(...).run(), choose another tuner_name (suffix_tuner_name=True makes "
             "names unique), or pass overwrite=True to delete it and start over."
         )
-    for entry in existing:
+    for entry in existing:  # overwrite, or what a run killed during its start left
         target = folder / entry
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         else:
             target.unlink()
     return lock
-
-
-def _command_line() -> str:
-    try:
-        return Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-    except OSError:
-        import sys
-
-        return " ".join(sys.argv)
