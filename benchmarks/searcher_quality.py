@@ -60,7 +60,6 @@ from bo_quality import (
     ST_PYTHON,
     hartmann6,
     run_optuna,
-    simulate_digits,
     summary,
 )
 
@@ -198,7 +197,7 @@ def latency_worker(label: str, sizes: list[int], repeat: int, warmup: int) -> di
 
 
 # -- part 3: digits-mlp, Syne Tune side (bo_quality.simulate_digits_syne_tune, more baselines) --
-def simulate_digits_st(name: str, seed: int, budget: float, table: str) -> tuple[float, float]:
+def simulate_digits_st(name: str, seed: int, budget: float, table: str) -> tuple[float, ...]:
     """Syne Tune baseline ``name`` (class name) on the digits-mlp table: as
     ``bo_quality.simulate_digits_syne_tune`` (whose class map has no BOHB, ASHABORE, ASHACQR,
     DyHPO), the clock spent on training time only, a table seed per trial."""
@@ -249,22 +248,99 @@ def simulate_digits_st(name: str, seed: int, budget: float, table: str) -> tuple
     )
     tuner.run()
     df = callback.dataframe()
-    top = df[df["epoch"] == df["epoch"].max()]
-    best = top.loc[top["val_error"].idxmin()]
     table_df = pd.read_parquet(Path(table) / "evaluations.parquet")
-    rows = table_df[table_df["epoch"] == table_df["epoch"].max()]
-    for hp in blackbox.configuration_space:
-        value = best[f"config_{hp}"]
-        if isinstance(value, str):
-            rows = rows[rows[hp] == value]
-        else:
-            rows = rows[np.isclose(rows[hp].astype(float), float(value), rtol=1e-6)]
-    return float(df["val_error"].min()), float(rows["val_error"].mean())
+    returned = returned_errors(df, table_df, list(blackbox.configuration_space))
+    return float(df["val_error"].min()), *returned
+
+
+def simulate_digits_synetune(name: str, seed: int, budget: float, table: str) -> tuple[float, ...]:
+    """synetune scheduler ``name`` on the digits-mlp table: ``bo_quality.simulate_digits`` (the
+    Tuner on the simulator backend, 4 workers), scored by ``returned_errors``."""
+    import tempfile
+
+    import pandas as pd
+
+    import synetune
+    from synetune import StoppingCriterion, Tuner
+    from synetune.experiments import load_experiment
+
+    os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="searcher-quality-"))
+    blackbox = synetune.blackboxes.load("digits-mlp")
+    space = blackbox.configuration_space_with_max_resource_attr("epochs")
+    tuner = Tuner(
+        trial_backend=synetune.backends.create(
+            "simulator",
+            blackbox=blackbox,
+            elapsed_time_attr="elapsed_time",
+            max_resource_attr="epochs",
+            random_seed=seed,
+        ),
+        scheduler=synetune.schedulers.create(
+            name,
+            config_space=space,
+            metric="val_error",
+            mode="min",
+            random_seed=seed,
+            resource_attr="epoch",
+            max_resource_attr="epochs",
+        ),
+        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
+        n_workers=4,
+        sleep_time=0.0,
+        tuner_name=f"searcher-quality-{name.replace('_', '-')}-{seed}",
+        save_tuner=False,
+        verbose="quiet",
+    )
+    tuner.run()
+    df = load_experiment(tuner.tuner_path).results
+    table_df = pd.read_parquet(Path(table) / "evaluations.parquet")
+    returned = returned_errors(df, table_df, list(blackbox.configuration_space))
+    return tuner.best_result()[2], *returned
+
+
+FINALISTS = 3  # configurations re-trained on every table seed by the "finalists" rule
+
+
+def returned_errors(df: object, table_df: object, hps: list[str]) -> tuple[float, float, float]:
+    """The true error (final ``val_error`` averaged over the table's training seeds) of what a
+    run returns, by three rules applied alike to every method and library (``df``: one row per
+    reported result with ``epoch``, ``val_error`` and ``config_<hp>`` columns):
+
+    * single: the configuration with the best ``val_error`` at the highest epoch any trial
+      reached (the first one reported among ties); one noisy training decides, so a
+      configuration on a lucky training seed wins (the winner's curse of this table: the seeds
+      of one configuration differ by up to 0.015 at epoch 27, while the 9 best configurations
+      lie within 0.002 of the optimum);
+    * finalists: the ``FINALISTS`` configurations with the best ``val_error`` at that epoch are
+      re-trained on every table seed and the best mean is kept (what a user does with a noisy
+      incumbent; the same 3 x 3 extra trainings for every method);
+    * pool: the best configuration among all that reached that epoch (an oracle, a diagnostic
+      of what the run found rather than of what it returns).
+    """
+    last = table_df[table_df["epoch"] == table_df["epoch"].max()]
+    truth = last.groupby(hps, sort=False)["val_error"].mean().reset_index()
+
+    def true_error(row: object) -> float:
+        rows = truth
+        for hp in hps:
+            value = row[f"config_{hp}"]
+            if isinstance(value, str):
+                rows = rows[rows[hp] == value]
+            else:
+                rows = rows[np.isclose(rows[hp].astype(float), float(value), rtol=1e-6)]
+        if len(rows) != 1:
+            raise ValueError(f"{len(rows)} table configurations match {row.to_dict()}")
+        return float(rows["val_error"].iloc[0])
+
+    top = df[df["epoch"] == df["epoch"].max()].sort_values("val_error", kind="stable")
+    errors = [true_error(row) for _, row in top.iterrows()]
+    return errors[0], min(errors[:FINALISTS]), min(errors)
 
 
 def mf_worker(label: str, seeds: list[int], budget: float, table: str) -> list[list[float]]:
-    """Per seed: [best reported, true error of the returned configuration, wall seconds, CPU
-    seconds of this process (the machine is shared: wall time depends on the load)]."""
+    """Per seed: [best reported, true error of the returned configuration by the single,
+    finalists and pool rules (``returned_errors``), wall seconds, CPU seconds of this process
+    (the machine is shared: wall time depends on the load)]."""
     out = []
     calls = count_fits(label[3:]) if label.startswith("st-") else {}
     for seed in seeds:
@@ -273,7 +349,7 @@ def mf_worker(label: str, seeds: list[int], budget: float, table: str) -> list[l
             values = simulate_digits_st(label[3:], seed, budget, table)
             print(f"{label} seed {seed}: {calls['n']} model fits so far", file=sys.stderr)
         else:
-            values = simulate_digits(label.removeprefix("synetune-"), seed, budget)
+            values = simulate_digits_synetune(label.removeprefix("synetune-"), seed, budget, table)
         out.append([*values, time.perf_counter() - start, time.process_time() - cpu])
     return out
 
@@ -489,33 +565,43 @@ def print_tables(results: dict, args: argparse.Namespace) -> None:
     if mf:
         print(
             f"\ndigits-mlp, simulator backend, 4 workers, {args.mf_budget:g} simulated s, "
-            f"{args.mf_seeds} seeds: median [q1, q3] (table optimum 0.0167); wall and CPU "
-            "seconds per run (median), CPU seconds per simulated hour (extrapolated linearly "
-            "from the measured budget)\n"
+            f"{args.mf_seeds} seeds: median [q1, q3] (table optimum 0.0167); true final "
+            "val_error of the returned configuration by the single, finalists and pool rules "
+            "(returned_errors); wall and CPU seconds per run (median), CPU seconds per "
+            "simulated hour (extrapolated linearly from the measured budget)\n"
         )
         print(
-            "| method | best val_error reported | true final val_error of the returned "
-            "configuration | wall s per run | CPU s per run | CPU s per simulated hour |"
+            "| method | best val_error reported | true error, single | true error, finalists "
+            "| true error, pool | wall s per run | CPU s per run | CPU s per simulated hour |"
         )
-        print("|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|")
         for key in mf:
 
-            def columns(v: list, i: int) -> str:
-                return summary([row[i] for row in v]).strip()
+            def column(v: list, i: int) -> str:
+                return summary([padded(row)[i] for row in v]).strip()
 
-            wall = cell(key, lambda v: f"{np.median([r[2] for r in v]):.1f}")
+            wall = cell(key, lambda v: f"{np.median([padded(r)[4] for r in v]):.1f}")
 
             def cpu_s(v: list) -> float:  # runs saved before CPU time was recorded: nan
-                return float(np.median([r[3] if len(r) > 3 else np.nan for r in v]))
+                return float(np.median([padded(r)[5] for r in v]))
 
             cpu = cell(key, lambda v: f"{cpu_s(v):.1f}")
             hour = cell(key, lambda v: f"{cpu_s(v) * 3600 / args.mf_budget:.0f}")
             n = len(results[key]["values"] or [])
+            rules = " | ".join(cell(key, lambda v, i=i: column(v, i)) for i in (1, 2, 3))
             print(
-                f"| {key[3:]} ({n} seeds) | {cell(key, lambda v: columns(v, 0))} | "
-                f"{cell(key, lambda v: columns(v, 1))} | {wall} | {cpu} | {hour} |"
+                f"| {key[3:]} ({n} seeds) | {cell(key, lambda v: column(v, 0))} | {rules} | "
+                f"{wall} | {cpu} | {hour} |"
             )
     print("\n" + json.dumps({k: v["values"] for k, v in results.items()}))
+
+
+def padded(row: list) -> list:
+    """An --mf result row in today's layout (best, single, finalists, pool, wall, CPU); rows
+    saved before the finalists and pool rules (best, single, wall[, CPU]) get nan there."""
+    if len(row) >= 6:
+        return row
+    return [row[0], row[1], np.nan, np.nan, row[2], row[3] if len(row) > 3 else np.nan]
 
 
 if __name__ == "__main__":
