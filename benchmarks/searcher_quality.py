@@ -12,9 +12,9 @@ untimed steps, ``--repeat`` timed suggestions; mean and max): synetune ``tpe``, 
 ``bore``, ``cqr`` next to Optuna's TPE and Syne Tune's ``KDE``, ``BORE``, ``CQR``.
 
 Part 3 (``--mf``), the digits-mlp table through the Tuner and the simulator backend, 4 workers,
-``--mf-budget`` simulated seconds, ``--mf-seeds`` seeds (``bo_quality.simulate_digits``: best
-``val_error`` reported, and the true final error of the configuration the run returns):
-synetune ``asha``, ``bohb``, ``asha_bore``, ``asha_cqr``, ``dyhpo`` next to Syne Tune's
+``--mf-budget`` simulated seconds, ``--mf-seeds`` seeds (as ``bo_quality.simulate_digits``: best
+``val_error`` reported, and the true final error of the configuration the run returns by the
+single, finalists and pool rules of ``returned_errors``, the same for every method): synetune ``asha``, ``bohb``, ``asha_bore``, ``asha_cqr``, ``dyhpo`` next to Syne Tune's
 ``ASHA``, ``BOHB``, ``ASHABORE``, ``ASHACQR``, ``DyHPO``; plus the wall and CPU seconds of each
 run, the CPU seconds scaled to seconds per simulated hour for DyHPO. The default budget, 10
 simulated seconds, is 40 worker-seconds, about 55 full 27-epoch trainings (0.72 s each on
@@ -267,23 +267,16 @@ def simulate_digits_synetune(name: str, seed: int, budget: float, table: str) ->
     os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="searcher-quality-"))
     blackbox = synetune.blackboxes.load("digits-mlp")
     space = blackbox.configuration_space_with_max_resource_attr("epochs")
+    common = dict(max_resource_attr="epochs", random_seed=seed)
+    scheduler = synetune.schedulers.create(
+        name, config_space=space, metric="val_error", mode="min", resource_attr="epoch", **common
+    )
+    backend = synetune.backends.create(
+        "simulator", blackbox=blackbox, elapsed_time_attr="elapsed_time", **common
+    )
     tuner = Tuner(
-        trial_backend=synetune.backends.create(
-            "simulator",
-            blackbox=blackbox,
-            elapsed_time_attr="elapsed_time",
-            max_resource_attr="epochs",
-            random_seed=seed,
-        ),
-        scheduler=synetune.schedulers.create(
-            name,
-            config_space=space,
-            metric="val_error",
-            mode="min",
-            random_seed=seed,
-            resource_attr="epoch",
-            max_resource_attr="epochs",
-        ),
+        trial_backend=backend,
+        scheduler=scheduler,
         stop_criterion=StoppingCriterion(max_wallclock_time=budget),
         n_workers=4,
         sleep_time=0.0,
@@ -314,8 +307,7 @@ def returned_errors(df: object, table_df: object, hps: list[str]) -> tuple[float
     * finalists: the ``FINALISTS`` configurations with the best ``val_error`` at that epoch are
       re-trained on every table seed and the best mean is kept (what a user does with a noisy
       incumbent; the same 3 x 3 extra trainings for every method);
-    * pool: the best configuration among all that reached that epoch (an oracle, a diagnostic
-      of what the run found rather than of what it returns).
+    * pool: the best of all that reached that epoch (an oracle: what the run found).
     """
     last = table_df[table_df["epoch"] == table_df["epoch"].max()]
     truth = last.groupby(hps, sort=False)["val_error"].mean().reset_index()
