@@ -33,6 +33,44 @@ from typing import Any
 
 from synetune_sdk.trial import Trial, TrialStatus
 
+#: in a trial's folder, where each run of the trial begins in ``std.out`` (a byte offset a line)
+RUNS_FILENAME = "std.out.runs"
+
+
+def note_run_start(trial_path: Path, start: int) -> None:
+    """For a backend whose trials print into ``<trial_path>/std.out`` (appended across runs):
+    note that a run's output begins at byte ``start``, so that ``printed_results`` can tell
+    the last run's output from the earlier ones'."""
+    with open(Path(trial_path) / RUNS_FILENAME, "a") as runs:
+        runs.write(f"{start}\n")
+
+
+def printed_results(trial_path: Path) -> tuple[int, list[dict[str, Any]]] | None:
+    """``recover_results`` of such a backend: the number of runs noted and every result the
+    last one printed, read back from ``std.out`` (lines that do not parse are left out, as when
+    reading live); None without a note or an output."""
+    from synetune_sdk.constants import METRIC_LINE_PREFIX
+    from synetune_sdk.reporter import parse_metric_line
+
+    tag = METRIC_LINE_PREFIX.strip().encode()
+    try:
+        starts = (Path(trial_path) / RUNS_FILENAME).read_text().split()
+        with open(Path(trial_path) / "std.out", "rb") as f:
+            f.seek(int(starts[-1]))
+            data = f.read()
+    except (OSError, ValueError, IndexError):
+        return None
+    results = []
+    for raw in data.split(b"\n"):
+        if tag in raw:
+            try:
+                result = parse_metric_line(raw.decode(errors="replace"))
+            except ValueError:
+                continue
+            if result is not None:
+                results.append(result)
+    return len(starts), results
+
 
 class TrialBackend:
     #: True when ``time()`` is a simulated clock (the simulator) rather than wall time: the

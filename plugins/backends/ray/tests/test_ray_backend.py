@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dill
 import pytest
 from synetune_plugin_ray.backend import RayBackend
@@ -116,6 +118,19 @@ def test_asha_promotion_pauses_and_resumes_trials(ray_cluster, synetune_folder):
         epochs = df[df["trial_id"] == trial_id]["epoch"].tolist()
         # resumed from its checkpoint: training goes on, no epoch is repeated
         assert epochs[0] == 1 and epochs == sorted(set(epochs)) and epochs[-1] > 1
+        # what a resume after a crash reads back: the last run's output, which holds every
+        # result recorded since that run began (and maybe some printed after its pause)
+        events = [json.loads(line) for line in open(tuner.tuner_path / "events.jsonl")]
+        starts = [
+            e
+            for e in events
+            if e["event"] == "status" and e["trial_id"] == trial_id and e["status"] == "InProgress"
+        ]
+        runs, printed = backend.recover_results(trial_id)
+        last_run = [r["epoch"] for r in printed]
+        assert runs == len(starts) + 1 >= 2  # the trial's start, then each resume
+        assert last_run and last_run == sorted(set(last_run)) and last_run[0] > 1
+        assert [e for e in epochs if e >= last_run[0]] == [e for e in last_run if e <= epochs[-1]]
     assert backend.busy_trial_ids() == []
 
 

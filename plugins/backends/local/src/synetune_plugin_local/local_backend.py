@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from synetune_plugin_local.file_watch import FileWatch
-from synetune_sdk.backend import TrialBackend
+from synetune_sdk.backend import TrialBackend, note_run_start, printed_results
 from synetune_sdk.constants import METRIC_LINE_PREFIX
 from synetune_sdk.jsonutil import json_default_or_str
 from synetune_sdk.processes import (
@@ -51,7 +51,6 @@ from synetune_sdk.trial import TrialStatus
 logger = logging.getLogger(__name__)
 
 _METRIC_TAG = METRIC_LINE_PREFIX.strip().encode()
-RUNS_FILENAME = "std.out.runs"
 
 
 @dataclass(eq=False)
@@ -184,8 +183,7 @@ class LocalBackend(TrialBackend):
         try:
             with open(out_path, "ab") as std_out, open(trial_path / "std.err", "ab") as std_err:
                 start = std_out.seek(0, os.SEEK_END)
-                with open(trial_path / RUNS_FILENAME, "a") as runs:
-                    runs.write(f"{start}\n")
+                note_run_start(trial_path, start)
                 proc = start_in_group(command, env, std_err, stdout=std_out)
         except OSError as err:
             error = (
@@ -242,26 +240,7 @@ class LocalBackend(TrialBackend):
             self._handle_metric_line(process, pending.decode(errors="replace"))
 
     def recover_results(self, trial_id: int) -> tuple[int, list[dict[str, Any]]] | None:
-        """How many runs of the trial were started, and every result its last run printed
-        (read back from std.out; lines that do not parse are left out, as when reading live)."""
-        folder = self.trial_path(trial_id)
-        try:
-            starts = (folder / RUNS_FILENAME).read_text().split()
-            with open(folder / "std.out", "rb") as f:
-                f.seek(int(starts[-1]))
-                data = f.read()
-        except (OSError, ValueError, IndexError):
-            return None
-        results = []
-        for raw in data.split(b"\n"):
-            if _METRIC_TAG in raw:
-                try:
-                    result = parse_metric_line(raw.decode(errors="replace"))
-                except ValueError:
-                    continue
-                if result is not None:
-                    results.append(result)
-        return len(starts), results
+        return printed_results(self.trial_path(trial_id))
 
     def _handle_metric_line(self, process: TrialProcess, line: str) -> None:
         try:

@@ -10,10 +10,11 @@ Stop and pause ``ray.cancel`` the task: the task then terminates the script's wh
 not end in time is force-cancelled, which kills its worker and, through ``PR_SET_PDEATHSIG``,
 the script.
 
-Trial folders (``config.json``, ``std.out``, ``std.err``, ``checkpoints/``) live under the
-tuner's folder, which every node must see at the same path (shared file system) when the cluster
-has more than one node: the driver writes configs and copies checkpoints (PBT), the nodes write
-logs and checkpoints.
+Trial folders (``config.json``, ``std.out``, ``std.out.runs``, ``std.err``, ``checkpoints/``)
+live under the tuner's folder, which every node must see at the same path (shared file system)
+when the cluster has more than one node: the driver writes configs and copies checkpoints (PBT),
+the nodes write logs and checkpoints. As with the local backend, a result a trial printed but the
+tuner never handled (it was killed) is read back from ``std.out`` on resume.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synetune_sdk.backend import TrialBackend
+from synetune_sdk.backend import TrialBackend, note_run_start, printed_results
 from synetune_sdk.jsonutil import json_default_or_str
 from synetune_sdk.processes import failure_message, script_arguments
 from synetune_sdk.reporter import parse_metric_line
@@ -263,9 +264,12 @@ class RayBackend(TrialBackend):
         (trial_path / "config.json").write_text(
             json.dumps(config, default=json_default_or_str, indent=2)
         )
+        # the task appends to std.out; no earlier run writes to it any more (waited for above)
+        std_out = trial_path / "std.out"
+        note_run_start(trial_path, std_out.stat().st_size if std_out.exists() else 0)
         spec: dict[str, Any] = {
             "env": self.env,
-            "stdout_path": str(trial_path / "std.out"),
+            "stdout_path": str(std_out),
             "stderr_path": str(trial_path / "std.err"),
             "kill_grace_period": self.kill_grace_period,
         }
@@ -286,6 +290,11 @@ class RayBackend(TrialBackend):
         with self._runs_lock:
             self._trial_runs[trial_id] = trial_run
         trial_run.follower.start()
+
+    def recover_results(self, trial_id: int) -> tuple[int, list[dict[str, Any]]] | None:
+        """After a crash of the tuner, what the trial's last run printed (its ``std.out``, on the
+        shared file system) and never reached the tuner is recorded on resume."""
+        return printed_results(self.trial_path(trial_id))
 
     # ----------------------------------------------------------------- following a run
     def _follow(self, trial_run: TrialRun) -> None:
