@@ -89,7 +89,8 @@ class EventLog:
     # (power-loss safety costs milliseconds per call).
 
     #: write lines through Python's buffer, flushed by ``sync`` (the tuner sets it for simulated
-    #: backends: their results are recomputed, so a log cut short is a run killed earlier)
+    #: backends: their results are recomputed, so a log cut short is a run killed earlier) and
+    #: at least every ``fsync_interval`` seconds
     buffered = False
 
     def __init__(self, path: Path, fsync_interval: float = 1.0, count: int | None = None):
@@ -115,11 +116,11 @@ class EventLog:
             self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._file.write(line + "\n")
         self.count += 1
-        if not self.buffered:  # (a buffered log is flushed and forced to disk by ``sync``)
+        if not self.buffered:  # (a buffered log is handed to the OS by ``sync``)
             self._file.flush()
-            now = time.monotonic()
-            if now - self._last_fsync > self.fsync_interval:
-                self.sync(now)
+        now = time.monotonic()  # a buffered log too, so live readers (the dashboard) keep up
+        if now - self._last_fsync > self.fsync_interval:
+            self.sync(now)
         return True
 
     def sync(self, now: float | None = None) -> None:
