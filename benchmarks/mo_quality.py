@@ -39,9 +39,11 @@ Peers run in scratch virtual environments, never dependencies of synetune::
     python -m venv /tmp/peers/optuna && /tmp/peers/optuna/bin/pip install 'optuna>=5,<6' torch==2.13.0 scipy
     python benchmarks/mo_quality.py [--seeds 10] [--slow-seeds 3] [--evals 100] [--problems zdt1,dtlz2,digits-mlp] [--methods ...]
 
-``--jobs N`` runs N worker processes at once (one per method and problem, and one per seed for
-the slow methods; CPU time per suggestion is per process, so it is not inflated by that), ``--save FILE`` keeps every finished
-run, and ``--from FILE`` prints the table of such a file. ``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
+``--jobs N`` runs N worker processes at once (one per method and problem, and with N > 1 one
+per seed for the slow methods; CPU time per suggestion is per process, so it is not inflated by
+that; with ``--jobs 1`` every method's seeds share one process, which saves its imports per
+seed), ``--save FILE`` keeps every finished run, and ``--from FILE`` prints the table of such a
+file. ``--slow-seeds`` runs the GP-based methods (``ehvi``, ``mo_random_scalarization``,
 ``optuna-gp``) on fewer seeds, marked in the table.
 
 Every method runs in its own process with BLAS/OpenMP (and torch) limited to one thread. This
@@ -480,7 +482,7 @@ def main() -> None:
                 rows.append((problem, method, f"not run ({python} missing)"))
             else:
                 rows.append((problem, method, ""))
-                if method in SLOW:  # one process per seed: they run in parallel with --jobs
+                if method in SLOW and args.jobs > 1:  # one process per seed, run in parallel
                     seeds = seed_list or list(range(args.slow_seeds or args.seeds))
                     tasks += [(problem, method, [seed], python) for seed in seeds]
                 else:  # one process for every seed: imports are most of their time
