@@ -190,3 +190,43 @@ def test_cts_repeat_penalty_repeats_favourites_without_crowding_out_the_rest():
     assert sorted(once_each[:6]) == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
     with pytest.raises(ValueError, match="repeat_penalty must be a number >= 0"):
         run(repeat_penalty=-1)
+
+
+def test_cts_draws_like_syne_tunes_many_sampled_candidates_on_a_finite_space():
+    # three tasks that disagree: the surrogate's residual noise is large next to the gaps of
+    # its means, so one Thompson draw per configuration often puts another one first, while
+    # the best of num_candidates / size draws (Syne Tune's 100,000 samples of the space)
+    # almost always picks the configuration with the best mean
+    grid = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    space = {"x": choice(grid), "epochs": 4}
+    hps = pd.DataFrame({"x": grid * 4})
+    tasks = {
+        "t1": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        "t2": [0.1, 0.6, 0.5, 0.2, 0.3, 0.4],
+        "t3": [0.2, 0.1, 0.6, 0.5, 0.4, 0.3],
+    }
+    evals = {
+        t: TransferLearningTaskEvaluations(
+            space, hps, ["loss"], np.tile(v, 4).reshape(24, 1, 1, 1) + 0.01
+        )
+        for t, v in tasks.items()
+    }
+
+    def first_suggestions(**search_options):
+        firsts = []
+        for seed in range(20):
+            scheduler = synetune.schedulers.create(
+                "quantile_based",
+                config_space=space,
+                metric="loss",
+                transfer_learning_evaluations=evals,
+                random_seed=seed,
+                search_options=search_options,
+            )
+            firsts.append(start(scheduler, 0).config["x"])
+        return firsts
+
+    many = first_suggestions()  # default num_candidates=100000: 16,666 draws each
+    one = first_suggestions(num_candidates=len(grid))  # one draw each
+    assert many.count(0.1) >= 18  # the best mean rank over the tasks
+    assert len(set(one)) >= 3 and one.count(0.1) < many.count(0.1)

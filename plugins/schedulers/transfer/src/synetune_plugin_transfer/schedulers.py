@@ -127,7 +127,7 @@ def quantile_based(
 ) -> Any:
     """FIFO scheduling with ``QuantileBasedSurrogateSearcher`` (Copula Thompson sampling);
     ``search_options``: ``max_fit_samples`` (100000), ``normalization`` ("gaussian"),
-    ``num_candidates`` (10000); ``kwargs`` go to ``fifo``."""
+    ``num_candidates`` (100000, Syne Tune's); ``kwargs`` go to ``fifo``."""
     _no_searcher(kwargs, "quantile_based")
     searcher = _cts_searcher(
         config_space,
