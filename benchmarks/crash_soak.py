@@ -130,7 +130,7 @@ def soak(
     while True:
         # a tuner killed before it first saved itself (before its first trial) left nothing to
         # resume: it is started again, and reuses its folder
-        started = any(saved.glob("tuner.dill*"))
+        started = (saved / "tuner.dill").exists() or (saved / "tuner.dill.bak").exists()
         # the tuner's own output goes to a file per start: what it said about a failed trial
         # survives the kills (see ``count``)
         log = logs / f"{done:04d}.err"

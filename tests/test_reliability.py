@@ -61,19 +61,32 @@ def test_folder_without_event_log_is_still_refused(synetune_folder):
         make_tuner().run()
 
 
-def test_a_run_killed_during_its_start_leaves_its_name_free(synetune_folder, monkeypatch):
-    """Killed after claiming its folder, before its first save and trial: there is nothing to
-    resume or keep, so running it again reuses the name without overwrite=True."""
+@pytest.mark.parametrize("during_save", [False, True])
+def test_a_run_killed_during_its_start_leaves_its_name_free(
+    synetune_folder, monkeypatch, during_save
+):
+    """Killed after claiming its folder, before its first trial (before or while writing its
+    first save): there is nothing to resume or keep, so running it again reuses the name
+    without overwrite=True."""
+    import synetune.tuner
+
+    def killed_while_writing(tuner, folder):
+        (Path(folder) / "tuner.dill.tmp").write_bytes(b"\x80\x05cut")
+        raise KeyboardInterrupt
 
     def killed(self):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(Tuner, "_save", killed)
+        if during_save:
+            patch.setattr(synetune.tuner, "save_tuner", killed_while_writing)
+        else:
+            patch.setattr(Tuner, "_save", killed)
         with pytest.raises(KeyboardInterrupt):
             make_tuner().run()
     left = {p.name for p in (synetune_folder / "reliable").iterdir()}
-    assert "metadata.json" in left and not any(name.startswith("tuner.dill") for name in left)
+    assert "metadata.json" in left and ("tuner.dill.tmp" in left) == during_save
+    assert not {"tuner.dill", "tuner.dill.bak", "results.csv.zip"} & left
     make_tuner().run()
     assert len(load_experiment("reliable").results) == 4 * 3
 

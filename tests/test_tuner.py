@@ -270,7 +270,9 @@ def test_default_name_gets_timestamp_suffix():
 def test_custom_stop_callable_and_metadata(synetune_folder):
     tuner = make_tuner(stop=lambda status: status.num_results >= 5, metadata={"seed": 7})
     tuner.run()
-    assert 5 <= tuner.tuning_status.num_results <= 5 + 2
+    # the two trials running when it held may each report the rest of their 4 epochs before
+    # they are stopped (a loaded machine lets them run ahead of the loop)
+    assert 5 <= tuner.tuning_status.num_results <= 5 + 2 * 4
     assert json.loads((tuner.tuner_path / "metadata.json").read_text())["seed"] == 7
 
 

@@ -535,9 +535,9 @@ class FolderLock:
 TUNER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 
-def _never_started(folder: Path) -> bool:
+def _never_started(folder: Path, existing: list[str]) -> bool:
     """A run killed during its start (before its first save and trial) left nothing to keep."""
-    if any(folder.glob(TUNER_FILENAME + "*")) or (folder / RESULTS_FILENAME).exists():
+    if {TUNER_FILENAME, TUNER_FILENAME + ".bak", RESULTS_FILENAME} & set(existing):
         return False
     events = folder / EVENTS_FILENAME
     return not events.exists() or b'"event": "trial"' not in events.read_bytes()
@@ -569,7 +569,7 @@ def claim_folder(folder: Path, name: str, resumed: bool, overwrite: bool) -> Fol
     existing = sorted(p.name for p in folder.iterdir() if p.name != LOCK_FILENAME)
     if resumed or not existing:
         return lock
-    if not overwrite and not _never_started(folder):
+    if not overwrite and not _never_started(folder, existing):
         lock.release()
         shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
         raise FileExistsError(

@@ -583,9 +583,9 @@ class Tuner:
             record.dirty = False
             view = record.table.view()
             self._log_position = record.log.count
-        store.write_results_csv(self.tuner_path / store.RESULTS_FILENAME, view)
-        if self.save_tuner:
+        if self.save_tuner:  # first: a run killed during its first save left no results file
             save_tuner(self, self.tuner_path)
+        store.write_results_csv(self.tuner_path / store.RESULTS_FILENAME, view)
         self._last_save = time.monotonic()
         self._save_cost = self._last_save - start
 
