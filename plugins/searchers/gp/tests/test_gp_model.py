@@ -237,3 +237,46 @@ def test_exp_decay_posterior_gradients_and_learning_curve_extrapolation():
     grid = np.array([[0.5, 0.5, r / 9] for r in (1, 3, 9)])
     means = posterior.predict(grid)[0][:, 0]
     assert means[0] > means[1] > means[2]
+
+
+def test_pairwise_decay_curve_table_equals_direct_evaluation():
+    from synetune_plugin_gp.gp import decay_curve, pairwise_decay_curve
+
+    rng = np.random.default_rng(7)
+    levels = np.array([1, 3, 9, 27]) / 27
+    r1, r2 = rng.choice(levels, size=40), rng.choice(levels, size=30)
+    for table, direct in zip(
+        pairwise_decay_curve(r1, r2, 1.7, 4.0), decay_curve(r1[:, None] + r2[None, :], 1.7, 4.0)
+    ):
+        assert table.shape == (40, 30)
+        assert np.array_equal(table, direct)
+    # distinct values everywhere: evaluated directly, same result
+    r3 = rng.uniform(size=5)
+    assert np.array_equal(
+        pairwise_decay_curve(r3, r3, 0.5, 2.0)[0],
+        decay_curve(r3[:, None] + r3[None, :], 0.5, 2.0)[0],
+    )
+
+
+@pytest.mark.parametrize("decay", [False, True])
+def test_posterior_with_fantasies_equals_posterior_refitted_on_the_samples(decay):
+    X, y = _data(n=20, d=3)
+    params = Hyperparameters(np.array([0.3, 0.7, 1.5]), 1.3, 1e-3, 0.1)
+    if decay:  # last column is the resource of the exp-decay kernel
+        X[:, -1] = np.random.default_rng(4).choice([1 / 9, 1 / 3, 1.0], size=len(X))
+        params = Hyperparameters(np.array([0.3, 0.7]), 1.3, 1e-3, 0.1, np.array([1.2, 3.0, 0.4]))
+    posterior = Posterior(X, y, params)
+    Xs = np.random.default_rng(5).uniform(size=(4, 3))
+    if decay:
+        Xs[:, -1] = 1 / 3
+    fast = posterior.with_fantasies(Xs, 7, np.random.default_rng(6))
+    samples = posterior.joint_samples(Xs, 7, np.random.default_rng(6))
+    slow = Posterior(
+        np.vstack([X, Xs]), np.vstack([np.repeat(y[:, None], 7, axis=1), samples]), params
+    )
+    assert np.allclose(fast.Y, slow.Y) and np.allclose(fast.L, slow.L)
+    Xq = np.random.default_rng(8).uniform(size=(9, 3))
+    for a, b in zip(fast.predict(Xq), slow.predict(Xq)):
+        assert np.allclose(a, b, rtol=1e-8, atol=1e-10)
+    for a, b in zip(fast.predict_with_gradient(Xq), slow.predict_with_gradient(Xq)):
+        assert np.allclose(a, b, rtol=1e-7, atol=1e-9)

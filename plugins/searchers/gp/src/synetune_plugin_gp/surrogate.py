@@ -167,11 +167,9 @@ class GPSurrogate:
         z = scale(y)
         posterior = Posterior(X, z, params)
         if len(X_pending) and not self.no_fantasizing:
-            fantasies = posterior.joint_samples(
+            posterior = posterior.with_fantasies(
                 X_pending, self.num_fantasy_samples, self.random_state
             )
-            Y = np.vstack([np.repeat(z[:, None], fantasies.shape[1], axis=1), fantasies])
-            posterior = Posterior(np.vstack([X, X_pending]), Y, params)
         return posterior, scale
 
     def _acquisition(
