@@ -81,6 +81,10 @@ SINGLE = {  # label -> (interpreter, name in its library)
 VARIANTS = {
     "synetune-tpe-univariate": ("synetune", "tpe", {"multivariate": False}),
     "optuna-tpe-multivariate": ("optuna", "tpe", {"multivariate": True}),
+    # bore without xgboost (CI installs none): scikit-learn's histogram gradient boosting
+    "synetune-bore-hgb": ("synetune", "bore", {"classifier": "hgb"}),
+    # bore with xgboost's own min_child_weight=1, as Syne Tune's BORE fits it
+    "synetune-bore-mcw1": ("synetune", "bore", {"classifier_kwargs": {"min_child_weight": 1}}),
 }
 LATENCY = ["synetune-tpe", "synetune-kde", "optuna-tpe", "st-KDE"]
 LATENCY += ["synetune-bore", "st-BORE", "synetune-cqr", "st-CQR"]

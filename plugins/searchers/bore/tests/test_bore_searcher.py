@@ -355,3 +355,23 @@ def test_xgboost_missing_falls_back_to_histogram_boosting_with_a_logged_note(mon
         run(searcher, 6, f=mixed_loss)
     assert type(searcher.model).__name__ == "HistGradientBoostingClassifier"
     assert "xgboost is not installed" in caplog.text
+
+
+@pytest.mark.parametrize("use_xgboost", [True, False])
+def test_default_classifier_ranks_candidates_from_the_first_fit(monkeypatch, use_xgboost):
+    """After init_random=6 observations (one or two of them good) the default classifier already
+    tells candidates apart. With xgboost's own min_child_weight=1 the six points hold too little
+    hessian for any split: the probability is constant and the "best" candidate a random one."""
+    from synetune_plugin_bore import classifiers
+
+    if use_xgboost:
+        pytest.importorskip("xgboost")
+    else:
+        monkeypatch.setattr(classifiers, "xgboost_available", lambda: False)
+    spreads = []
+    for seed in range(3):
+        searcher = Bore(SPACE, "loss", points_to_evaluate=[], random_seed=seed)
+        run(searcher, 7)  # 6 random suggestions, then the first fitted classifier's
+        rows = searcher.encoder.sample_encoded(200, np.random.default_rng(seed))
+        spreads.append(np.ptp(classifiers.probability_good(searcher.model, rows)))
+    assert min(spreads) > 0.05, spreads

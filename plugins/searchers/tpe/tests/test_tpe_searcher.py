@@ -184,8 +184,8 @@ def test_pending_trials_count_as_above_and_are_not_suggested_twice():
 
 
 def test_groups_are_ranked_best_first_so_weights_follow_the_rank():
-    """Optuna applies ``weights(n)`` to trials sorted by value: the ramp down to 1/n falls on
-    the best of "above", not on the oldest."""
+    """``weights(n)`` applies to trials sorted by value (Optuna 5 sorts by trial number): the
+    ramp down to 1/n falls on the best of "above", not on the oldest."""
     seen = []
 
     def weights(n):

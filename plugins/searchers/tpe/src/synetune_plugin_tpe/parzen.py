@@ -216,7 +216,8 @@ def default_gamma(n: int) -> int:
 
 def default_weights(n: int) -> np.ndarray:
     """Optuna's weights: the last 25 observations 1, earlier ones ramping up from 1/n (the
-    searcher passes them best first, as Optuna does, so the worst 25 weigh 1)."""
+    searcher passes them best first, so the worst 25 weigh 1; Optuna passes them oldest
+    first)."""
     if n == 0:
         return np.asarray([])
     if n < 25:

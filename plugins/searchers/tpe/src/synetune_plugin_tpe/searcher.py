@@ -54,8 +54,8 @@ class TPESearcher(ModelBasedSearcher, MultiFidelitySearcher):
     ``n_startup_trials=10`` (random configurations first), ``n_ei_candidates=24``,
     ``gamma`` (callable ``n -> number of "below" observations``; default
     ``min(ceil(0.1 n), 25)``), ``weights`` (callable ``n -> weights of n observations``, ranked
-    best first as Optuna ranks them; default: the last 25 weigh 1, better ones ramp down to
-    1/n), ``prior_weight=1.0``,
+    best first; Optuna 5 orders them by trial number; default: the last 25 weigh 1, better
+    ones ramp down to 1/n), ``prior_weight=1.0``,
     ``consider_magic_clip=True``, ``consider_endpoints=False``, ``multivariate=True``,
     ``constant_liar=True`` (pending trials count as "above"), ``allow_duplicates=False``.
     """
@@ -203,10 +203,11 @@ class TPESearcher(ModelBasedSearcher, MultiFidelitySearcher):
     def _split(self) -> tuple[np.ndarray, np.ndarray]:
         """Trial ids of the "below" and "above" groups, each ranked best first.
 
-        The rank order matters: ``weights(n)`` is applied in this order, as Optuna does (it
-        sorts the trials by value before weighting), so beyond 25 observations the better
-        half of "above" weighs less and g(x) stays low near good regions. Weighting "above"
-        by age instead (oldest lightest) made Branin's median regret 4x Optuna's.
+        The rank order matters: ``weights(n)`` is applied in this order, so beyond 25
+        observations the better part of "above" weighs less and g(x) stays low near good
+        regions. A deliberate difference: Optuna 5.1 sorts each group by trial number before
+        weighting (oldest lightest); that order measured worse here (Hartmann6, 50
+        evaluations, seeds 10-29: median regret 0.54 against 0.30; plugin README).
         """
         ids = np.fromiter(self._data, dtype=np.int64, count=len(self._data))
         values = np.array([v[1] for v in self._data.values()])
