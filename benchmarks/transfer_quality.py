@@ -8,9 +8,14 @@ process with BLAS/OpenMP limited to one thread, over ``--seeds`` seeds per held-
 Budget: epochs trained, summed over trials (the simulator's results in simulated-time order; one
 result is one epoch). ``10 full`` = 10 x 27 epochs, the cost of 10 full-fidelity evaluations;
 ``25% / 50% / 100%`` are fractions of ``--large-evals`` (default 30) full-fidelity evaluations.
-Score: normalized regret of the best ``val_error`` reported so far,
+Scores (both printed; averaged over tasks and seeds, lower is better):
+``reported``: normalized regret of the best ``val_error`` reported so far,
 ``(best - min) / (max - min)`` with min and max over every value of the held-out task's table
-(all configurations, seeds, epochs); averaged over tasks and seeds (lower is better).
+(all configurations, seeds, epochs). A trial's values are one table seed drawn at random, so
+this rewards luck: a repeated configuration is another draw.
+``true``: the configuration the run would return at that budget (best reported value, at the
+epoch it was reported) scored by its true value, the mean over the table's seeds at that
+epoch, normalized by the min and max of those means; repeats gain nothing by luck there.
 
 Methods (synetune, then Syne Tune 0.13.0's same class as ``st-*``):
 
@@ -24,9 +29,13 @@ Syne Tune gets ``TransferLearningTaskEvaluations`` built from the same table (ob
 
     python -m venv /tmp/peers/st && /tmp/peers/st/bin/pip install 'syne-tune[basic]==0.13.0' \
         xgboost scikit-learn 'pyarrow<18'
-    python benchmarks/transfer_quality.py [--seeds 10] [--large-evals 30] [--jobs 4] [--methods zero_shot,asha,...]
+    python benchmarks/transfer_quality.py [--seeds 10] [--large-evals 30] [--jobs 1] [--methods zero_shot,asha,...]
     # an ablation: synetune's rush with Syne Tune's hurdle
     python benchmarks/transfer_quality.py --no-syne-tune --methods rush --method-kwargs '{"hurdle": "best"}'
+    # Syne Tune's slow CTS in chunks of seeds, saved, then the tables from the saved runs
+    python benchmarks/transfer_quality.py --only-syne-tune --methods quantile_based --seeds 2 \
+        --first-seed 2 --save st.jsonl
+    python benchmarks/transfer_quality.py --load runs.jsonl st.jsonl
 
 This file is also the worker (``--worker METHOD``): it must import without synetune.
 """
