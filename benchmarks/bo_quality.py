@@ -39,6 +39,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -347,22 +348,18 @@ def simulate(name: str, seed: int, budget: float, n_workers: int = 4) -> float:
     return best
 
 
-def simulate_digits(name: str, seed: int, budget: float, n_workers: int = 4) -> tuple[float, float]:
-    """Scheduler ``name`` on the digits-mlp table for ``budget`` simulated seconds: the real
-    Tuner on the simulator backend, as a user would run it (``mobster-matern52``: ``mobster``
-    with ``gp_resource_kernel="matern52"``).
-
-    Returns the best ``val_error`` reported, and the true error of the configuration the run
-    returns: the one with the best ``val_error`` at the highest epoch any trial reached, scored
-    by its final (epoch 27) ``val_error`` averaged over the table's three training seeds (a
-    lucky seed does not make a configuration good).
-    """
+def digits_tuner(
+    name: str, seed: int, budget: float, tuner_name: str, n_workers: int = 4, **tuner_kwargs: Any
+) -> tuple[Any, Any]:
+    """``(tuner, blackbox)``: scheduler ``name`` on the digits-mlp table for ``budget`` simulated
+    seconds, the real Tuner on the simulator backend as a user would build it (``name`` as in
+    ``_variant``). The one set-up of every benchmark that runs synetune methods on this table."""
     import tempfile
 
     import synetune
     from synetune import StoppingCriterion, Tuner
 
-    os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="bo-quality-"))
+    os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="digits-benchmark-"))
     blackbox = synetune.blackboxes.load("digits-mlp")
     space = blackbox.configuration_space_with_max_resource_attr("epochs")
     kwargs = dict(config_space=space, metric="val_error", mode="min", random_seed=seed)
@@ -381,13 +378,28 @@ def simulate_digits(name: str, seed: int, budget: float, n_workers: int = 4) -> 
         stop_criterion=StoppingCriterion(max_wallclock_time=budget),
         n_workers=n_workers,
         sleep_time=0.0,
-        tuner_name=f"bo-quality-{name.replace('_', '-')}-{seed}",
+        tuner_name=tuner_name,
         save_tuner=False,
         verbose="quiet",
+        **tuner_kwargs,
     )
-    tuner.run()
+    return tuner, blackbox
+
+
+def simulate_digits(name: str, seed: int, budget: float, n_workers: int = 4) -> tuple[float, float]:
+    """Scheduler ``name`` on the digits-mlp table for ``budget`` simulated seconds
+    (``digits_tuner``; ``mobster-matern52``: ``mobster`` with ``gp_resource_kernel="matern52"``).
+
+    Returns the best ``val_error`` reported, and the true error of the configuration the run
+    returns: the one with the best ``val_error`` at the highest epoch any trial reached, scored
+    by its final (epoch 27) ``val_error`` averaged over the table's three training seeds (a
+    lucky seed does not make a configuration good).
+    """
     from synetune.experiments import load_experiment
 
+    tuner_name = f"bo-quality-{name.replace('_', '-')}-{seed}"
+    tuner, blackbox = digits_tuner(name, seed, budget, tuner_name, n_workers)
+    tuner.run()
     df = load_experiment(tuner.tuner_path).results
     top = df[df["epoch"] == df["epoch"].max()]
     best = top.loc[top["val_error"].idxmin()]

@@ -83,41 +83,19 @@ def returned_config(df, names) -> dict:
 
 
 def run_synetune(method: str, seed: int, budget: float, table: Path) -> dict:
-    import tempfile
+    from bo_quality import digits_tuner
 
-    import synetune
-    from synetune import StoppingCriterion, Tuner
     from synetune.experiments import load_experiment
 
-    os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="mf-bo-speed-"))
-    blackbox = synetune.blackboxes.load("digits-mlp")
-    space = blackbox.configuration_space_with_max_resource_attr("epochs")
     started, cpu = time.perf_counter(), time.process_time()
-    tuner = Tuner(
-        trial_backend=synetune.backends.create(
-            "simulator",
-            blackbox=blackbox,
-            elapsed_time_attr="elapsed_time",
-            max_resource_attr="epochs",
-            random_seed=seed,
-        ),
-        scheduler=synetune.schedulers.create(
-            method,
-            config_space=space,
-            metric="val_error",
-            mode="min",
-            resource_attr="epoch",
-            max_resource_attr="epochs",
-            random_seed=seed,
-        ),
-        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
-        n_workers=N_WORKERS,
-        sleep_time=0.0,
-        tuner_name=f"mf-bo-speed-{method}-{seed}",
-        save_tuner=False,
+    tuner, blackbox = digits_tuner(
+        method,
+        seed,
+        budget,
+        f"mf-bo-speed-{method}-{seed}",
+        N_WORKERS,
         results_update_interval=3600,
         print_update_interval=3600,
-        verbose="quiet",
     )
     tuner.run()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -58,6 +58,7 @@ from bo_quality import (
     OPTUNA_PYTHON,
     SINGLE_THREAD,
     ST_PYTHON,
+    digits_tuner,
     hartmann6,
     run_optuna,
     summary,
@@ -258,36 +259,14 @@ def simulate_digits_st(name: str, seed: int, budget: float, table: str) -> tuple
 
 
 def simulate_digits_synetune(name: str, seed: int, budget: float, table: str) -> tuple[float, ...]:
-    """synetune scheduler ``name`` on the digits-mlp table: ``bo_quality.simulate_digits`` (the
+    """synetune scheduler ``name`` on the digits-mlp table (``bo_quality.digits_tuner``: the
     Tuner on the simulator backend, 4 workers), scored by ``returned_errors``."""
-    import tempfile
-
     import pandas as pd
 
-    import synetune
-    from synetune import StoppingCriterion, Tuner
     from synetune.experiments import load_experiment
 
-    os.environ.setdefault("SYNETUNE_FOLDER", tempfile.mkdtemp(prefix="searcher-quality-"))
-    blackbox = synetune.blackboxes.load("digits-mlp")
-    space = blackbox.configuration_space_with_max_resource_attr("epochs")
-    common = dict(max_resource_attr="epochs", random_seed=seed)
-    scheduler = synetune.schedulers.create(
-        name, config_space=space, metric="val_error", mode="min", resource_attr="epoch", **common
-    )
-    backend = synetune.backends.create(
-        "simulator", blackbox=blackbox, elapsed_time_attr="elapsed_time", **common
-    )
-    tuner = Tuner(
-        trial_backend=backend,
-        scheduler=scheduler,
-        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
-        n_workers=4,
-        sleep_time=0.0,
-        tuner_name=f"searcher-quality-{name.replace('_', '-')}-{seed}",
-        save_tuner=False,
-        verbose="quiet",
-    )
+    tuner_name = f"searcher-quality-{name.replace('_', '-')}-{seed}"
+    tuner, blackbox = digits_tuner(name, seed, budget, tuner_name)
     tuner.run()
     df = load_experiment(tuner.tuner_path).results
     table_df = pd.read_parquet(Path(table) / "evaluations.parquet")
