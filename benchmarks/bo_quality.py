@@ -195,11 +195,19 @@ def epoch_time(config: dict) -> float:
     return 2.0 + config["width"] / 64.0
 
 
-def simulate_digits_syne_tune(
-    name: str, seed: int, budget: float, table: str, n_workers: int = 4
-) -> tuple[float, float]:
-    """``simulate_digits`` for Syne Tune 0.13's baselines (``RandomSearch``, ``ASHA``,
-    ``MOBSTER``, ``HyperTune``) on the same table, in Syne Tune's venv.
+def digits_tuner_syne_tune(
+    scheduler_class: str,
+    seed: int,
+    budget: float,
+    table: str | Path,
+    tuner_name: str,
+    n_workers: int = 4,
+    tuner_sleep_time: float = 0.02,
+    multi_fidelity: bool = True,
+) -> tuple[Any, Any, Any]:
+    """``(tuner, callback, blackbox)``: Syne Tune 0.13's baseline ``scheduler_class`` (a class
+    name in ``syne_tune.optimizer.baselines``) on the digits-mlp table, in Syne Tune's venv; the
+    one Syne Tune set-up of every benchmark on this table (``callback.dataframe()``: the results).
 
     Its simulator advances the clock by ``tuner_sleep_time`` per tuner loop and by modelled
     delays per event; both are set near zero so that, as in synetune's simulator, the budget
@@ -217,20 +225,14 @@ def simulate_digits_syne_tune(
     from syne_tune.optimizer import baselines
 
     logging.disable(logging.WARNING)
-    os.chdir(tempfile.mkdtemp(prefix="st-bo-quality-"))  # Syne Tune writes into ~/syne-tune
+    os.chdir(tempfile.mkdtemp(prefix="st-digits-"))  # Syne Tune writes into ~/syne-tune
     blackbox = syne_tune_blackbox(Path(table))
     # Syne Tune draws a table seed per trial only for its BlackboxTabular class
     simulated_tabular_backend.BlackboxTabular = type(blackbox)
     space = blackbox.configuration_space_with_max_resource_attr("epochs")
     kwargs = dict(metric="val_error", mode="min", random_seed=seed)
-    if name != "random_search":
+    if multi_fidelity:
         kwargs.update(resource_attr="epoch", max_resource_attr="epochs")
-    scheduler_class = {
-        "random_search": baselines.RandomSearch,
-        "asha": baselines.ASHA,
-        "mobster": baselines.MOBSTER,
-        "hypertune": baselines.HyperTune,
-    }[name]
     callback = SimulatorCallback()
     tiny = 1e-3
     tuner = Tuner(
@@ -239,17 +241,35 @@ def simulate_digits_syne_tune(
             elapsed_time_attr="elapsed_time",
             max_resource_attr="epochs",
             simulator_config=SimulatorConfig(tiny, tiny, tiny, tiny, tiny),
-            tuner_sleep_time=0.02,
+            tuner_sleep_time=tuner_sleep_time,
         ),
-        scheduler=scheduler_class(space, **kwargs),
+        scheduler=getattr(baselines, scheduler_class)(space, **kwargs),
         stop_criterion=StoppingCriterion(max_wallclock_time=budget),
         n_workers=n_workers,
         sleep_time=0,
         callbacks=[callback],
-        tuner_name=f"st-bo-quality-{name.replace('_', '-')}-{seed}",
+        tuner_name=tuner_name,
         save_tuner=False,
         results_update_interval=3600,
         print_update_interval=3600,
+    )
+    return tuner, callback, blackbox
+
+
+def simulate_digits_syne_tune(
+    name: str, seed: int, budget: float, table: str, n_workers: int = 4
+) -> tuple[float, float]:
+    """``simulate_digits`` for Syne Tune 0.13's baselines (``RandomSearch``, ``ASHA``,
+    ``MOBSTER``, ``HyperTune``) on the same table (``digits_tuner_syne_tune``)."""
+    scheduler_class = {
+        "random_search": "RandomSearch",
+        "asha": "ASHA",
+        "mobster": "MOBSTER",
+        "hypertune": "HyperTune",
+    }[name]
+    tuner_name = f"st-bo-quality-{name.replace('_', '-')}-{seed}"
+    tuner, callback, blackbox = digits_tuner_syne_tune(
+        scheduler_class, seed, budget, table, tuner_name, n_workers, 0.02, name != "random_search"
     )
     tuner.run()
     df = callback.dataframe()

@@ -114,52 +114,19 @@ def run_synetune(method: str, seed: int, budget: float, table: Path) -> dict:
 
 
 def run_syne_tune(method: str, seed: int, budget: float, table: Path) -> dict:
-    import logging
-    import tempfile
-
     sys.path.insert(0, str(Path(__file__).parent))
-    from simulator_throughput import syne_tune_blackbox
-    from syne_tune import StoppingCriterion, Tuner
-    from syne_tune.backend.simulator_backend.simulator_backend import SimulatorConfig
-    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
-    from syne_tune.blackbox_repository import simulated_tabular_backend
-    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
-    from syne_tune.optimizer import baselines
+    from bo_quality import digits_tuner_syne_tune
 
-    logging.disable(logging.WARNING)
-    os.chdir(tempfile.mkdtemp(prefix="st-mf-bo-speed-"))  # Syne Tune writes into ~/syne-tune
-    blackbox = syne_tune_blackbox(table)
-    # Syne Tune draws a table seed per trial only for its BlackboxTabular class
-    simulated_tabular_backend.BlackboxTabular = type(blackbox)
-    space = blackbox.configuration_space_with_max_resource_attr("epochs")
-    scheduler_class = {"mobster": baselines.MOBSTER, "hypertune": baselines.HyperTune}[method]
-    callback = SimulatorCallback()
-    tiny = 1e-3
+    scheduler_class = {"mobster": "MOBSTER", "hypertune": "HyperTune"}[method]
     started, cpu = time.perf_counter(), time.process_time()
-    tuner = Tuner(
-        trial_backend=UserBlackboxBackend(
-            blackbox=blackbox,
-            elapsed_time_attr="elapsed_time",
-            max_resource_attr="epochs",
-            simulator_config=SimulatorConfig(tiny, tiny, tiny, tiny, tiny),
-            tuner_sleep_time=TUNER_SLEEP_TIME,
-        ),
-        scheduler=scheduler_class(
-            space,
-            metric="val_error",
-            mode="min",
-            resource_attr="epoch",
-            max_resource_attr="epochs",
-            random_seed=seed,
-        ),
-        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
-        n_workers=N_WORKERS,
-        sleep_time=0,
-        callbacks=[callback],
-        tuner_name=f"st-mf-bo-speed-{method}-{seed}",
-        save_tuner=False,
-        results_update_interval=3600,
-        print_update_interval=3600,
+    tuner, callback, blackbox = digits_tuner_syne_tune(
+        scheduler_class,
+        seed,
+        budget,
+        table,
+        f"st-mf-bo-speed-{method}-{seed}",
+        N_WORKERS,
+        TUNER_SLEEP_TIME,
     )
     tuner.run()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu

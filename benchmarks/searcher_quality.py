@@ -59,6 +59,7 @@ from bo_quality import (
     SINGLE_THREAD,
     ST_PYTHON,
     digits_tuner,
+    digits_tuner_syne_tune,
     hartmann6,
     run_optuna,
     summary,
@@ -206,51 +207,10 @@ def simulate_digits_st(name: str, seed: int, budget: float, table: str) -> tuple
     """Syne Tune baseline ``name`` (class name) on the digits-mlp table: as
     ``bo_quality.simulate_digits_syne_tune`` (whose class map has no BOHB, ASHABORE, ASHACQR,
     DyHPO), the clock spent on training time only, a table seed per trial."""
-    import logging
-    import tempfile
-
     import pandas as pd
-    from simulator_throughput import syne_tune_blackbox
-    from syne_tune import StoppingCriterion, Tuner
-    from syne_tune.backend.simulator_backend.simulator_backend import SimulatorConfig
-    from syne_tune.backend.simulator_backend.simulator_callback import SimulatorCallback
-    from syne_tune.blackbox_repository import simulated_tabular_backend
-    from syne_tune.blackbox_repository.simulated_tabular_backend import UserBlackboxBackend
-    from syne_tune.optimizer import baselines
 
-    logging.disable(logging.WARNING)
-    os.chdir(tempfile.mkdtemp(prefix="st-searcher-quality-"))
-    blackbox = syne_tune_blackbox(Path(table))
-    simulated_tabular_backend.BlackboxTabular = type(blackbox)
-    space = blackbox.configuration_space_with_max_resource_attr("epochs")
-    scheduler = getattr(baselines, name)(
-        space,
-        metric="val_error",
-        mode="min",
-        random_seed=seed,
-        resource_attr="epoch",
-        max_resource_attr="epochs",
-    )
-    callback = SimulatorCallback()
-    tiny = 1e-3
-    tuner = Tuner(
-        trial_backend=UserBlackboxBackend(
-            blackbox=blackbox,
-            elapsed_time_attr="elapsed_time",
-            max_resource_attr="epochs",
-            simulator_config=SimulatorConfig(tiny, tiny, tiny, tiny, tiny),
-            tuner_sleep_time=0.02,
-        ),
-        scheduler=scheduler,
-        stop_criterion=StoppingCriterion(max_wallclock_time=budget),
-        n_workers=4,
-        sleep_time=0,
-        callbacks=[callback],
-        tuner_name=f"st-searcher-quality-{name.lower()}-{seed}",
-        save_tuner=False,
-        results_update_interval=3600,
-        print_update_interval=3600,
-    )
+    tuner_name = f"st-searcher-quality-{name.lower()}-{seed}"
+    tuner, callback, blackbox = digits_tuner_syne_tune(name, seed, budget, table, tuner_name)
     tuner.run()
     df = callback.dataframe()
     table_df = pd.read_parquet(Path(table) / "evaluations.parquet")
